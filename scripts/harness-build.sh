@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Builds the real Kubernetes components the test harness runs, from the Go module proxy only.
+#   kube-apiserver, kube-controller-manager, kube-proxy (k8s.io/kubernetes, through a wrapper module)
+#   etcd (go.etcd.io/etcd/server/v3, through a wrapper main) and CoreDNS (github.com/coredns/coredns).
+# Binaries and Go caches live in $NETLAB_CACHE_DIR (default: .cache/ in the project, git-ignored).
+# A second run with every binary present only checks versions and takes seconds.
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-1.37.2}      # newest 1.37 patch on the proxy; Go 1.26 cannot build 1.38
+ETCD_VERSION=${ETCD_VERSION:-3.7.0}     # kubeadm 1.37 DefaultEtcdVersion is 3.7.0-0
+COREDNS_VERSION=${COREDNS_VERSION:-1.14.6}  # kubeadm 1.37 CoreDNSVersion
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${NETLAB_CACHE_DIR:-$ROOT/.cache}
+BIN=$CACHE/bin
+WORK=$CACHE/build
+mkdir -p "$BIN" "$WORK"
+export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-p=2 GOPROXY=${GOPROXY:-https://proxy.golang.org}
+
+log() { printf '[harness:build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+command -v go >/dev/null || { echo "harness:build: Go is not installed (need Go 1.26); see README 'How netlab is tested'" >&2; exit 3; }
+
+# stamp files record what each binary was built from, so a changed pin rebuilds it.
+up_to_date() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.stamp" 2>/dev/null)" = "$2" ]; }
+measure() { # name, then command: records wall time and peak RSS of the build
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@"
+  read -r secs kb < "$WORK/$name.time"
+  log "$name built in ${secs}s, peak RSS $((kb / 1024)) MiB"
+}
+
+build_kubernetes() {
+  local stamp="k8s v$K8S_VERSION"
+  if up_to_date kube-apiserver "$stamp" && up_to_date kube-controller-manager "$stamp" && up_to_date kube-proxy "$stamp"; then
+    log "kubernetes v$K8S_VERSION binaries present"; return
+  fi
+  local dir=$WORK/kubernetes-$K8S_VERSION
+  mkdir -p "$dir"; cd "$dir"
+  if [ ! -f go.mod ]; then
+    log "writing wrapper module for k8s.io/kubernetes v$K8S_VERSION"
+    go mod init netlab.local/kbuild >/dev/null 2>&1
+    local gomod
+    gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local paths,
+    # which a dependent module ignores: pin each to the published v0.<minor>.<patch> instead.
+    grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | awk '{print $1}' | while read -r m; do
+      go mod edit -replace="$m=$m@v0.${K8S_VERSION#1.}"
+    done
+    go mod edit -go="$(sed -n 's/^go //p' "$gomod")" -require="k8s.io/kubernetes@v$K8S_VERSION"
+    grep -E '^godebug ' "$gomod" >> go.mod || true
+    cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+)
+GO
+    log "resolving modules (first run downloads ~1 GB into $GOMODCACHE)"
+    go mod tidy -e >/dev/null
+  fi
+  local ld="-s -w" bd; bd=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  local minor=${K8S_VERSION#1.}; minor=${minor%%.*}
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$bd"
+  done
+  for cmd in kube-apiserver kube-controller-manager kube-proxy; do
+    up_to_date "$cmd" "$stamp" && continue
+    log "building $cmd v$K8S_VERSION"
+    measure "$cmd" go build -trimpath -ldflags "$ld" -o "$BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+    echo "$stamp" > "$BIN/$cmd.stamp"
+  done
+}
+
+build_etcd() {
+  local stamp="etcd v$ETCD_VERSION"
+  up_to_date etcd "$stamp" && { log "etcd v$ETCD_VERSION present"; return; }
+  local dir=$WORK/etcd-$ETCD_VERSION
+  mkdir -p "$dir"; cd "$dir"
+  if [ ! -f go.mod ]; then
+    # the server module has replace directives, so `go install` refuses it: wrap its etcdmain.
+    go mod init netlab.local/etcdbuild >/dev/null 2>&1
+    cat > main.go <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+    go mod edit -require="go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+    go mod tidy >/dev/null
+  fi
+  log "building etcd v$ETCD_VERSION"
+  measure etcd go build -trimpath -ldflags "-s -w" -o "$BIN/etcd" .
+  echo "$stamp" > "$BIN/etcd.stamp"
+}
+
+build_coredns() {
+  local stamp="coredns v$COREDNS_VERSION"
+  up_to_date coredns "$stamp" && { log "coredns v$COREDNS_VERSION present"; return; }
+  log "building coredns v$COREDNS_VERSION (default plugins, kubernetes included)"
+  measure coredns env GOBIN="$BIN" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@v$COREDNS_VERSION"
+  echo "$stamp" > "$BIN/coredns.stamp"
+}
+
+start=$(date +%s)
+build_etcd
+build_coredns
+build_kubernetes
+log "all binaries in $BIN ($(( $(date +%s) - start ))s)"
+"$BIN/kube-apiserver" --version
+"$BIN/etcd" --version | head -1
+"$BIN/coredns" -version | head -1

@@ -1,0 +1,91 @@
+// The model's expected state per layer. Each expected item has the same shape as the
+// parsed observation (so they compare field by field) plus `why`: the facts that put it
+// there, which the explanations turn into plain words.
+import type { IpvsService, ResolvConf, RouteEntry } from '../parse/types.ts';
+
+export type RouteWhy =
+  | { kind: 'pod'; namespace: string; pod: string; node: string; interfaceFrom: 'workloadEndpoint' | 'sha1' }
+  | { kind: 'blackhole'; block: string; node: string; blockFrom: 'ipamBlock' | 'podCIDR' }
+  | {
+      kind: 'remote-block';
+      block: string;
+      node: string; // the node owning the block
+      nodeIP: string;
+      via: 'ipip' | 'vxlan' | 'direct';
+      pool: string | null;
+      blockFrom: 'ipamBlock' | 'podCIDR';
+    };
+
+export interface ExpectedRoute extends RouteEntry {
+  why: RouteWhy;
+}
+
+export interface NodeRoutes {
+  node: string;
+  routes: ExpectedRoute[];
+  /** CIDRs this layer owns on the node: an observed route inside them that was not expected is "unexpected";
+   *  anything outside them (default route, host subnet, docker bridge) is "not managed". */
+  ownedCIDRs: string[];
+}
+
+export interface RealServerWhy {
+  namespace: string;
+  pod: string | null; // targetRef name when the endpoint has one
+  node: string | null;
+  /** why this endpoint is used: ready, or serving+terminating fallback, or local-policy choice */
+  reason: 'ready' | 'serving-terminating' | 'local' | 'local-serving-terminating';
+}
+
+export interface VirtualServerWhy {
+  namespace: string;
+  service: string;
+  portName: string;
+  /** which address kind made this virtual server */
+  kind: 'ClusterIP' | 'NodePort' | 'ExternalIP' | 'LoadBalancer';
+  policy: 'Cluster' | 'Local';
+  /** Local policy but no local endpoint: kube-proxy falls back to cluster endpoints */
+  localFallback: boolean;
+  realServers: RealServerWhy[]; // same order as realServers
+}
+
+export interface ExpectedVirtualServer extends IpvsService {
+  why: VirtualServerWhy;
+}
+
+export interface NodeIpvs {
+  node: string;
+  services: ExpectedVirtualServer[];
+}
+
+export type DnsType = 'A' | 'AAAA' | 'SRV' | 'CNAME' | 'PTR' | 'TXT';
+export type DnsRcode = 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL' | 'REFUSED';
+
+/** One answer record, as plain data. `data` is the address, the CNAME/PTR target, or for SRV "prio weight port target". */
+export interface DnsRecord {
+  name: string; // fully qualified, lower case, no trailing dot
+  type: DnsType;
+  data: string;
+}
+
+export interface DnsQuery {
+  name: string; // fully qualified, no trailing dot
+  type: DnsType;
+}
+
+export interface DnsAnswer {
+  rcode: DnsRcode;
+  /** answer section; compared as a set (CoreDNS's loadbalance plugin shuffles the order) */
+  answers: DnsRecord[];
+}
+
+export interface DnsExpectation {
+  query: DnsQuery;
+  expect: DnsAnswer;
+  /** what this query teaches, e.g. "ClusterIP of Service default/kubernetes" */
+  why: string;
+}
+
+export interface ExpectedResolvConf extends ResolvConf {
+  namespace: string;
+  dnsPolicy: string;
+}

@@ -1,0 +1,164 @@
+// The model's input: plain, slim views of the cluster objects netlab reads.
+// Every view is a projection of a Kubernetes (or Calico) object; nothing downstream
+// of src/snapshot touches a raw API object. The same views are built from a folder of
+// `kubectl get -o yaml` files (src/snapshot/load.ts) and from the operator's informers.
+
+export type IPFamily = 'IPv4' | 'IPv6';
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface NodeAddress {
+  type: string; // InternalIP, ExternalIP, Hostname, ...
+  address: string;
+}
+
+export interface NodeView {
+  name: string;
+  labels: Record<string, string>;
+  addresses: NodeAddress[];
+  podCIDRs: string[];
+  /** Calico's node annotations; absent when Calico has not annotated the node. */
+  calico: {
+    /** projectcalico.org/IPv4Address, CIDR form such as "10.130.29.80/24" (the BGP address and its subnet). */
+    ipv4Address?: string;
+    /** projectcalico.org/IPv4IPIPTunnelAddr, the tunl0 address. */
+    ipipTunnelAddr?: string;
+    /** projectcalico.org/IPv4VXLANTunnelAddr, the vxlan.calico VTEP address. */
+    vxlanTunnelAddr?: string;
+  };
+}
+
+export interface PodView {
+  namespace: string;
+  name: string;
+  nodeName: string | null;
+  podIPs: string[];
+  hostname: string | null;
+  subdomain: string | null;
+  hostNetwork: boolean;
+  dnsPolicy: string; // ClusterFirst (default), ClusterFirstWithHostNet, Default, None
+  /** status condition Ready == True */
+  ready: boolean;
+  /** metadata.deletionTimestamp is set */
+  terminating: boolean;
+  phase: string;
+  labels: Record<string, string>;
+}
+
+export interface ServicePortView {
+  name: string; // "" when unnamed
+  protocol: Protocol;
+  port: number;
+  targetPort: number | string | null;
+  nodePort: number | null;
+}
+
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+
+export interface ServiceView {
+  namespace: string;
+  name: string;
+  type: ServiceType;
+  /** spec.clusterIPs without "None"; empty for headless and ExternalName services. */
+  clusterIPs: string[];
+  /** clusterIP: None */
+  headless: boolean;
+  ports: ServicePortView[];
+  selector: Record<string, string> | null;
+  sessionAffinity: 'None' | 'ClientIP';
+  /** sessionAffinityConfig.clientIP.timeoutSeconds (API default 10800) when affinity is ClientIP. */
+  sessionAffinityTimeoutSeconds: number | null;
+  externalTrafficPolicy: 'Cluster' | 'Local';
+  internalTrafficPolicy: 'Cluster' | 'Local';
+  externalIPs: string[];
+  /** status.loadBalancer.ingress[].ip (ingress entries with ipMode Proxy are left out, as kube-proxy does). */
+  loadBalancerIngressIPs: string[];
+  externalName: string | null;
+  publishNotReadyAddresses: boolean;
+}
+
+export interface EndpointView {
+  addresses: string[];
+  /** conditions.ready; a nil condition counts as true, as the API documents. */
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  hostname: string | null;
+  nodeName: string | null;
+  zone: string | null;
+  targetRef: { kind: string; namespace: string; name: string } | null;
+}
+
+export interface EndpointSlicePortView {
+  name: string; // "" when unnamed
+  protocol: Protocol;
+  port: number | null;
+}
+
+export interface EndpointSliceView {
+  namespace: string;
+  name: string;
+  /** label kubernetes.io/service-name */
+  serviceName: string;
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  ports: EndpointSlicePortView[];
+  endpoints: EndpointView[];
+}
+
+export type EncapMode = 'Always' | 'CrossSubnet' | 'Never';
+
+export interface IPPoolView {
+  name: string;
+  cidr: string;
+  blockSize: number;
+  ipipMode: EncapMode;
+  vxlanMode: EncapMode;
+  disabled: boolean;
+}
+
+export interface IPAMBlockView {
+  cidr: string;
+  /** node name from the block's affinity "host:<node>", null when unaffine */
+  node: string | null;
+}
+
+/** Calico WorkloadEndpoint (projectcalico.org/v3), when the user captured them: gives the real interface name. */
+export interface WorkloadEndpointView {
+  namespace: string;
+  pod: string;
+  node: string;
+  interfaceName: string;
+  ipNetworks: string[];
+}
+
+export interface KubeProxyView {
+  mode: string; // ipvs, iptables, nftables
+  /** ipvs.scheduler; "" in the config means rr */
+  scheduler: string;
+  /** nodePortAddresses; empty means every address of the node */
+  nodePortAddresses: string[];
+}
+
+export interface ClusterDNSView {
+  clusterDomain: string; // cluster.local
+  /** kube-dns Service ClusterIPs: the nameserver pods get */
+  serviceIPs: string[];
+  /** CoreDNS kubernetes plugin "pods" mode */
+  podsMode: 'disabled' | 'insecure' | 'verified';
+  ttl: number;
+}
+
+export interface ClusterSnapshot {
+  nodes: NodeView[];
+  pods: PodView[];
+  services: ServiceView[];
+  endpointSlices: EndpointSliceView[];
+  namespaces: string[];
+  /** Calico objects; empty when Calico's CRDs are absent (the routes model then falls back to node podCIDRs). */
+  ipPools: IPPoolView[];
+  ipamBlocks: IPAMBlockView[];
+  workloadEndpoints: WorkloadEndpointView[];
+  kubeProxy: KubeProxyView;
+  dns: ClusterDNSView;
+  /** Where each fact came from when it was not read from an object (defaults, fallbacks), for explanations. */
+  notes: string[];
+}
