@@ -5,7 +5,7 @@
 export interface RouteEntry {
   destination: string;
   gateway: string;
-  genmask: string;
+  genmask: string; // IPv6 rows (`route -n -A inet6`): the prefix length as text, e.g. "64"
   flags: string;
   metric: number;
   ref: number | null; // reject routes print "-"
@@ -15,6 +15,8 @@ export interface RouteEntry {
 
 export interface RouteTable {
   routes: RouteEntry[];
+  /** true for a `route -n -A inet6` listing; absent for IPv4 (the renderer needs it for an empty table) */
+  ipv6?: boolean;
 }
 
 export type IpvsProtocol = 'TCP' | 'UDP' | 'SCTP' | 'FWM';
@@ -37,16 +39,25 @@ export interface IpvsService {
   address: string | null; // null for FWM services
   port: number | null; // null for FWM services
   fwmark: number | null;
+  /** true for an IPv6 firewall-mark service (printed "FWM  100 IPv6"); absent otherwise, as the address tells the family */
+  fwmarkIPv6?: boolean;
   scheduler: string | null; // null in --stats/--rate listings
   persistent: number | null; // timeout in seconds
-  netmask: string | null; // "mask M" of persistent services
-  flags: string[]; // scheduler flags and "ops"
+  netmask: string | null; // "mask M" of persistent services (IPv6: a prefix length such as "64")
+  flags: string[]; // scheduler flags (e.g. "mh-port"), then "pe:<name>" for a persistence engine, then "ops"
   realServers: IpvsRealServer[];
   counters?: IpvsCounters;
 }
 
 export interface IpvsTable {
   services: IpvsService[];
+}
+
+/** `ipvsadm -L --timeout`: connection timeouts in seconds. */
+export interface IpvsTimeouts {
+  tcp: number;
+  tcpfin: number;
+  udp: number;
 }
 
 export interface ResolvConf {

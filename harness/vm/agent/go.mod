@@ -1,0 +1,3 @@
+module netlab.local/vmagent
+
+go 1.26

@@ -1,0 +1,179 @@
+// The whole check as one pure function: snapshot + observation -> report with findings and explanations.
+// The CLI and the operator both call it; all I/O (reading files, exec, DNS sockets) happened before.
+import { compareDns, answerText, queryText } from '../compare/dns.ts';
+import { compareIpvs } from '../compare/ipvs.ts';
+import { compareResolvConf } from '../compare/resolvconf.ts';
+import { compareRoutes } from '../compare/routes.ts';
+import type { Finding, Layer } from '../compare/types.ts';
+import { annotateExpectedVirtualServer, annotateIpvs } from '../explain/ipvs.ts';
+import { annotateResolvConf } from '../explain/resolvconf.ts';
+import { annotateExpectedRoute, annotateRoutes } from '../explain/routes.ts';
+import type { AnnotatedLine } from '../explain/types.ts';
+import { expectedAnswerFor, expectedDns } from '../model/dns/index.ts';
+import { expectedIpvs } from '../model/ipvs.ts';
+import { expectedResolvConf } from '../model/resolvconf.ts';
+import { expectedRoutes } from '../model/routes.ts';
+import type { DnsExpectation } from '../model/types.ts';
+import { parseIpvsadm } from '../parse/ipvsadm.ts';
+import { parseResolvConf } from '../parse/resolvconf.ts';
+import { parseRouteN } from '../parse/route.ts';
+import type { ClusterSnapshot } from '../snapshot/types.ts';
+import type { CheckOptions, CheckReport, LayerResult, NodeObservation, Observation, ReportSection, UserDnsQuery } from './types.ts';
+
+export const ALL_LAYERS: Layer[] = ['routes', 'ipvs', 'dns', 'resolvconf'];
+
+function emptyResult(layer: Layer): LayerResult {
+  return { layer, status: 'skipped', counts: { expected: 0, observed: 0, missing: 0, unexpected: 0, mismatched: 0 }, findings: [], unknown: [], notes: [] };
+}
+
+function addFindings(result: LayerResult, findings: Finding[]): void {
+  for (const f of findings) {
+    result.findings.push(f);
+    if (f.kind === 'missing') result.counts.missing++;
+    else if (f.kind === 'unexpected') result.counts.unexpected++;
+    else result.counts.mismatched++;
+  }
+}
+
+/** fail beats unknown: a finding is certain even when another node could not be observed. */
+function settle(result: LayerResult): LayerResult {
+  result.status = result.findings.length ? 'fail' : result.unknown.length ? 'unknown' : 'pass';
+  return result;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+type NodeLayer = 'routes' | 'ipvs';
+
+/** Reads one node's raw output for a layer: the text, or why the layer cannot be judged on that node. */
+function observedText(obs: NodeObservation | undefined, layer: NodeLayer): { text: string } | { reason: string } {
+  const what = layer === 'routes' ? 'route -n' : 'ipvsadm -Ln';
+  const raw = layer === 'routes' ? obs?.routeN : obs?.ipvsadmLn;
+  if (raw === undefined) return { reason: `no ${what} output was observed` };
+  if (raw instanceof Error) return { reason: `${what} failed: ${raw.message}` };
+  return { text: raw };
+}
+
+function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, node: string, obs: NodeObservation | undefined, result: LayerResult, sections: ReportSection[]): void {
+  const source = `${node}:${layer === 'routes' ? 'route -n' : 'ipvsadm -Ln'}`;
+  let lines: AnnotatedLine[];
+  let observed = false;
+  const got = observedText(obs, layer);
+  try {
+    if (layer === 'routes') {
+      const expected = expectedRoutes(snapshot, node);
+      result.counts.expected += expected.routes.length;
+      if ('text' in got) {
+        const cmp = compareRoutes(expected, parseRouteN(got.text, source));
+        result.counts.observed += cmp.observed.filter((r) => r.status !== 'unmanaged').length;
+        addFindings(result, cmp.findings);
+        lines = annotateRoutes(cmp, expected, snapshot);
+        observed = true;
+      } else {
+        lines = expected.routes.map((r) => annotateExpectedRoute(r, 'expected'));
+      }
+    } else {
+      const expected = expectedIpvs(snapshot, node);
+      result.counts.expected += expected.services.length;
+      if ('text' in got) {
+        const cmp = compareIpvs(expected, parseIpvsadm(got.text, source));
+        result.counts.observed += cmp.observed.length;
+        addFindings(result, cmp.findings);
+        lines = annotateIpvs(cmp, expected, snapshot);
+        observed = true;
+      } else {
+        lines = expected.services.flatMap((s) => annotateExpectedVirtualServer(s, 'expected'));
+      }
+    }
+  } catch (e) {
+    // One node's unreadable output makes that node unknown; the other nodes' results stand.
+    result.unknown.push(`node ${node}: ${errorText(e)}`);
+    sections.push({ layer, node, observed: false, lines: [] });
+    return;
+  }
+  if ('reason' in got) result.unknown.push(`node ${node}: ${got.reason}`);
+  sections.push({ layer, node, observed, lines });
+}
+
+function userExpectations(snapshot: ClusterSnapshot, queries: UserDnsQuery[]): DnsExpectation[] {
+  return queries.map((q) => {
+    const query = { name: q.name.replace(/\.$/, '').toLowerCase(), type: q.type };
+    if (!q.expect) return { query, expect: expectedAnswerFor(snapshot, query), why: 'asked for in the lab; the model computed the answer' };
+    return {
+      query,
+      expect: { rcode: q.expect.length ? 'NOERROR' : 'NXDOMAIN', answers: q.expect.map((data) => ({ name: query.name, type: q.type, data })) },
+      why: 'asked for in the lab, with the answer the lab expects',
+    };
+  });
+}
+
+function checkDns(snapshot: ClusterSnapshot, observation: Observation, options: CheckOptions, result: LayerResult, sections: ReportSection[]): void {
+  const expectations = [
+    ...expectedDns(snapshot, { namespaces: options.namespaces }),
+    ...userExpectations(snapshot, options.dnsQueries ?? []),
+  ];
+  result.counts.expected = expectations.length;
+  const observed = observation.dns ?? [];
+  if (!observation.dns) result.unknown.push('no DNS answers were observed: the expected answers are shown, not checked');
+  const cmp = compareDns(expectations, observed);
+  result.counts.observed = cmp.checked;
+  addFindings(result, cmp.findings);
+  for (const f of cmp.failures) result.unknown.push(`DNS server ${f.server}: ${f.query}: ${f.error}`);
+  const lines: AnnotatedLine[] = expectations.map((e) => {
+    const key = queryText(e.query);
+    const finding = cmp.findings.find((f) => f.key.startsWith(`${key} @`));
+    const asked = observed.some((o) => queryText(o.query).toLowerCase() === key.toLowerCase());
+    const status = finding ? 'mismatch' : asked ? 'ok' : 'expected';
+    return { text: `${key} -> ${answerText(e.expect)}`, status, explanation: finding ? `${e.why}. ${finding.message}` : `${e.why}.` };
+  });
+  sections.push({ layer: 'dns', node: null, observed: observed.length > 0, lines });
+}
+
+function checkResolvConf(snapshot: ClusterSnapshot, observation: Observation, result: LayerResult, sections: ReportSection[]): void {
+  const obs = observation.resolvConf;
+  if (!obs) {
+    result.unknown.push('no resolv.conf was observed');
+    return;
+  }
+  const expected = expectedResolvConf(snapshot, { namespace: obs.namespace, dnsPolicy: obs.dnsPolicy });
+  result.counts.expected = 1;
+  if (obs.text instanceof Error) {
+    result.unknown.push(`resolv.conf could not be read: ${obs.text.message}`);
+    return;
+  }
+  try {
+    const parsed = parseResolvConf(obs.text, `resolv.conf (namespace ${obs.namespace})`);
+    result.counts.observed = 1;
+    const findings = compareResolvConf(expected, parsed, `a pod in namespace ${obs.namespace} (dnsPolicy ${obs.dnsPolicy})`);
+    addFindings(result, findings);
+    sections.push({ layer: 'resolvconf', node: null, observed: true, lines: annotateResolvConf(parsed, expected, findings) });
+  } catch (e) {
+    result.unknown.push(errorText(e));
+  }
+}
+
+export function checkLab(snapshot: ClusterSnapshot, observation: Observation, options: CheckOptions): CheckReport {
+  const layers = Object.fromEntries(ALL_LAYERS.map((l) => [l, emptyResult(l)])) as Record<Layer, LayerResult>;
+  const sections: ReportSection[] = [];
+  const nodes = options.nodes ?? snapshot.nodes.map((n) => n.name);
+  const byNode = new Map(observation.nodes.map((o) => [o.node, o] as const));
+  for (const layer of ['routes', 'ipvs'] as const) {
+    if (!options.layers.includes(layer)) continue;
+    for (const node of nodes) checkNodeLayer(layer, snapshot, node, byNode.get(node), layers[layer], sections);
+    settle(layers[layer]);
+  }
+  if (options.layers.includes('dns')) {
+    checkDns(snapshot, observation, options, layers.dns, sections);
+    settle(layers.dns);
+  }
+  if (options.layers.includes('resolvconf')) {
+    checkResolvConf(snapshot, observation, layers.resolvconf, sections);
+    settle(layers.resolvconf);
+  }
+  if (snapshot.ipPools.length === 0 && options.layers.includes('routes')) {
+    layers.routes.notes.push('No Calico IP pools in the snapshot: blocks were taken from the nodes\' podCIDRs.');
+  }
+  return { layers, sections };
+}

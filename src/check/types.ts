@@ -1,0 +1,78 @@
+// The whole check as one pure step: snapshot + observation -> report.
+// The CLI (`netlab check`, `netlab demo`) and the operator both call checkLab() in src/check/check.ts.
+import type { ClusterSnapshot } from '../snapshot/types.ts';
+import type { Finding, Layer } from '../compare/types.ts';
+import type { AnnotatedLine } from '../explain/types.ts';
+import type { DnsAnswer, DnsQuery, DnsType } from '../model/types.ts';
+
+/** What an observer brought back for one node. An Error means the probe failed (the layer becomes Unknown). */
+export interface NodeObservation {
+  node: string;
+  routeN?: string | Error; // raw `route -n` text
+  ipvsadmLn?: string | Error; // raw `ipvsadm -Ln` text
+}
+
+export interface ObservedDnsAnswer {
+  query: DnsQuery;
+  /** which server answered, e.g. "10.96.0.10:53/udp" */
+  server: string;
+  answer: DnsAnswer | Error;
+}
+
+export interface Observation {
+  nodes: NodeObservation[];
+  dns?: ObservedDnsAnswer[];
+  /** raw resolv.conf text of a pod in `namespace` (the operator reads its own) */
+  resolvConf?: { namespace: string; dnsPolicy: string; text: string | Error };
+}
+
+export interface UserDnsQuery {
+  name: string;
+  type: DnsType | 'PTR';
+  /** expected answer data; when absent the model's answer is used */
+  expect?: string[];
+}
+
+export interface CheckOptions {
+  layers: Layer[]; // default all four
+  /** node names to check; default every node in the snapshot */
+  nodes?: string[];
+  /** namespaces whose Services the DNS layer checks; default every namespace */
+  namespaces?: string[];
+  dnsQueries?: UserDnsQuery[];
+}
+
+export type LayerStatus = 'pass' | 'fail' | 'unknown' | 'skipped';
+
+export interface LayerCounts {
+  expected: number;
+  observed: number;
+  missing: number;
+  unexpected: number;
+  mismatched: number;
+}
+
+export interface LayerResult {
+  layer: Layer;
+  status: LayerStatus;
+  counts: LayerCounts;
+  findings: Finding[];
+  /** why the layer is unknown: one line per node/probe that failed, naming it */
+  unknown: string[];
+  /** facts the reader should know (fallbacks used, nodes without observation) */
+  notes: string[];
+}
+
+/** One annotated table of the report: a node's routes or IPVS table, the DNS answers, the resolv.conf. */
+export interface ReportSection {
+  layer: Layer;
+  node: string | null;
+  /** false when nothing was observed and the lines are the model's expectation only */
+  observed: boolean;
+  lines: AnnotatedLine[];
+}
+
+export interface CheckReport {
+  layers: Record<Layer, LayerResult>;
+  sections: ReportSection[];
+}

@@ -1,0 +1,47 @@
+// `netlab check --snapshot DIR --observed DIR [--json]`: the whole pipeline on captured files.
+import { ALL_LAYERS, checkLab } from '../../check/check.ts';
+import type { CheckReport } from '../../check/types.ts';
+import type { Layer } from '../../compare/types.ts';
+import { readObservationDir } from '../../observe/files.ts';
+import { renderReport } from '../../report/text.ts';
+import { loadSnapshotDir } from '../../snapshot/load.ts';
+import { EXIT, UsageError } from '../io.ts';
+
+export function parseLayers(value: string | undefined): Layer[] {
+  if (!value) return ALL_LAYERS;
+  const layers = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const l of layers) {
+    if (!(ALL_LAYERS as string[]).includes(l)) throw new UsageError(`unknown layer "${l}": use ${ALL_LAYERS.join(', ')}`);
+  }
+  return layers as Layer[];
+}
+
+export function exitCodeOf(report: CheckReport): number {
+  return Object.values(report.layers).some((r) => r.findings.length) ? EXIT.findings : EXIT.ok;
+}
+
+export interface OfflineCheckOptions {
+  snapshot: string;
+  observed: string;
+  json?: boolean;
+  layers?: string;
+  node?: string[];
+  namespace: string;
+  dnsPolicy: string;
+  explain: boolean;
+}
+
+export async function offlineCheckCommand(opts: OfflineCheckOptions): Promise<number> {
+  const snapshot = await loadSnapshotDir(opts.snapshot);
+  const observation = await readObservationDir(opts.observed, { namespace: opts.namespace, dnsPolicy: opts.dnsPolicy });
+  const layers = parseLayers(opts.layers);
+  const nodes = opts.node?.length ? opts.node : observation.nodes.map((n) => n.node);
+  for (const node of nodes) {
+    if (!snapshot.nodes.some((n) => n.name === node)) {
+      throw new UsageError(`node "${node}" (from ${opts.node?.length ? '--node' : `the folder ${opts.observed}/${node}`}) is not in the snapshot ${opts.snapshot}`);
+    }
+  }
+  const report = checkLab(snapshot, observation, { layers, nodes });
+  process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report, { explain: opts.explain }));
+  return exitCodeOf(report);
+}

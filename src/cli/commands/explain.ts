@@ -1,0 +1,80 @@
+// `netlab explain FILE|- --format route|ipvsadm|resolv [--snapshot DIR] [--node NAME]`:
+// annotates real output line by line. With a snapshot, each line is also checked against the model.
+import { checkLab } from '../../check/check.ts';
+import type { CheckReport, Observation } from '../../check/types.ts';
+import type { Layer } from '../../compare/types.ts';
+import { describeScheduler } from '../../explain/schedulers.ts';
+import { explainOptions, explainSearch } from '../../explain/resolvconf.ts';
+import { explainUnaccountedRoute } from '../../explain/routes.ts';
+import type { AnnotatedLine } from '../../explain/types.ts';
+import { parseIpvsadm } from '../../parse/ipvsadm.ts';
+import { parseResolvConf } from '../../parse/resolvconf.ts';
+import { parseRouteN } from '../../parse/route.ts';
+import { renderIpvsServiceLine, renderRealServerLine } from '../../render/ipvsadm.ts';
+import { renderRouteLine } from '../../render/route.ts';
+import { renderReport, renderSection } from '../../report/text.ts';
+import { loadSnapshotDir } from '../../snapshot/load.ts';
+import type { ClusterSnapshot } from '../../snapshot/types.ts';
+import { parseText } from './parse.ts';
+import { asFormat, EXIT, type Format, readInput, UsageError } from '../io.ts';
+
+/** Without a snapshot there is no model: lines are explained from their shape alone. */
+function explainByShape(format: Format, text: string, source: string): AnnotatedLine[] {
+  if (format === 'route') {
+    return parseRouteN(text, source).routes.map((r) => ({ text: renderRouteLine(r), status: 'info', explanation: explainUnaccountedRoute(r, null, false).replace(' Not managed by the CNI.', '') }));
+  }
+  if (format === 'ipvsadm') {
+    return parseIpvsadm(text, source).services.flatMap((s) => [
+      { text: renderIpvsServiceLine(s), status: 'info' as const, explanation: `Virtual server: ${s.scheduler ?? ''} = ${describeScheduler(s.scheduler)}${s.persistent !== null ? `; persistent ${s.persistent} = a client sticks to one real server for ${s.persistent} s of idleness (sessionAffinity: ClientIP)` : ''}.` },
+      ...s.realServers.map((rs) => ({ text: renderRealServerLine(rs), status: 'info' as const, explanation: `Real server: connections are forwarded here (${rs.forward ?? 'forward method not shown'}, weight ${rs.weight ?? '-'}).` })),
+    ]);
+  }
+  const conf = parseResolvConf(text, source);
+  return [
+    ...conf.nameservers.map((ns) => ({ text: `nameserver ${ns}`, status: 'info' as const, explanation: 'A DNS server the resolver asks, in order.' })),
+    { text: `search ${conf.search.join(' ')}`, status: 'info', explanation: explainSearch(conf.search, '<namespace>') },
+    { text: `options ${Object.entries(conf.options).map(([k, v]) => (v === null ? k : `${k}:${v}`)).join(' ')}`, status: 'info', explanation: explainOptions(conf.options) },
+  ];
+}
+
+const LAYER: Record<Format, Layer> = { route: 'routes', ipvsadm: 'ipvs', resolv: 'resolvconf' };
+
+function countFindings(report: CheckReport): number {
+  return Object.values(report.layers).reduce((n, r) => n + r.findings.length, 0);
+}
+
+/** The node whose expected table fits the output best, when the user did not say. */
+function guessNode(snapshot: ClusterSnapshot, observe: (node: string) => Observation, layer: Layer): string {
+  let best: { node: string; findings: number } | null = null;
+  for (const node of snapshot.nodes.map((n) => n.name)) {
+    const findings = countFindings(checkLab(snapshot, observe(node), { layers: [layer], nodes: [node] }));
+    if (!best || findings < best.findings) best = { node, findings };
+  }
+  if (!best) throw new UsageError('the snapshot has no nodes');
+  return best.node;
+}
+
+export async function explainCommand(file: string | undefined, opts: { format: string; snapshot?: string; node?: string; namespace: string; dnsPolicy: string }): Promise<number> {
+  const format = asFormat(opts.format);
+  const { text, source } = await readInput(file);
+  if (!opts.snapshot) {
+    process.stdout.write(renderSection({ layer: LAYER[format], node: null, observed: true, lines: explainByShape(format, text, source) }) + '\n');
+    return EXIT.ok;
+  }
+  parseText(format, text, source); // unparsable input is a usage error here, not an "unknown" layer
+  const snapshot = await loadSnapshotDir(opts.snapshot);
+  const layer = LAYER[format];
+  const observe = (node: string): Observation =>
+    format === 'resolv'
+      ? { nodes: [], resolvConf: { namespace: opts.namespace, dnsPolicy: opts.dnsPolicy, text } }
+      : { nodes: [format === 'route' ? { node, routeN: text } : { node, ipvsadmLn: text }] };
+  let node = opts.node;
+  if (format !== 'resolv') {
+    if (node && !snapshot.nodes.some((n) => n.name === node)) throw new UsageError(`node "${node}" is not in the snapshot`);
+    node ??= guessNode(snapshot, observe, layer);
+    if (!opts.node) process.stderr.write(`netlab: no --node given; ${node} fits this output best\n`);
+  }
+  const report = checkLab(snapshot, observe(node ?? ''), { layers: [layer], nodes: node ? [node] : [] });
+  process.stdout.write(renderReport(report));
+  return countFindings(report) ? EXIT.findings : EXIT.ok;
+}

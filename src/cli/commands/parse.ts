@@ -1,0 +1,25 @@
+// `netlab parse route|ipvsadm|resolv [FILE|-] --json`: the parsed structure of a tool's output.
+import { parseIpvsadm } from '../../parse/ipvsadm.ts';
+import { parseResolvConf } from '../../parse/resolvconf.ts';
+import { parseRouteN } from '../../parse/route.ts';
+import { asFormat, EXIT, readInput } from '../io.ts';
+
+export function parseText(format: string, text: string, source: string): unknown {
+  switch (asFormat(format)) {
+    case 'route':
+      return parseRouteN(text, source);
+    case 'ipvsadm':
+      return parseIpvsadm(text, source);
+    case 'resolv':
+      return parseResolvConf(text, source);
+  }
+}
+
+export async function parseCommand(format: string, file: string | undefined, opts: { json?: boolean }): Promise<number> {
+  const { text, source } = await readInput(file);
+  const parsed = parseText(format, text, source);
+  // JSON is the only output format today; --json is accepted so scripts can say what they rely on.
+  void opts.json;
+  process.stdout.write(JSON.stringify(parsed, null, 2) + '\n');
+  return EXIT.ok;
+}

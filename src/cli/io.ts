@@ -1,0 +1,35 @@
+// Small I/O helpers of the command line: reading inputs and exiting with netlab's codes.
+import { readFile } from 'node:fs/promises';
+
+/** Exit codes: 0 everything matches, 1 findings, 2 usage or input errors. */
+export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
+
+/** An error the user can fix: printed as one clear message, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export async function readInput(file: string | undefined): Promise<{ text: string; source: string }> {
+  if (!file || file === '-') {
+    if (process.stdin.isTTY) throw new UsageError('no input: give a FILE, or pipe the command\'s output into netlab (e.g. `route -n | netlab explain - --format route`)');
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return { text: Buffer.concat(chunks).toString('utf8'), source: '<stdin>' };
+  }
+  try {
+    return { text: await readFile(file, 'utf8'), source: file };
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+export type Format = 'route' | 'ipvsadm' | 'resolv';
+export const FORMATS: Format[] = ['route', 'ipvsadm', 'resolv'];
+
+export function asFormat(value: string): Format {
+  if ((FORMATS as string[]).includes(value)) return value as Format;
+  throw new UsageError(`unknown format "${value}": use one of ${FORMATS.join(', ')}`);
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// netlab's command line. Each command is a thin shell around the pure core (snapshot -> model -> compare
+// -> explain -> report); exit codes: 0 everything matches, 1 findings, 2 usage or input errors.
+import { Command, CommanderError, Option } from 'commander';
+import { ParseError } from '../parse/types.ts';
+import { SnapshotError } from '../snapshot/fields.ts';
+import { ObservationError } from '../observe/files.ts';
+import { offlineCheckCommand } from './commands/check.ts';
+import { demoCommand } from './commands/demo.ts';
+import { expectCommand } from './commands/expect.ts';
+import { explainCommand } from './commands/explain.ts';
+import { parseCommand } from './commands/parse.ts';
+import { EXIT, FORMATS, UsageError } from './io.ts';
+
+const formatOption = () => new Option('--format <format>', 'which tool\'s output: route (`route -n`), ipvsadm (`ipvsadm -Ln`), resolv (/etc/resolv.conf)').choices(FORMATS).makeOptionMandatory();
+const namespaceOption = () => new Option('--namespace <ns>', 'namespace of the pod whose resolv.conf is checked').default('default');
+const dnsPolicyOption = () => new Option('--dns-policy <policy>', 'dnsPolicy of that pod').choices(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).default('ClusterFirst');
+
+export function buildProgram(): Command {
+  const program = new Command('netlab')
+    .description('See and check how a packet finds a pod in Kubernetes: the routes Calico programs on each node (`route -n`),\n'
+      + 'the virtual servers kube-proxy programs in IPVS mode (`ipvsadm -Ln`), the answers CoreDNS must give, and the\n'
+      + 'resolv.conf a pod gets. netlab computes what each must be from the cluster\'s objects, compares it with what the\n'
+      + 'node really shows, and explains every line in plain words.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+Where to start:
+  netlab demo                          the whole check on a built-in 3-node cluster, then with injected faults
+  route -n | netlab explain - --format route
+                                       what each line of your node's routing table means
+  netlab check --snapshot snap/ --observed obs/
+                                       check a cluster you captured (see \`netlab check --help\`)
+
+Exit codes: 0 everything matches, 1 findings, 2 usage or input error.`);
+
+  program.command('demo')
+    .description('Run the whole pipeline on the built-in example (the cluster of the source article), then inject faults\n(a stale real server, a missing tunnel route, a wrong scheduler, a wrong ndots) and show the findings.')
+    .option('--no-explain', 'print the tables without the explanation under each line')
+    .action(async (opts) => exit(await demoCommand(opts)));
+
+  program.command('check')
+    .description('Check captured state against the model of a captured snapshot.')
+    .requiredOption('--snapshot <dir>', 'folder of `kubectl get ... -o yaml` files (see below)')
+    .requiredOption('--observed <dir>', 'folder with <node>/route-n.txt, <node>/ipvsadm-Ln.txt, and optionally resolv.conf and dns.json')
+    .option('--layers <list>', 'comma-separated layers to check: routes,ipvs,dns,resolvconf (default all)')
+    .option('--node <name...>', 'only these nodes (default: every node folder in --observed)')
+    .addOption(namespaceOption())
+    .addOption(dnsPolicyOption())
+    .option('--json', 'print the report as JSON (findings, counts, annotated lines)')
+    .option('--no-explain', 'print the tables without explanations')
+    .addHelpText('after', `
+Capturing a cluster (any kubectl context):
+  mkdir snap && kubectl get nodes,pods,services,endpointslices,namespaces -A -o yaml > snap/cluster.yaml
+  kubectl -n kube-system get configmap kube-proxy coredns -o yaml > snap/config.yaml
+  kubectl get ippools.crd.projectcalico.org,ipamblocks.crd.projectcalico.org -o yaml > snap/calico.yaml   # if Calico
+Capturing a node (for each node, in a folder named after it):
+  mkdir -p obs/NODE && ssh NODE route -n > obs/NODE/route-n.txt && ssh NODE ipvsadm -Ln > obs/NODE/ipvsadm-Ln.txt
+  kubectl exec POD -- cat /etc/resolv.conf > obs/resolv.conf      # with --namespace of that pod
+
+Exit codes: 0 everything matches, 1 findings, 2 usage or input error.`)
+    .action(async (opts) => exit(await offlineCheckCommand(opts)));
+
+  program.command('expect')
+    .description('Print what the model expects on a node, in the tool\'s own text format, to diff against the real command:\n  diff <(netlab expect --snapshot snap --node n1 --format ipvsadm) <(ssh n1 ipvsadm -Ln)\nFor route, only the rows the CNI owns are printed (not the default route or host subnets).')
+    .requiredOption('--snapshot <dir>', 'folder of `kubectl get ... -o yaml` files')
+    .option('--node <name>', 'the node (required for route and ipvsadm)')
+    .addOption(formatOption())
+    .addOption(namespaceOption())
+    .addOption(dnsPolicyOption())
+    .action(async (opts) => exit(await expectCommand(opts)));
+
+  program.command('explain')
+    .argument('[file]', 'the output to explain; - or nothing reads standard input')
+    .description('Annotate real output line by line. With --snapshot, every line is also checked against the model\nand lines that should be there but are not are added.')
+    .addOption(formatOption())
+    .option('--snapshot <dir>', 'folder of `kubectl get ... -o yaml` files: explain with the cluster\'s objects')
+    .option('--node <name>', 'which node the output comes from (guessed from the snapshot when omitted)')
+    .addOption(namespaceOption())
+    .addOption(dnsPolicyOption())
+    .action(async (file, opts) => exit(await explainCommand(file, opts)));
+
+  program.command('parse')
+    .argument('<format>', 'route, ipvsadm or resolv')
+    .argument('[file]', 'the output to parse; - or nothing reads standard input')
+    .description('Print the parsed structure as JSON. Shapes:\n'
+      + '  route:   {"routes":[{"destination","gateway","genmask","flags","metric","ref","use","iface"}]}\n'
+      + '  ipvsadm: {"services":[{"protocol","address","port","fwmark","scheduler","persistent","netmask","flags":[],\n'
+      + '            "realServers":[{"address","port","forward","weight","activeConn","inactConn"}]}]}\n'
+      + '  resolv:  {"nameservers":[],"search":[],"options":{}}\n'
+      + 'ipvsadm accepts -Ln, --stats, --rate, a one-service listing and -S -n. Numbers are numbers; a missing value is null.')
+    .option('--json', 'print JSON (the default and only output)')
+    .action(async (format, file, opts) => exit(await parseCommand(format, file, opts)));
+
+  return program;
+}
+
+let exitCode: number = EXIT.ok;
+function exit(code: number): void {
+  exitCode = code;
+}
+
+/** Errors a user can act on are one clear line and exit code 2; anything else is a bug and shows its stack. */
+function reportError(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (e instanceof UsageError || e instanceof ParseError || e instanceof SnapshotError || e instanceof ObservationError) {
+    process.stderr.write(`netlab: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`netlab: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+  return EXIT.usage;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+// Run when started directly (`node src/cli/main.ts`, as npm scripts do); bin/netlab.js imports and calls main().
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv);
+}

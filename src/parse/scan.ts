@@ -1,0 +1,162 @@
+// A cursor over tool output: line by line, then whitespace-separated token by token, without
+// building per-line strings or arrays (the parsers must keep up with 100,000-line listings).
+// Tokens are positions in the whole text; a parser slices only the fields it keeps.
+import { ParseError } from './types.ts';
+
+const SPACE = 32;
+const TAB = 9;
+const CR = 13;
+const MINUS = 45;
+
+export class LineScanner {
+  readonly text: string;
+  readonly format: string;
+  readonly source: string;
+  /** 1-based number of the current line */
+  lineNumber = 0;
+  lineStart = 0;
+  /** end of the current line, before any "\r" */
+  lineEnd = 0;
+  /** start of the current token (valid after nextToken() returned true) */
+  tokenStart = 0;
+  tokenEnd = 0;
+  private cursor = 0;
+  private nextLineStart = 0;
+
+  constructor(text: string, format: string, source: string) {
+    this.text = text;
+    this.format = format;
+    this.source = source;
+  }
+
+  /** Moves to the next line; false at the end. The empty rest after a final "\n" is not a line. */
+  nextLine(): boolean {
+    const text = this.text;
+    if (this.nextLineStart >= text.length) return false;
+    this.lineStart = this.nextLineStart;
+    let end = text.indexOf('\n', this.lineStart);
+    if (end === -1) end = text.length;
+    this.nextLineStart = end + 1;
+    if (end > this.lineStart && text.charCodeAt(end - 1) === CR) end--;
+    this.lineEnd = end;
+    this.cursor = this.lineStart;
+    this.lineNumber++;
+    return true;
+  }
+
+  /** The current line's text (for error messages and the rare field that needs it whole). */
+  line(): string {
+    return this.text.slice(this.lineStart, this.lineEnd);
+  }
+
+  isBlank(): boolean {
+    for (let i = this.lineStart; i < this.lineEnd; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c !== SPACE && c !== TAB) return false;
+    }
+    return true;
+  }
+
+  /** Whether the current line starts with `prefix` exactly (leading spaces included). */
+  lineStartsWith(prefix: string): boolean {
+    return this.lineEnd - this.lineStart >= prefix.length && this.text.startsWith(prefix, this.lineStart);
+  }
+
+  /** Places the token cursor at `offset` characters into the line. */
+  seek(offset: number): void {
+    this.cursor = this.lineStart + offset;
+  }
+
+  /** Advances to the next whitespace-separated token of the line; false when none is left. */
+  nextToken(): boolean {
+    const text = this.text;
+    const end = this.lineEnd;
+    let i = this.cursor;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c !== SPACE && c !== TAB) break;
+      i++;
+    }
+    if (i >= end) {
+      this.cursor = end;
+      return false;
+    }
+    this.tokenStart = i;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c === SPACE || c === TAB) break;
+      i++;
+    }
+    this.tokenEnd = i;
+    this.cursor = i;
+    return true;
+  }
+
+  /** Consumes the next token only when it equals `expected`. */
+  acceptToken(expected: string): boolean {
+    const { cursor, tokenStart, tokenEnd } = this;
+    if (this.nextToken() && this.tokenIs(expected)) return true;
+    this.cursor = cursor;
+    this.tokenStart = tokenStart;
+    this.tokenEnd = tokenEnd;
+    return false;
+  }
+
+  /** Whether another token follows on this line (without consuming it). */
+  hasMoreTokens(): boolean {
+    for (let i = this.cursor; i < this.lineEnd; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c !== SPACE && c !== TAB) return true;
+    }
+    return false;
+  }
+
+  token(): string {
+    return this.text.slice(this.tokenStart, this.tokenEnd);
+  }
+
+  tokenIs(expected: string): boolean {
+    return this.tokenEnd - this.tokenStart === expected.length && this.text.startsWith(expected, this.tokenStart);
+  }
+
+  /** The token as an unsigned decimal integer, or -1 when it is not one. */
+  tokenUint(): number {
+    return decimalAt(this.text, this.tokenStart, this.tokenEnd);
+  }
+
+  /** The token as a signed decimal integer, or null when it is not one. */
+  tokenInt(): number | null {
+    if (this.text.charCodeAt(this.tokenStart) === MINUS) {
+      const magnitude = decimalAt(this.text, this.tokenStart + 1, this.tokenEnd);
+      return magnitude < 0 ? null : -magnitude;
+    }
+    const value = decimalAt(this.text, this.tokenStart, this.tokenEnd);
+    return value < 0 ? null : value;
+  }
+
+  /** Reads the next token or throws, naming what was expected. */
+  expectToken(what: string): void {
+    if (!this.nextToken()) throw this.error(`missing ${what}`);
+  }
+
+  /** Throws when tokens are left on the line. */
+  expectLineEnd(what: string): void {
+    if (this.nextToken()) throw this.error(`unexpected ${JSON.stringify(this.token())} after ${what}`);
+  }
+
+  error(reason: string): ParseError {
+    return new ParseError(this.format, this.lineNumber, this.line(), reason, this.source);
+  }
+}
+
+/** Digits in text[start, end) as a number; -1 when empty or not all digits. */
+export function decimalAt(text: string, start: number, end: number): number {
+  if (end <= start) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
