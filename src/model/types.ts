@@ -4,7 +4,15 @@
 import type { IpvsService, ResolvConf, RouteEntry } from '../parse/types.ts';
 
 export type RouteWhy =
-  | { kind: 'pod'; namespace: string; pod: string; node: string; interfaceFrom: 'workloadEndpoint' | 'sha1' }
+  | {
+      kind: 'pod';
+      namespace: string;
+      pod: string;
+      node: string;
+      interfaceFrom: 'workloadEndpoint' | 'sha1';
+      /** the pod's IP lies in no block of its node (Calico borrowed it from another node's block) */
+      borrowed?: boolean;
+    }
   | { kind: 'blackhole'; block: string; node: string; blockFrom: 'ipamBlock' | 'podCIDR' }
   | {
       kind: 'remote-block';
@@ -14,6 +22,8 @@ export type RouteWhy =
       via: 'ipip' | 'vxlan' | 'direct';
       pool: string | null;
       blockFrom: 'ipamBlock' | 'podCIDR';
+      /** set when `block` is a single borrowed pod IP (a /32 route to the node that runs the pod) */
+      borrowedBy?: { namespace: string; pod: string };
     };
 
 export interface ExpectedRoute extends RouteEntry {
@@ -76,6 +86,9 @@ export interface DnsAnswer {
   rcode: DnsRcode;
   /** answer section; compared as a set (CoreDNS's loadbalance plugin shuffles the order) */
   answers: DnsRecord[];
+  /** true when the real answer also carries records netlab cannot predict (the addresses of an ExternalName
+   *  target outside the cluster, resolved upstream): only the records listed here are compared */
+  partial?: boolean;
 }
 
 export interface DnsExpectation {

@@ -19,11 +19,16 @@ const IPV6_ALL_ONES = (1n << IPV6_BITS) - 1n;
 
 /** The IPv4 value of a dotted quad, or -1 when the text is not one (no leading zeros, each part 0..255). */
 function ipv4Value(text: string): number {
+  return ipv4ValueAt(text, 0, text.length);
+}
+
+/** ipv4Value of text[start, end), so parsers can check an address inside a line without slicing it first. */
+export function ipv4ValueAt(text: string, start: number, end: number): number {
   let value = 0;
   let part = 0;
   let digits = 0;
   let dots = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 46 /* . */) {
       if (digits === 0 || dots === 3) return -1;

@@ -1,7 +1,7 @@
 // Parsers for ipvsadm 1.31 output: the listing (`ipvsadm -Ln`, with `--stats` or `--rate`, or for one
 // service), the save format (`ipvsadm -S -n`) and `ipvsadm -L --timeout`. Only numeric output (-n) is
 // accepted: with names, ipvsadm cuts IPv4 service names at 33 characters and the address is lost.
-import { isIpv4, isIpv6 } from './ip.ts';
+import { ipv4ValueAt, isIpv6 } from './ip.ts';
 import { decimalAt, LineScanner } from './scan.ts';
 import {
   ParseError,
@@ -59,16 +59,17 @@ export function parseIpvsList(text: string, source = '<input>'): IpvsTable {
   let expectRealServerTitle = false;
   let current: IpvsService | null = null;
   while (scan.nextLine()) {
+    // Real-server lines are most of the text: they are recognised first.
+    if (scan.lineStartsWith('  -> ') && !expectRealServerTitle) {
+      if (current === null) throw scan.error('a real server line before any virtual service line');
+      scan.seek(5);
+      current.realServers.push(listing === 'rules' ? readRealServer(scan) : readCounterRealServer(scan, listing!));
+      continue;
+    }
     if (scan.isBlank()) continue;
     if (expectRealServerTitle) {
       checkRealServerTitle(scan, listing!);
       expectRealServerTitle = false;
-      continue;
-    }
-    if (scan.lineStartsWith('  -> ')) {
-      if (current === null) throw scan.error('a real server line before any virtual service line');
-      scan.seek(5);
-      current.realServers.push(listing === 'rules' ? readRealServer(scan) : readCounterRealServer(scan, listing!));
       continue;
     }
     if (scan.lineStartsWith('IP Virtual Server version')) {
@@ -91,7 +92,7 @@ export function parseIpvsList(text: string, source = '<input>'): IpvsTable {
 }
 
 function listingOfTitle(scan: LineScanner): IpvsListing {
-  const columns = tokensOf(scan).join(' ');
+  const columns = scan.remainingTokens().join(' ');
   switch (columns) {
     case 'Prot LocalAddress:Port Scheduler Flags':
       return 'rules';
@@ -106,17 +107,11 @@ function listingOfTitle(scan: LineScanner): IpvsListing {
 }
 
 function checkRealServerTitle(scan: LineScanner, listing: IpvsListing): void {
-  const columns = tokensOf(scan).join(' ');
+  const columns = scan.remainingTokens().join(' ');
   const expected = listing === 'rules' ? '-> RemoteAddress:Port Forward Weight ActiveConn InActConn' : '-> RemoteAddress:Port';
   if (columns === expected) return;
   if (columns.includes('TunnelInfo')) throw scan.error('the --tun-info listing is not supported');
   throw scan.error(`expected the title line ${JSON.stringify(expected)}`);
-}
-
-function tokensOf(scan: LineScanner): string[] {
-  const tokens: string[] = [];
-  while (scan.nextToken()) tokens.push(scan.token());
-  return tokens;
 }
 
 function newService(protocol: IpvsProtocol): IpvsService {
@@ -145,8 +140,8 @@ function readServiceName(scan: LineScanner): IpvsService {
     if (scan.acceptToken('IPv6')) service.fwmarkIPv6 = true;
   } else {
     scan.expectToken('LocalAddress:Port');
-    service.address = tokenAddress(scan, 'LocalAddress');
-    service.port = tokenPort(scan, 'LocalAddress:Port');
+    service.address = endpointAddress(scan, 'LocalAddress');
+    service.port = endpointPort(scan, 'LocalAddress:Port');
   }
   return service;
 }
@@ -213,8 +208,8 @@ function readCounterService(scan: LineScanner, listing: 'stats' | 'rate'): IpvsS
 /** "  -> 10.244.0.137:53   Masq    1      0          0" (the cursor is past "  -> "). */
 function readRealServer(scan: LineScanner): IpvsRealServer {
   scan.expectToken('RemoteAddress:Port');
-  const address = tokenAddress(scan, 'RemoteAddress');
-  const port = tokenPort(scan, 'RemoteAddress:Port');
+  const address = endpointAddress(scan, 'RemoteAddress');
+  const port = endpointPort(scan, 'RemoteAddress:Port');
   scan.expectToken('Forward');
   const forward = forwardMethod(scan);
   const weight = nextUint(scan, 'Weight');
@@ -225,14 +220,15 @@ function readRealServer(scan: LineScanner): IpvsRealServer {
 }
 
 function forwardMethod(scan: LineScanner): string {
+  if (scan.tokenIs('Masq')) return 'Masq';
   for (const method of FORWARD_METHODS) if (scan.tokenIs(method)) return method;
   throw scan.error(`Forward ${JSON.stringify(scan.token())} is not Masq, Local, Tunnel or Route`);
 }
 
 function readCounterRealServer(scan: LineScanner, listing: 'stats' | 'rate'): IpvsRealServer {
   scan.expectToken('RemoteAddress:Port');
-  const address = tokenAddress(scan, 'RemoteAddress');
-  const port = tokenPort(scan, 'RemoteAddress:Port');
+  const address = endpointAddress(scan, 'RemoteAddress');
+  const port = endpointPort(scan, 'RemoteAddress:Port');
   const counters = readCounters(scan, listing);
   return { address, port, forward: null, weight: null, activeConn: null, inactConn: null, counters };
 }
@@ -258,36 +254,43 @@ function counterValue(scan: LineScanner, column: string): number {
 }
 
 function nextUint(scan: LineScanner, what: string): number {
-  scan.expectToken(what);
-  const value = scan.tokenUint();
-  if (value === -1) throw scan.error(`${what} ${JSON.stringify(scan.token())} is not a number`);
+  const value = scan.nextUint();
+  if (value === -1) {
+    throw scan.error(scan.tokenStart === scan.tokenEnd ? `missing ${what}` : `${what} ${JSON.stringify(scan.token())} is not a number`);
+  }
   return value;
 }
 
-/** The address of an "addr:port" or "[addr]:port" token, without brackets. */
-function tokenAddress(scan: LineScanner, what: string): string {
+/**
+ * The address of an "addr:port" or "[addr]:port" token, without brackets. The current token is then
+ * narrowed to the port digits, which endpointPort() reads.
+ */
+function endpointAddress(scan: LineScanner, what: string): string {
   const text = scan.text;
-  const colon = text.lastIndexOf(':', scan.tokenEnd - 1);
-  if (colon <= scan.tokenStart) throw scan.error(`${what} ${JSON.stringify(scan.token())} has no ":port"`);
-  if (text.charCodeAt(scan.tokenStart) === 91 /* [ */) {
-    const address = text.slice(scan.tokenStart + 1, colon - 1);
-    if (text.charCodeAt(colon - 1) !== 93 /* ] */ || !isIpv6(address)) {
-      throw scan.error(`${what} ${JSON.stringify(scan.token())} is not "[IPv6 address]:port"`);
+  const start = scan.tokenStart;
+  const end = scan.tokenEnd;
+  let colon = start;
+  while (colon < end && text.charCodeAt(colon) !== 58 /* : */) colon++;
+  // The usual case, checked without slicing first: "a.b.c.d:port".
+  if (colon < end && ipv4ValueAt(text, start, colon) >= 0) {
+    scan.tokenStart = colon + 1;
+    return text.slice(start, colon);
+  }
+  const closing = text.lastIndexOf(']:', end - 1);
+  if (text.charCodeAt(start) === 91 /* [ */ && closing > start) {
+    const address = text.slice(start + 1, closing);
+    if (isIpv6(address)) {
+      scan.tokenStart = closing + 2;
+      return address;
     }
-    return address;
   }
-  const address = text.slice(scan.tokenStart, colon);
-  if (!isIpv4(address)) {
-    throw scan.error(`${what} ${JSON.stringify(scan.token())} is not "IPv4 address:port" (numeric output, ipvsadm -n, is needed)`);
-  }
-  return address;
+  throw scan.error(`${what} ${JSON.stringify(scan.token())} is not "IPv4 address:port" or "[IPv6 address]:port" (ipvsadm -n prints numbers)`);
 }
 
-function tokenPort(scan: LineScanner, what: string): number {
-  const colon = scan.text.lastIndexOf(':', scan.tokenEnd - 1);
-  const port = decimalAt(scan.text, colon + 1, scan.tokenEnd);
+function endpointPort(scan: LineScanner, what: string): number {
+  const port = scan.tokenUint();
   if (port === -1 || port > 65535) {
-    throw scan.error(`${what} ${JSON.stringify(scan.token())} has no numeric port (numeric output, ipvsadm -n, is needed)`);
+    throw scan.error(`${what} port ${JSON.stringify(scan.token())} is not a port number (ipvsadm -n prints numbers)`);
   }
   return port;
 }
@@ -340,8 +343,8 @@ function readSavedServiceName(scan: LineScanner): IpvsService {
     if (scan.acceptToken('-6')) service.fwmarkIPv6 = true;
   } else {
     scan.expectToken('service address');
-    service.address = tokenAddress(scan, 'service address');
-    service.port = tokenPort(scan, 'service address');
+    service.address = endpointAddress(scan, 'service address');
+    service.port = endpointPort(scan, 'service address');
   }
   return service;
 }
@@ -397,8 +400,8 @@ function readSavedRealServer(scan: LineScanner): IpvsRealServer {
     const option = scan.token();
     if (option === '-r') {
       scan.expectToken('real server address');
-      address = tokenAddress(scan, 'real server address');
-      port = tokenPort(scan, 'real server address');
+      address = endpointAddress(scan, 'real server address');
+      port = endpointPort(scan, 'real server address');
     } else if (option === '-w') {
       weight = nextUint(scan, 'weight');
     } else if (FORWARD_SWITCHES[option]) {

@@ -53,9 +53,7 @@ export function parseRouteN(text: string, source = '<input>'): RouteTable {
 /** The family a title or column-header line announces; null for a route row; throws for other listings of `route`. */
 function headerLineFamily(scan: LineScanner): Family | null {
   if (!scan.lineStartsWith('Kernel ') && !scan.lineStartsWith('Destination ')) return null;
-  const words: string[] = [];
-  while (scan.nextToken()) words.push(scan.token());
-  const line = words.join(' ');
+  const line = scan.remainingTokens().join(' ');
   const family = TITLES[line] ?? COLUMN_HEADERS[line];
   if (family) return family;
   if (line.includes('cache')) throw scan.error('the routing cache (route -C) is not supported; use route -n');

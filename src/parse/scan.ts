@@ -59,7 +59,7 @@ export class LineScanner {
 
   /** Whether the current line starts with `prefix` exactly (leading spaces included). */
   lineStartsWith(prefix: string): boolean {
-    return this.lineEnd - this.lineStart >= prefix.length && this.text.startsWith(prefix, this.lineStart);
+    return this.lineEnd - this.lineStart >= prefix.length && sameChars(this.text, this.lineStart, prefix);
   }
 
   /** Places the token cursor at `offset` characters into the line. */
@@ -92,6 +92,34 @@ export class LineScanner {
     return true;
   }
 
+  /**
+   * Reads the next token as an unsigned decimal, finding its end and its value in one pass (numbers
+   * are most of a large listing). Returns -1 when no token is left or it is not all digits;
+   * token() then gives the offending text.
+   */
+  nextUint(): number {
+    const text = this.text;
+    const end = this.lineEnd;
+    let i = this.cursor;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c !== SPACE && c !== TAB) break;
+      i++;
+    }
+    this.tokenStart = i;
+    let value = i < end ? 0 : -1;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c === SPACE || c === TAB) break;
+      if (c < 48 || c > 57) value = -1;
+      else if (value !== -1) value = value * 10 + (c - 48);
+      i++;
+    }
+    this.tokenEnd = i;
+    this.cursor = i;
+    return value;
+  }
+
   /** Consumes the next token only when it equals `expected`. */
   acceptToken(expected: string): boolean {
     const { cursor, tokenStart, tokenEnd } = this;
@@ -102,13 +130,11 @@ export class LineScanner {
     return false;
   }
 
-  /** Whether another token follows on this line (without consuming it). */
-  hasMoreTokens(): boolean {
-    for (let i = this.cursor; i < this.lineEnd; i++) {
-      const c = this.text.charCodeAt(i);
-      if (c !== SPACE && c !== TAB) return true;
-    }
-    return false;
+  /** The tokens left on the line (for the rare lines read whole: headers, search lists). */
+  remainingTokens(): string[] {
+    const tokens: string[] = [];
+    while (this.nextToken()) tokens.push(this.token());
+    return tokens;
   }
 
   token(): string {
@@ -116,7 +142,7 @@ export class LineScanner {
   }
 
   tokenIs(expected: string): boolean {
-    return this.tokenEnd - this.tokenStart === expected.length && this.text.startsWith(expected, this.tokenStart);
+    return this.tokenEnd - this.tokenStart === expected.length && sameChars(this.text, this.tokenStart, expected);
   }
 
   /** The token as an unsigned decimal integer, or -1 when it is not one. */
@@ -147,6 +173,14 @@ export class LineScanner {
   error(reason: string): ParseError {
     return new ParseError(this.format, this.lineNumber, this.line(), reason, this.source);
   }
+}
+
+/** Whether `expected` occurs in text at `start`. A char loop: cheaper than a startsWith call for these short words. */
+function sameChars(text: string, start: number, expected: string): boolean {
+  for (let i = 0; i < expected.length; i++) {
+    if (text.charCodeAt(start + i) !== expected.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** Digits in text[start, end) as a number; -1 when empty or not all digits. */

@@ -183,7 +183,7 @@ export function buildSnapshot(inputs: readonly SnapshotInput[]): ClusterSnapshot
     notes.push('no Namespace objects given: namespaces are the ones the other objects are in');
   }
 
-  let kubeProxy = defaultKubeProxy;
+  let kubeProxy = structuredClone(defaultKubeProxy);
   if (into.kubeProxy === null) {
     notes.push('no ConfigMap kube-system/kube-proxy given: assumed kube-proxy in ipvs mode, scheduler rr, NodePorts on every node address');
   } else {
@@ -191,7 +191,7 @@ export function buildSnapshot(inputs: readonly SnapshotInput[]): ClusterSnapshot
     notes.push(...into.kubeProxy.notes);
   }
 
-  let coreDNS = defaultCoreDNS;
+  let coreDNS = structuredClone(defaultCoreDNS);
   if (into.coreDNS === null) {
     notes.push('no ConfigMap kube-system/coredns given: assumed kubeadm\'s Corefile (cluster.local, pods insecure, ttl 30)');
   } else {

@@ -3,10 +3,10 @@
 // YAML, or List objects with items.
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { buildSnapshot, type SnapshotInput } from './build.ts';
 import { isRecord, SnapshotError } from './fields.ts';
 import type { ClusterSnapshot } from './types.ts';
+import { parseYamlDocuments, YamlSyntaxError } from './yaml.ts';
 
 const snapshotExtensions = new Set(['.yaml', '.yml', '.json']);
 
@@ -30,17 +30,17 @@ function listItems(document: Record<string, unknown>): Record<string, unknown>[]
  * several YAML documents names the document too. Invalid YAML fails with the line and column.
  */
 export function parseSnapshotFile(fileName: string, text: string): SnapshotInput[] {
-  const documents = parseAllDocuments(text, { prettyErrors: false }).map((document, index) => {
-    const error = document.errors[0];
-    if (error !== undefined) {
-      const position = error.linePos?.[0];
-      const where = position === undefined ? '' : ` at line ${position.line}, column ${position.col}`;
-      throw new SnapshotError(`${fileName}: invalid YAML${where}: ${error.message}`);
-    }
-    return { number: index + 1, value: document.toJS() as unknown };
-  });
+  let documents: unknown[];
+  try {
+    documents = parseYamlDocuments(text);
+  } catch (error) {
+    if (error instanceof YamlSyntaxError) throw new SnapshotError(`${fileName}: ${error.message}`);
+    throw error;
+  }
   // Empty documents (a trailing ---, a file of comments) hold nothing.
-  const objects = documents.filter(({ value }) => value !== null && value !== undefined);
+  const objects = documents
+    .map((value, index) => ({ number: index + 1, value }))
+    .filter(({ value }) => value !== null && value !== undefined);
   const inputs: SnapshotInput[] = [];
   for (const { number, value } of objects) {
     const source = objects.length > 1 ? `${fileName} (document ${number})` : fileName;

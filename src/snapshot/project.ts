@@ -3,9 +3,9 @@
 // needs, applies the API's defaults for absent fields, and throws a SnapshotError naming
 // source, object and field when a field is malformed. `source` is the file name (or, for
 // the operator, where the object came from) and appears first in every error message.
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseCorefile, type CorefileDirective, type CorefileServer } from './corefile.ts';
 import { cidrFamily, Field } from './fields.ts';
+import { parseYamlDocuments, YamlSyntaxError } from './yaml.ts';
 import type {
   ClusterDNSView,
   EncapMode,
@@ -296,15 +296,17 @@ export interface WithNotes<T> {
   notes: string[];
 }
 
-/** Parses a YAML document held in a ConfigMap data key; errors name the key and the line inside it. */
+/** Parses the YAML document held in a ConfigMap data key; errors name the key and the line inside it. */
 function parseEmbeddedYaml(field: Field): Field {
+  let documents: unknown[];
   try {
-    return new Field(field.where, field.path, parseYaml(field.string(), { prettyErrors: false }));
+    documents = parseYamlDocuments(field.string());
   } catch (error) {
-    if (!(error instanceof YAMLParseError)) throw error;
-    const line = error.linePos?.[0].line;
-    field.fail(`is not valid YAML${line === undefined ? '' : ` (line ${line})`}: ${error.message}`);
+    if (!(error instanceof YamlSyntaxError)) throw error;
+    field.fail(`is ${error.message}`);
   }
+  if (documents.length !== 1) field.fail(`must hold one YAML document, not ${documents.length}`);
+  return new Field(field.where, field.path, documents[0]);
 }
 
 /** kube-proxy's settings from ConfigMap kube-system/kube-proxy, data key config.conf (a KubeProxyConfiguration). */

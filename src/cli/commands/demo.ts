@@ -4,7 +4,7 @@ import { ALL_LAYERS, checkLab } from '../../check/check.ts';
 import type { Observation } from '../../check/types.ts';
 import { DEMO_FAULTS } from '../../demo/faults.ts';
 import { readObservationDir } from '../../observe/files.ts';
-import { renderFinding, renderReport, renderSummary } from '../../report/text.ts';
+import { renderFinding, renderReport, renderSection, renderSummary } from '../../report/text.ts';
 import { loadSnapshotDir } from '../../snapshot/load.ts';
 import { EXIT } from '../io.ts';
 
@@ -35,14 +35,21 @@ export async function demoCommand(opts: { explain: boolean }): Promise<number> {
   out(`Snapshot: ${snapshot.nodes.length} nodes, ${snapshot.pods.length} pods, ${snapshot.services.length} services (examples/seed/snapshot).`);
   out('Observed: real captured output of node-1 (examples/seed/observed; its README says where every line comes from).');
   out('node-2 and node-3 have no captured output: their tables are the model\'s expectation only. No DNS answers were captured.\n');
-  out('━━━ Pass 1: the real observation ━━━\n');
-  const clean = checkLab(snapshot, observation, { layers: ALL_LAYERS });
+  const observedNodes = observation.nodes.map((n) => n.node);
+  const unobserved = snapshot.nodes.map((n) => n.name).filter((n) => !observedNodes.includes(n));
+  out(`━━━ Pass 1: the real observation of ${observedNodes.join(', ')} ━━━\n`);
+  const clean = checkLab(snapshot, observation, { layers: ALL_LAYERS, nodes: observedNodes });
   out(renderReport(clean, { explain: opts.explain }));
+  if (unobserved.length) {
+    out(`━━━ What ${unobserved.join(' and ')} must show (the model only: no capture of these nodes exists) ━━━\n`);
+    const expectedOnly = checkLab(snapshot, { nodes: [] }, { layers: ['routes', 'ipvs'], nodes: unobserved });
+    out(expectedOnly.sections.map((s) => renderSection(s, opts.explain)).join('\n\n') + '\n');
+  }
 
   out('━━━ Pass 2: the same observation with injected faults ━━━');
   for (const f of DEMO_FAULTS) out(`  - ${f.name} (${f.file}): ${f.description}`);
   out('');
-  const faulty = checkLab(snapshot, injectFaults(observation), { layers: ALL_LAYERS, nodes: observation.nodes.map((n) => n.node) });
+  const faulty = checkLab(snapshot, injectFaults(observation), { layers: ALL_LAYERS, nodes: observedNodes });
   out(renderSummary(faulty));
   const findings = Object.values(faulty.layers).flatMap((r) => r.findings);
   out(`\nFindings (${findings.length})`);

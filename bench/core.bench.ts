@@ -1,0 +1,115 @@
+// Benchmark of the pure core at scale (not a timed test): a synthetic cluster of 1,000 nodes, 10,000 services
+// and 100,000 endpoints. For one node it renders the model's `ipvsadm -Ln` and `route -n`, parses them back
+// and compares, printing each stage's time and memory, and the ratio of parsing to merely splitting lines.
+// Run: npm run bench   (targets: IPVS check < 1 s and < 500 MB peak; parse within 5x of split)
+import { performance } from 'node:perf_hooks';
+import os from 'node:os';
+import { compareIpvs } from '../src/compare/ipvs.ts';
+import { compareRoutes } from '../src/compare/routes.ts';
+import { expectedIpvs } from '../src/model/ipvs.ts';
+import { expectedRoutes } from '../src/model/routes.ts';
+import { parseIpvsadm } from '../src/parse/ipvsadm.ts';
+import { parseRouteN } from '../src/parse/route.ts';
+import { renderIpvsadm } from '../src/render/ipvsadm.ts';
+import { renderRouteN } from '../src/render/route.ts';
+import type { ClusterSnapshot, EndpointSliceView, NodeView, PodView, ServiceView } from '../src/snapshot/types.ts';
+
+const NODES = 1000;
+const SERVICES = 10_000;
+const ENDPOINTS_PER_SERVICE = 10; // 100,000 endpoints
+
+const ip = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+const BASE_POD = (10 << 24) >>> 0; // pods in 10.0.0.0/8, one /24 block per node
+const BASE_SVC = ((10 << 24) | (96 << 16)) >>> 0; // services from 10.96.0.0
+
+function syntheticCluster(): ClusterSnapshot {
+  const nodes: NodeView[] = [];
+  for (let i = 0; i < NODES; i++) {
+    nodes.push({
+      name: `node-${i}`, labels: {}, podCIDRs: [`${ip(BASE_POD + i * 256)}/24`],
+      addresses: [{ type: 'InternalIP', address: ip(((192 << 24) | (168 << 16)) + 10 + i) }],
+      calico: { ipv4Address: `${ip(((192 << 24) | (168 << 16)) + 10 + i)}/16` },
+    });
+  }
+  const pods: PodView[] = [];
+  const services: ServiceView[] = [];
+  const endpointSlices: EndpointSliceView[] = [];
+  let podIndex = 0;
+  for (let s = 0; s < SERVICES; s++) {
+    const name = `svc-${s}`;
+    services.push({
+      namespace: 'bench', name, type: 'ClusterIP', clusterIPs: [ip(BASE_SVC + 16 + s)], headless: false,
+      ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: null }],
+      selector: { app: name }, sessionAffinity: 'None', sessionAffinityTimeoutSeconds: null,
+      externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', externalIPs: [], loadBalancerIngressIPs: [],
+      externalName: null, publishNotReadyAddresses: false,
+    });
+    const endpoints: EndpointSliceView['endpoints'] = [];
+    for (let e = 0; e < ENDPOINTS_PER_SERVICE; e++, podIndex++) {
+      const node = podIndex % NODES;
+      const address = ip(BASE_POD + node * 256 + 2 + Math.floor(podIndex / NODES));
+      const pod = `${name}-${e}`;
+      pods.push({
+        namespace: 'bench', name: pod, nodeName: `node-${node}`, podIPs: [address], hostname: null, subdomain: null,
+        hostNetwork: false, dnsPolicy: 'ClusterFirst', ready: true, terminating: false, phase: 'Running', labels: { app: name },
+      });
+      endpoints.push({
+        addresses: [address], ready: true, serving: true, terminating: false, hostname: null, nodeName: `node-${node}`,
+        zone: null, targetRef: { kind: 'Pod', namespace: 'bench', name: pod },
+      });
+    }
+    endpointSlices.push({ namespace: 'bench', name: `${name}-abcde`, serviceName: name, addressType: 'IPv4', ports: [{ name: 'http', protocol: 'TCP', port: 8080 }], endpoints });
+  }
+  return {
+    nodes, pods, services, endpointSlices, namespaces: ['bench'], workloadEndpoints: [],
+    ipPools: [{ name: 'default', cidr: '10.0.0.0/8', blockSize: 24, ipipMode: 'Always', vxlanMode: 'Never', disabled: false }],
+    ipamBlocks: nodes.map((n, i) => ({ cidr: `${ip(BASE_POD + i * 256)}/24`, node: n.name })),
+    kubeProxy: { mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [] },
+    dns: { clusterDomain: 'cluster.local', serviceIPs: ['10.96.0.10'], podsMode: 'insecure', ttl: 30 }, notes: [],
+  };
+}
+
+interface Row { stage: string; ms: number; rssMB: number; note: string }
+const rows: Row[] = [];
+function stage<T>(name: string, fn: () => T, note: (r: T) => string = () => ''): T {
+  const t0 = performance.now();
+  const result = fn();
+  const ms = performance.now() - t0;
+  rows.push({ stage: name, ms, rssMB: process.memoryUsage().rss / 2 ** 20, note: note(result) });
+  return result;
+}
+/** The median of several runs, for the parse/split ratio, so one GC pause doesn't decide it. */
+function median(fn: () => unknown, runs = 5): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+const snapshot = stage('build synthetic cluster (not part of a check)', syntheticCluster, (s) => `${s.nodes.length} nodes, ${s.services.length} services, ${s.endpointSlices.reduce((n, e) => n + e.endpoints.length, 0)} endpoints`);
+const node = 'node-0';
+const ipvsStart = performance.now();
+const ipvs = stage('ipvs: model', () => expectedIpvs(snapshot, node), (r) => `${r.services.length} virtual servers, ${r.services.reduce((n, s) => n + s.realServers.length, 0)} real servers`);
+const ipvsText = stage('ipvs: render ipvsadm -Ln', () => renderIpvsadm({ services: ipvs.services }), (t) => `${(t.length / 2 ** 20).toFixed(1)} MiB of text`);
+const ipvsParsed = stage('ipvs: parse', () => parseIpvsadm(ipvsText, 'bench'));
+const ipvsCmp = stage('ipvs: compare', () => compareIpvs(ipvs, ipvsParsed), (c) => `${c.findings.length} findings`);
+const ipvsTotal = performance.now() - ipvsStart;
+const routes = stage('routes: model', () => expectedRoutes(snapshot, node), (r) => `${r.routes.length} rows`);
+const routeText = stage('routes: render route -n', () => renderRouteN({ routes: routes.routes }));
+const routeParsed = stage('routes: parse', () => parseRouteN(routeText, 'bench'));
+stage('routes: compare', () => compareRoutes(routes, routeParsed), (c) => `${c.findings.length} findings`);
+
+const splitMs = median(() => ipvsText.split('\n'));
+const parseMs = median(() => parseIpvsadm(ipvsText, 'bench'));
+const peakMB = process.resourceUsage().maxRSS / 1024;
+
+console.log(`netlab core benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
+console.log(`${'stage'.padEnd(48)} ${'time ms'.padStart(9)} ${'RSS MiB'.padStart(8)}  note`);
+for (const r of rows) console.log(`${r.stage.padEnd(48)} ${r.ms.toFixed(1).padStart(9)} ${r.rssMB.toFixed(0).padStart(8)}  ${r.note}`);
+console.log(`\none node's full IPVS check (model + render + parse + compare): ${ipvsTotal.toFixed(0)} ms (target < 1000 ms) ${ipvsTotal < 1000 ? 'OK' : 'OVER'}`);
+console.log(`peak RSS of the whole run: ${peakMB.toFixed(0)} MiB (target < 500 MiB) ${peakMB < 500 ? 'OK' : 'OVER'}`);
+console.log(`parse vs split of the same ${(ipvsText.length / 2 ** 20).toFixed(1)} MiB text (median of 5): ${parseMs.toFixed(1)} ms vs ${splitMs.toFixed(1)} ms = ${(parseMs / splitMs).toFixed(2)}x (target <= 5x) ${parseMs / splitMs <= 5 ? 'OK' : 'OVER'}`);
+if (ipvsCmp.findings.length) console.log(`unexpected: ${ipvsCmp.findings.length} findings on a rendered copy of the model`);

@@ -1,0 +1,132 @@
+// `npm run harness -- up|down|status`: the test control plane (test/harness/controlplane.ts) by hand.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { cacheDir, findBinaries } from '../test/harness/binaries.ts';
+import { startControlPlane } from '../test/harness/controlplane.ts';
+import type { ControlPlaneInfo } from '../test/harness/controlplane.ts';
+import { isAlive, killRecordedProcesses, removeRecord } from '../test/harness/instances.ts';
+import { HARNESS_INFO_ENV } from '../test/harness/jest-env.ts';
+import { sleep } from '../test/harness/processes.ts';
+
+/** What `up` leaves for `down` and `status`: the running control plane and the process that owns it. */
+const stateFile = () => path.join(cacheDir(), 'harness', 'up.json');
+
+interface UpState {
+  ownerPid: number;
+  infoFile: string;
+}
+
+const program = new Command('harness')
+  .description(
+    'Runs the real control plane the integration tests use: etcd, kube-apiserver, kube-controller-manager ' +
+      'and CoreDNS on free 127.0.0.1 ports, from the binaries `npm run harness:build` puts in ' +
+      '$NETLAB_CACHE_DIR/bin (default .cache/bin). No kubelet runs: create Nodes and Pods yourself and set ' +
+      'Pod status through the status subresource; kube-controller-manager turns them into EndpointSlices.',
+  )
+  .addHelpText(
+    'after',
+    `
+Examples:
+  npm run harness -- up                 start, print how to reach it, run until Ctrl-C
+  export KUBECONFIG=<printed path>      then use kubectl or client-node as admin (system:masters)
+  dig @127.0.0.1 -p <dns port> kubernetes.default.svc.cluster.local
+  ${HARNESS_INFO_ENV}=<printed info.json> npm test -- test/integration
+                                        run the integration suites against it (no second start)
+  npm run harness -- down               stop it from another terminal
+
+Credentials are client certificates from the harness CA: admin, system:kube-controller-manager,
+system:kube-proxy and coredns, each with a kubeconfig next to the admin one.`,
+  );
+
+program
+  .command('up')
+  .description('start the control plane and keep it running until Ctrl-C or `harness down`')
+  .option('--keep', 'keep the temp dir (logs, certificates, etcd data) after stopping')
+  .action(async (options: { keep?: boolean }) => {
+    const running = readState();
+    if (running && isAlive(running.ownerPid)) {
+      fail(`a control plane is already running (pid ${running.ownerPid}); stop it first with \`npm run harness -- down\``);
+    }
+    const found = findBinaries();
+    if (!found.ok) fail(`cannot start: ${found.reason}`);
+    const cp = await startControlPlane({ keep: options.keep, binaries: found.paths, log: (line) => console.log(line) });
+    const infoFile = path.join(cp.dir, 'info.json');
+    mkdirSync(path.dirname(stateFile()), { recursive: true });
+    writeFileSync(stateFile(), JSON.stringify({ ownerPid: process.pid, infoFile } satisfies UpState));
+    console.log(
+      [
+        `kubeconfig:     ${cp.kubeconfig}`,
+        `apiserver:      ${cp.apiserverUrl} (${cp.kubernetesVersion})`,
+        `DNS (CoreDNS):  ${cp.dns.host}:${cp.dns.port} udp+tcp, zone ${cp.clusterDomain}; kube-dns Service ${cp.dnsServiceIP}`,
+        `logs:           ${path.join(cp.dir, 'logs')}`,
+        `info:           ${infoFile}`,
+        '',
+        `export KUBECONFIG=${cp.kubeconfig}`,
+        `export ${HARNESS_INFO_ENV}=${infoFile}`,
+        '',
+        'running; Ctrl-C or `npm run harness -- down` stops it',
+      ].join('\n'),
+    );
+    const shutdown = async () => {
+      await cp.stop();
+      rmSync(stateFile(), { force: true });
+      console.log('stopped');
+      process.exit(0);
+    };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, shutdown);
+    setInterval(() => {}, 1 << 30); // stay alive: the children are unref'd
+  });
+
+program
+  .command('down')
+  .description('stop the control plane `harness up` started (from any terminal)')
+  .action(async () => {
+    const state = readState();
+    if (!state) {
+      console.log('no control plane is running (nothing recorded by `harness up`)');
+      return;
+    }
+    if (isAlive(state.ownerPid)) {
+      process.kill(state.ownerPid, 'SIGTERM');
+      for (let waited = 0; waited < 20_000 && isAlive(state.ownerPid); waited += 100) await sleep(100);
+    }
+    // The owner is gone (stopped above, or killed earlier): end whatever it left behind.
+    const info = readInfo(state.infoFile);
+    if (info) {
+      const killed = killRecordedProcesses({ ownerPid: info.ownerPid, dir: info.dir, keep: false, processes: info.processes.map((p) => ({ name: p.name, pid: p.pid, bin: p.command[0]! })) });
+      if (killed > 0) console.log(`killed ${killed} process(es) the owner left behind`);
+      removeRecord(info.dir);
+    }
+    rmSync(stateFile(), { force: true });
+    console.log('stopped');
+  });
+
+program
+  .command('status')
+  .description('say whether a control plane started by `harness up` is running, and how to reach it')
+  .action(() => {
+    const state = readState();
+    const info = state && isAlive(state.ownerPid) ? readInfo(state.infoFile) : null;
+    if (!info) {
+      console.log('not running');
+      return;
+    }
+    console.log(`running (pid ${state!.ownerPid}): ${info.apiserverUrl}, DNS ${info.dns.host}:${info.dns.port}, kubeconfig ${info.kubeconfig}`);
+  });
+
+function readState(): UpState | null {
+  if (!existsSync(stateFile())) return null;
+  return JSON.parse(readFileSync(stateFile(), 'utf8')) as UpState;
+}
+
+function readInfo(file: string): ControlPlaneInfo | null {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ControlPlaneInfo) : null;
+}
+
+function fail(message: string): never {
+  console.error(`harness: ${message}`);
+  process.exit(1);
+}
+
+await program.parseAsync();

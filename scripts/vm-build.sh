@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Builds the node VM image the integration tests boot under QEMU: Debian's own kernel package
+# (real IPVS, IPIP, VXLAN, netfilter) and an initramfs with busybox, the host's network tools,
+# netlab's guest agent (the exec channel) and, when it has been built, kube-proxy.
+#
+# Installs nothing: it names the missing host packages and stops. Output in $NETLAB_CACHE_DIR/vm
+# (default .cache/vm in the project, git-ignored):
+#   vmlinuz, initrd-base.cpio.gz, initrd-kube-proxy.cpio.gz (base + a kube-proxy layer),
+#   manifest.json (what the test harness reads). Stamp files make a second run take about a second.
+# Exit codes: 0 built or up to date, 3 a host prerequisite is missing, anything else a failure.
+# `vm-build.sh --check` only checks the prerequisites (the test suites use it to decide whether to skip).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${NETLAB_CACHE_DIR:-$ROOT/.cache}
+VM=$CACHE/vm
+KUBE_PROXY=$CACHE/bin/kube-proxy
+SRC=$ROOT/harness/vm
+mkdir -p "$VM"
+
+log() { printf '[vm:build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'vm-build: %s\n' "$*" >&2; exit 1; }
+
+# Host packages whose files go into the guest (and QEMU, which the tests run).
+HOST_PACKAGES=(qemu-system-x86 busybox-static socat ipvsadm ipset iptables iproute2 net-tools conntrack kmod cpio netbase)
+check_host() {
+  local missing=() p
+  for p in "${HOST_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "vm-build: missing host packages: ${missing[*]}" >&2
+    echo "  install them with: apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 3
+  fi
+  command -v go >/dev/null || { echo "vm-build: Go is not installed (the guest agent needs Go 1.26)" >&2; exit 3; }
+}
+
+# The kernel package is pinned to whatever Debian's linux-image-amd64 depends on right now.
+kernel_package() {
+  if [ -n "${NETLAB_VM_KERNEL_PACKAGE:-}" ]; then echo "$NETLAB_VM_KERNEL_PACKAGE"; return; fi
+  local pkg
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -1)
+  [ -n "$pkg" ] || { echo "vm-build: apt-cache knows no linux-image-amd64 dependency (run apt-get update)" >&2; exit 3; }
+  echo "$pkg"
+}
+
+# Modules the tests and kube-proxy need; `modprobe --show-depends` adds their dependencies.
+MODULES=(
+  virtio_pci virtio_console e1000
+  ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_mh
+  nf_conntrack nf_nat nf_tables nft_compat nft_chain_nat nft_masq
+  ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_hash_net
+  ip_set_hash_netport ip_set_hash_netiface ip_set_bitmap_port ip_set_bitmap_ip
+  xt_set xt_comment xt_mark xt_MASQUERADE xt_addrtype xt_conntrack xt_nat xt_multiport xt_tcpudp
+  xt_statistic ipt_REJECT br_netfilter xt_physdev
+  dummy ipip veth vxlan
+)
+# Userspace tools copied from the host, with their shared libraries.
+TOOLS=(ip route ipvsadm xtables-nft-multi ipset conntrack socat)
+XTABLES_LIBDIR=/usr/lib/x86_64-linux-gnu/xtables
+
+fetch_kernel() { # package -> prints the extracted tree
+  local pkg=$1 dir=$VM/kernel/$1
+  if [ ! -f "$dir/.extracted" ]; then
+    log "downloading $pkg (apt-get download)"
+    rm -rf "$dir"; mkdir -p "$dir"
+    (cd "$dir" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
+    dpkg-deb -x "$dir"/"$pkg"_*.deb "$dir/root"
+    rm -f "$dir"/"$pkg"_*.deb
+    local kver; kver=$(ls "$dir/root/lib/modules")
+    depmod -b "$dir/root" "$kver"
+    touch "$dir/.extracted"
+  fi
+  echo "$dir/root"
+}
+
+build_agent() { # -> path of the static agent binary
+  local out=$VM/netlab-agent
+  log "building the guest agent"
+  (cd "$SRC/agent" && GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build GOTOOLCHAIN=local GOWORK=off GOFLAGS= \
+    CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "-s -w" -o "$out" .)
+  echo "$out"
+}
+
+copy_with_libs() { # stage, file: the file and every library ldd names, at their host paths
+  local stage=$1 file=$2 lib
+  mkdir -p "$stage$(dirname "$file")"
+  cp -L "$file" "$stage$file"
+  for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*' || true); do
+    [ -e "$stage$lib" ] && continue
+    mkdir -p "$stage$(dirname "$lib")"
+    cp -L "$lib" "$stage$lib"
+  done
+}
+
+pack() { # dir, output.cpio.gz
+  (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) | gzip -6 > "$2.tmp"
+  mv "$2.tmp" "$2"
+}
+
+build_base() { # kernel tree, kernel version, agent
+  local ktree=$1 kver=$2 agent=$3 stage=$VM/stage-base
+  rm -rf "$stage"; mkdir -p "$stage"
+  (cd "$stage" && mkdir -p bin sbin usr/bin usr/sbin etc/netlab proc sys dev run tmp var/log root)
+
+  # busybox first; a real tool of the same name replaces the applet link below.
+  cp /bin/busybox "$stage/bin/busybox"
+  local applet
+  for applet in $(/bin/busybox --list-full); do
+    [ -e "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"
+  done
+  ln -s /bin/busybox "$stage/init"
+
+  local tool path
+  for tool in "${TOOLS[@]}"; do
+    path=$(command -v "$tool") || die "$tool not found on the host"
+    path=$(readlink -f "$path")
+    rm -f "$stage/bin/$tool" "$stage/sbin/$tool" "$stage/usr/bin/$tool" "$stage/usr/sbin/$tool"
+    copy_with_libs "$stage" "$path"
+    [ "$(basename "$path")" = "$tool" ] || ln -s "$path" "$stage/usr/sbin/$tool"
+  done
+  for tool in iptables iptables-save iptables-restore; do
+    ln -s xtables-nft-multi "$stage/usr/sbin/$tool"
+  done
+  local plugin
+  for plugin in "$XTABLES_LIBDIR"/*.so; do copy_with_libs "$stage" "$plugin"; done
+  cp /etc/protocols /etc/services "$stage/etc/"
+  cp -r "$SRC/rootfs/." "$stage/"
+  printf 'PATH=/usr/sbin:/usr/bin:/sbin:/bin\nHOME=/root\nXTABLES_LIBDIR=%s\n' "$XTABLES_LIBDIR" > "$stage/etc/netlab/agent.env"
+  cp "$agent" "$stage/sbin/netlab-agent"
+
+  # Modules: the load order for rcS, and a module tree so on-demand loading (busybox modprobe) works too.
+  local mdir=$stage/lib/modules/$kver order=$stage/etc/netlab/modules line ko options rel
+  mkdir -p "$mdir"
+  : > "$order"
+  while read -r line; do
+    case $line in
+      insmod\ *) ;;
+      builtin\ *) continue ;;
+      *) die "unexpected modprobe output: $line" ;;
+    esac
+    read -r _ ko options <<< "$line"
+    rel=${ko#"$ktree/lib/modules/$kver/"}
+    grep -q "^$rel\( \|$\)" "$order" && continue
+    mkdir -p "$mdir/$(dirname "$rel")"
+    cp "$ko" "$mdir/$rel"
+    echo "$rel${options:+ $options}" >> "$order"
+  done < <(modprobe -d "$ktree" -S "$kver" --show-depends -a "${MODULES[@]}")
+  cp "$ktree/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$mdir/"
+  depmod -b "$stage" "$kver"
+
+  pack "$stage" "$VM/initrd-base.cpio.gz"
+  cp "$ktree/boot/vmlinuz-$kver" "$VM/vmlinuz"
+  log "base initramfs: $(du -h "$VM/initrd-base.cpio.gz" | cut -f1), $(wc -l < "$order") modules"
+  rm -rf "$stage"
+}
+
+build_kube_proxy_layer() { # a second cpio archive, appended to the base one (the kernel unpacks both)
+  local stage=$VM/stage-kube-proxy
+  rm -rf "$stage"; mkdir -p "$stage/usr/local/bin"
+  cp "$KUBE_PROXY" "$stage/usr/local/bin/kube-proxy"
+  pack "$stage" "$VM/kube-proxy.cpio.gz"
+  cat "$VM/initrd-base.cpio.gz" "$VM/kube-proxy.cpio.gz" > "$VM/initrd-kube-proxy.cpio.gz.tmp"
+  mv "$VM/initrd-kube-proxy.cpio.gz.tmp" "$VM/initrd-kube-proxy.cpio.gz"
+  rm -rf "$stage" "$VM/kube-proxy.cpio.gz"
+  log "kube-proxy initramfs: $(du -h "$VM/initrd-kube-proxy.cpio.gz" | cut -f1)"
+}
+
+# Everything the base image is made from: a change to any of it rebuilds the image.
+base_inputs() { # kernel package
+  echo "kernel $1"
+  dpkg-query -W "${HOST_PACKAGES[@]}" libc6
+  go version
+  printf '%s\n' "${MODULES[@]}" "${TOOLS[@]}"
+  (cd "$ROOT" && find scripts/vm-build.sh harness/vm -type f | LC_ALL=C sort | xargs sha256sum)
+}
+
+check_host
+pkg=$(kernel_package)
+[ "${1:-}" = --check ] && exit 0
+
+# Test files run in parallel jest workers: one build at a time, the others then find it up to date.
+exec 9> "$VM/.lock"
+flock 9
+start=$(date +%s)
+base_stamp=$(base_inputs "$pkg" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$VM/base.stamp" 2>/dev/null)" != "$base_stamp" ] || [ ! -f "$VM/initrd-base.cpio.gz" ]; then
+  ktree=$(fetch_kernel "$pkg")
+  kver=$(ls "$ktree/lib/modules")
+  agent=$(build_agent)
+  build_base "$ktree" "$kver" "$agent"
+  echo "$kver" > "$VM/kernel-version"
+  echo "$base_stamp" > "$VM/base.stamp"
+  rm -f "$VM/kube-proxy.stamp"
+else
+  log "base image up to date ($pkg)"
+fi
+
+kube_proxy_initrd=null
+if [ -x "$KUBE_PROXY" ]; then
+  kp_stamp="$base_stamp $(sha256sum < "$KUBE_PROXY" | cut -d' ' -f1)"
+  if [ "$(cat "$VM/kube-proxy.stamp" 2>/dev/null)" != "$kp_stamp" ] || [ ! -f "$VM/initrd-kube-proxy.cpio.gz" ]; then
+    build_kube_proxy_layer
+    echo "$kp_stamp" > "$VM/kube-proxy.stamp"
+  else
+    log "kube-proxy image up to date"
+  fi
+  kube_proxy_initrd="\"$VM/initrd-kube-proxy.cpio.gz\""
+else
+  rm -f "$VM/initrd-kube-proxy.cpio.gz" "$VM/kube-proxy.stamp"
+  log "no kube-proxy at $KUBE_PROXY (run scripts/harness-build.sh): built only the base image"
+fi
+
+cat > "$VM/manifest.json.tmp" <<JSON
+{
+  "kernelPackage": "$pkg",
+  "kernelVersion": "$(cat "$VM/kernel-version")",
+  "kernel": "$VM/vmlinuz",
+  "initrdBase": "$VM/initrd-base.cpio.gz",
+  "initrdKubeProxy": $kube_proxy_initrd
+}
+JSON
+mv "$VM/manifest.json.tmp" "$VM/manifest.json"
+log "VM image ready in $VM ($(( $(date +%s) - start ))s)"

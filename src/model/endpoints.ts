@@ -1,0 +1,112 @@
+// Which endpoints kube-proxy sends a service port's traffic to, as seen from one node.
+// Sources: kubernetes pkg/proxy endpointslicecache.go (gathering), topology.go CategorizeEndpoints,
+// serviceport.go (UsesClusterEndpoints / UsesLocalEndpoints), pkg/api/v1/service ExternalPolicyLocal.
+import { ipFamily, type IpFamily } from '../parse/ip.ts';
+import type { EndpointSliceView, EndpointView, ServicePortView, ServiceView } from '../snapshot/types.ts';
+import type { RealServerWhy } from './types.ts';
+
+/** One endpoint of a service port, as kube-proxy keys it: address:port. */
+export interface PortEndpoint {
+  address: string;
+  port: number;
+  endpoint: EndpointView;
+  local: boolean;
+}
+
+export interface ChosenEndpoint extends PortEndpoint {
+  reason: RealServerWhy['reason'];
+}
+
+/**
+ * The endpoints of one service port for one address family, as kube-proxy's EndpointSlice cache builds them
+ * from the service's slices:
+ * - slices whose addressType is FQDN are skipped;
+ * - the slice port with the same name and protocol as the service port; a port that is null or 0 is ignored;
+ * - only the endpoint's first address counts, and only when it is of `family`;
+ * - duplicates (same address:port in several slices) collapse into one, preferring the copy on this node.
+ */
+export function portEndpoints(slices: EndpointSliceView[], port: ServicePortView, family: IpFamily, nodeName: string): PortEndpoint[] {
+  const byKey = new Map<string, PortEndpoint>();
+  for (const slice of slices) {
+    if (slice.addressType === 'FQDN') continue;
+    for (const slicePort of slice.ports) {
+      if (slicePort.name !== port.name || slicePort.protocol !== port.protocol || !slicePort.port) continue;
+      for (const endpoint of slice.endpoints) {
+        const address = endpoint.addresses[0];
+        if (address === undefined || ipFamily(address) !== family) continue;
+        const candidate = { address, port: slicePort.port, endpoint, local: endpoint.nodeName === nodeName };
+        const key = `${address}:${slicePort.port}`;
+        if (!byKey.has(key) || candidate.local) byKey.set(key, candidate);
+      }
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** apiservice.ExternallyAccessible: NodePort and LoadBalancer services, and ClusterIP services with externalIPs. */
+function serviceExternallyAccessible(service: ServiceView): boolean {
+  return service.type === 'NodePort' || service.type === 'LoadBalancer' || (service.type === 'ClusterIP' && service.externalIPs.length > 0);
+}
+
+/** apiservice.ExternalPolicyLocal: externalTrafficPolicy Local counts only on an externally accessible service. */
+export function externalPolicyLocal(service: ServiceView): boolean {
+  return serviceExternallyAccessible(service) && service.externalTrafficPolicy === 'Local';
+}
+
+export interface CategorizedEndpoints {
+  /** null when the service port never uses Cluster policy */
+  cluster: ChosenEndpoint[] | null;
+  /** null when the service port never uses Local policy */
+  local: ChosenEndpoint[] | null;
+}
+
+/**
+ * kube-proxy's CategorizeEndpoints, without topology hints (netlab's snapshot carries no hints; with
+ * hints, kube-proxy may narrow the cluster endpoints to this node's zone):
+ * - cluster endpoints: the ready ones; if none is ready anywhere, the serving-and-terminating ones.
+ *   Computed only when the port uses Cluster policy: internalTrafficPolicy Cluster, or the port is
+ *   reachable from outside at all (`portExternallyAccessible`: NodePort, externalIPs or LB VIPs) — even
+ *   with externalTrafficPolicy Local, kube-proxy keeps them for in-cluster short circuits.
+ * - local endpoints: the ready ones on this node; if none, this node's serving-and-terminating ones.
+ *   Computed only when the port uses Local policy: internalTrafficPolicy Local, or externalTrafficPolicy
+ *   Local on a port reachable from outside.
+ */
+export function categorizeEndpoints(endpoints: PortEndpoint[], service: ServiceView, portExternallyAccessible: boolean): CategorizedEndpoints {
+  const internalLocal = service.internalTrafficPolicy === 'Local';
+  const usesCluster = !internalLocal || portExternallyAccessible;
+  const usesLocal = internalLocal || (externalPolicyLocal(service) && portExternallyAccessible);
+  const servingTerminating = (e: PortEndpoint) => e.endpoint.serving && e.endpoint.terminating;
+  const pick = (list: PortEndpoint[], reason: ChosenEndpoint['reason']) => list.map((e) => ({ ...e, reason }));
+
+  let cluster: ChosenEndpoint[] | null = null;
+  if (usesCluster) {
+    const ready = endpoints.filter((e) => e.endpoint.ready);
+    cluster = ready.length ? pick(ready, 'ready') : pick(endpoints.filter(servingTerminating), 'serving-terminating');
+  }
+  let local: ChosenEndpoint[] | null = null;
+  if (usesLocal) {
+    const here = endpoints.filter((e) => e.local);
+    const ready = here.filter((e) => e.endpoint.ready);
+    local = ready.length ? pick(ready, 'local') : pick(here.filter(servingTerminating), 'local-serving-terminating');
+  }
+  return { cluster, local };
+}
+
+export interface PolicyChoice {
+  endpoints: ChosenEndpoint[];
+  /** Local policy, but this node has no usable endpoint: cluster endpoints are used instead (PR 97081) */
+  localFallback: boolean;
+}
+
+/**
+ * The real servers of one virtual server (kube-proxy's syncEndpoint):
+ * - Cluster policy: the cluster endpoints;
+ * - Local policy: the local endpoints; when there are none, the cluster endpoints (kubernetes PR 97081:
+ *   pods on this node can still reach the service). Those are nil when the port never uses Cluster
+ *   policy (internalTrafficPolicy Local and not reachable from outside): then no real server at all.
+ */
+export function endpointsForPolicy(categorized: CategorizedEndpoints, localPolicy: boolean): PolicyChoice {
+  if (!localPolicy) return { endpoints: categorized.cluster ?? [], localFallback: false };
+  if (categorized.local?.length) return { endpoints: categorized.local, localFallback: false };
+  return { endpoints: categorized.cluster ?? [], localFallback: true };
+}

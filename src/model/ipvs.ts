@@ -1,0 +1,137 @@
+// The virtual servers kube-proxy (IPVS mode) programs on one node, as `ipvsadm -Ln` lists them.
+// Source: kubernetes pkg/proxy/ipvs/proxier.go syncProxyRules/syncService/syncEndpoint (v1.31+); model spec §1.
+import { ipFamily, type IpFamily } from '../parse/ip.ts';
+import { compareIpvsRealServers, compareIpvsServices } from '../render/ipvsadm.ts';
+import type { ClusterSnapshot, NodeView, ServicePortView, ServiceView } from '../snapshot/types.ts';
+import { categorizeEndpoints, type ChosenEndpoint, endpointsForPolicy, externalPolicyLocal, portEndpoints } from './endpoints.ts';
+import { findNode, indexSlices, type SliceIndex, slicesOf } from './lookup.ts';
+import { nodePortAddresses } from './node-addresses.ts';
+import type { ExpectedVirtualServer, NodeIpvs, RealServerWhy, VirtualServerWhy } from './types.ts';
+
+export interface IpvsModelOptions {
+  /** Interface addresses of the node that the API does not show (docker0, secondary IPs): kube-proxy opens
+   *  NodePorts on every interface address, netlab only knows those it is told about. */
+  extraNodeAddresses?: string[];
+}
+
+const FAMILIES: IpFamily[] = ['IPv4', 'IPv6'];
+const SESSION_AFFINITY_DEFAULT_TIMEOUT = 10800; // API default of sessionAffinityConfig.clientIP.timeoutSeconds
+
+interface VirtualServerSpec {
+  address: string;
+  port: number;
+  kind: VirtualServerWhy['kind'];
+  localPolicy: boolean;
+}
+
+/**
+ * Every virtual server kube-proxy creates on `nodeName`, in ipvsadm's order. Rules:
+ * - Headless and ExternalName services get none; a service gets virtual servers of a family only when it
+ *   has a ClusterIP of that family (each family's proxier skips services without one).
+ * - Per service port and family: the ClusterIP on `port`; each externalIP and LoadBalancer ingress IP of
+ *   the family on `port`; when the port has a nodePort (only NodePort and LoadBalancer Services have one),
+ *   each node address (see nodePortAddresses) on `nodePort`.
+ * - Scheduler: kube-proxy's ipvs.scheduler, "" meaning rr; the same for every service.
+ * - persistent: sessionAffinity ClientIP gives its timeout (10800 when unset); netmask is never printed
+ *   (kube-proxy always uses the full-length mask).
+ * - flags: with scheduler mh kube-proxy sets IP_VS_SVC_F_SCHED2, which ipvsadm 1.31 prints as
+ *   " (mh-port)" after the scheduler (read from the disassembled Debian ipvsadm 1.31 binary, not from a
+ *   live run); otherwise none.
+ * - Real servers: the port's endpoints chosen by traffic policy — internalTrafficPolicy for the ClusterIP,
+ *   externalTrafficPolicy for externalIPs, LB IPs and NodePorts (see categorizeEndpoints and
+ *   endpointsForPolicy, which include the PR 97081 fallback); forward Masq, weight 1, counters 0.
+ *   A service without usable endpoints keeps its virtual servers with no real servers.
+ * - Two ports resolving to the same protocol/address/port: the first one wins (kube-proxy's own order is a
+ *   Go map walk, so the real winner is not defined).
+ * Real servers draining with weight 0 (graceful termination) are not predicted: they are no longer
+ * endpoints, and the comparison treats them as draining.
+ */
+export function expectedIpvs(snapshot: ClusterSnapshot, nodeName: string, options: IpvsModelOptions = {}): NodeIpvs {
+  const node = findNode(snapshot, nodeName);
+  const slices = indexSlices(snapshot);
+  const byKey = new Map<string, ExpectedVirtualServer>();
+  for (const service of snapshot.services) {
+    if (service.headless || service.type === 'ExternalName') continue;
+    for (const family of FAMILIES) {
+      const clusterIP = service.clusterIPs.find((ip) => ipFamily(ip) === family);
+      if (!clusterIP) continue;
+      for (const port of service.ports) {
+        for (const vs of virtualServersOfPort(snapshot, slices, node, service, port, family, clusterIP, options)) {
+          const key = `${vs.protocol} ${vs.address}:${vs.port}`;
+          if (!byKey.has(key)) byKey.set(key, vs);
+        }
+      }
+    }
+  }
+  return { node: nodeName, services: [...byKey.values()].sort(compareIpvsServices) };
+}
+
+function virtualServerSpecs(node: NodeView, service: ServiceView, port: ServicePortView, family: IpFamily, clusterIP: string, nodePortCidrs: string[], options: IpvsModelOptions): VirtualServerSpec[] {
+  const ofFamily = (ips: string[]) => ips.filter((ip) => ipFamily(ip) === family);
+  const externalLocal = externalPolicyLocal(service);
+  const specs: VirtualServerSpec[] = [
+    { address: clusterIP, port: port.port, kind: 'ClusterIP', localPolicy: service.internalTrafficPolicy === 'Local' },
+    ...ofFamily(service.externalIPs).map((address) => ({ address, port: port.port, kind: 'ExternalIP' as const, localPolicy: externalLocal })),
+    ...ofFamily(service.loadBalancerIngressIPs).map((address) => ({ address, port: port.port, kind: 'LoadBalancer' as const, localPolicy: externalLocal })),
+  ];
+  if (port.nodePort) {
+    for (const address of nodePortAddresses(node, family, nodePortCidrs, options.extraNodeAddresses)) {
+      specs.push({ address, port: port.nodePort, kind: 'NodePort', localPolicy: externalLocal });
+    }
+  }
+  return specs;
+}
+
+function virtualServersOfPort(
+  snapshot: ClusterSnapshot,
+  slices: SliceIndex,
+  node: NodeView,
+  service: ServiceView,
+  port: ServicePortView,
+  family: IpFamily,
+  clusterIP: string,
+  options: IpvsModelOptions,
+): ExpectedVirtualServer[] {
+  const specs = virtualServerSpecs(node, service, port, family, clusterIP, snapshot.kubeProxy.nodePortAddresses, options);
+  // ServicePort.ExternallyAccessible: a nodePort, or an external/LB IP of this family (node addresses or not)
+  const portExternallyAccessible = Boolean(port.nodePort) || specs.some((s) => s.kind === 'ExternalIP' || s.kind === 'LoadBalancer');
+  const categorized = categorizeEndpoints(portEndpoints(slicesOf(slices, service), port, family, node.name), service, portExternallyAccessible);
+  const scheduler = snapshot.kubeProxy.scheduler || 'rr';
+  const persistent = service.sessionAffinity === 'ClientIP' ? (service.sessionAffinityTimeoutSeconds ?? SESSION_AFFINITY_DEFAULT_TIMEOUT) : null;
+  return specs.map((spec) => {
+    const choice = endpointsForPolicy(categorized, spec.localPolicy);
+    const chosen = choice.endpoints
+      .map((e) => ({ server: { address: e.address, port: e.port, forward: 'Masq', weight: 1, activeConn: 0, inactConn: 0 }, why: realServerWhy(service, e) }))
+      .sort((a, b) => compareIpvsRealServers(a.server, b.server));
+    return {
+      protocol: port.protocol,
+      address: spec.address,
+      port: spec.port,
+      fwmark: null,
+      scheduler,
+      persistent,
+      netmask: null,
+      flags: scheduler === 'mh' ? ['mh-port'] : [],
+      realServers: chosen.map((c) => c.server),
+      why: {
+        namespace: service.namespace,
+        service: service.name,
+        portName: port.name,
+        kind: spec.kind,
+        policy: spec.localPolicy ? 'Local' : 'Cluster',
+        localFallback: choice.localFallback,
+        realServers: chosen.map((c) => c.why),
+      },
+    };
+  });
+}
+
+function realServerWhy(service: ServiceView, chosen: ChosenEndpoint): RealServerWhy {
+  const ref = chosen.endpoint.targetRef;
+  return {
+    namespace: ref?.namespace ?? service.namespace,
+    pod: ref && ref.kind === 'Pod' ? ref.name : null,
+    node: chosen.endpoint.nodeName,
+    reason: chosen.reason,
+  };
+}

@@ -1,0 +1,296 @@
+// The operator's picture of the cluster: one ViewInformer per kind the model reads, holding slim views,
+// and the NetworkLabs themselves. It turns the cached views into a ClusterSnapshot for a check and
+// reports every real change (a view that differs) to the operator, which re-checks the labs.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { defaultCoreDNS, defaultKubeProxy } from '../snapshot/build.ts';
+import {
+  projectBlockAffinity,
+  projectCoreDNSConfig,
+  projectEndpointSlice,
+  projectIPAMBlock,
+  projectIPPool,
+  projectKubeProxyConfig,
+  projectNode,
+  projectPod,
+  projectService,
+  type WithNotes,
+} from '../snapshot/project.ts';
+import type { ClusterSnapshot, EndpointSliceView, IPAMBlockView } from '../snapshot/types.ts';
+import { ViewInformer, type ChangeVerb, type InformerOptions, type InformerSpec, type Slim } from './informers.ts';
+import { isStatus, type KubeClient } from './kube-http.ts';
+import { GROUP, PLURAL, VERSION } from './lab.ts';
+import type { LabelledService } from './reconciler.ts';
+import type { NetworkLabStatus } from './status.ts';
+
+/** A NetworkLab as cached: what defines the lab (a change re-checks it) and its last written status. */
+export interface LabView {
+  object: { metadata: Record<string, unknown>; spec: unknown };
+  generation: number;
+  status: NetworkLabStatus | undefined;
+}
+
+function projectLab(raw: unknown): LabView {
+  const { metadata = {}, spec, status } = raw as { metadata?: Record<string, unknown>; spec?: unknown; status?: NetworkLabStatus };
+  const { managedFields: _dropped, ...slimMetadata } = metadata;
+  return { object: { metadata: slimMetadata, spec }, generation: Number(metadata.generation ?? 0), status };
+}
+
+function labelsOf(raw: unknown): Record<string, string> {
+  return { ...((raw as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {}) };
+}
+
+const name = (raw: unknown): string => String((raw as { metadata?: { name?: string } }).metadata?.name ?? '');
+
+const CALICO_GROUP_VERSION = '/apis/crd.projectcalico.org/v1';
+
+/** The informers, by what they feed. Calico's are created only when its CRDs are served. */
+function coreSpecs() {
+  return {
+    nodes: { resource: 'nodes', path: '/api/v1/nodes', project: projectNode } satisfies InformerSpec<unknown>,
+    pods: { resource: 'pods', path: '/api/v1/pods', project: projectPod } satisfies InformerSpec<unknown>,
+    // Labels ride along so that a lab's spec.services.selector can be applied.
+    services: {
+      resource: 'services',
+      path: '/api/v1/services',
+      project: (raw: unknown, source: string): LabelledService => ({ ...projectService(raw, source), labels: labelsOf(raw) }),
+    } satisfies InformerSpec<unknown>,
+    endpointSlices: {
+      resource: 'endpointslices',
+      path: '/apis/discovery.k8s.io/v1/endpointslices',
+      project: projectEndpointSlice,
+    } satisfies InformerSpec<unknown>,
+    namespaces: { resource: 'namespaces', path: '/api/v1/namespaces', project: name } satisfies InformerSpec<unknown>,
+    // One object each, watched by name: the operator's RBAC allows exactly these two ConfigMaps.
+    kubeProxy: {
+      resource: 'configmap kube-system/kube-proxy',
+      path: '/api/v1/namespaces/kube-system/configmaps',
+      fieldSelector: 'metadata.name=kube-proxy',
+      project: projectKubeProxyConfig,
+    } satisfies InformerSpec<unknown>,
+    coreDNS: {
+      resource: 'configmap kube-system/coredns',
+      path: '/api/v1/namespaces/kube-system/configmaps',
+      fieldSelector: 'metadata.name=coredns',
+      project: projectCoreDNSConfig,
+    } satisfies InformerSpec<unknown>,
+  };
+}
+
+function calicoSpecs() {
+  return {
+    ipPools: { resource: 'calico ippools', path: `${CALICO_GROUP_VERSION}/ippools`, project: projectIPPool } satisfies InformerSpec<unknown>,
+    ipamBlocks: { resource: 'calico ipamblocks', path: `${CALICO_GROUP_VERSION}/ipamblocks`, project: projectIPAMBlock } satisfies InformerSpec<unknown>,
+    blockAffinities: {
+      resource: 'calico blockaffinities',
+      path: `${CALICO_GROUP_VERSION}/blockaffinities`,
+      project: projectBlockAffinity,
+    } satisfies InformerSpec<unknown>,
+  };
+}
+
+/** A cluster object changed in a way the model can see. */
+export interface ClusterChange {
+  at: number;
+  what: string;
+}
+
+export interface ClusterCacheOptions extends InformerOptions {
+  onClusterChange(change: ClusterChange): void;
+  onLabChange(verb: ChangeVerb, namespace: string, name: string): void;
+  /** how often to look again for Calico's CRDs while they are absent; default 60 s */
+  calicoRecheckMs?: number;
+}
+
+const KIND_OF: Record<string, string> = {
+  nodes: 'Node',
+  pods: 'Pod',
+  services: 'Service',
+  endpointslices: 'EndpointSlice',
+  namespaces: 'Namespace',
+  'calico ippools': 'IPPool',
+  'calico ipamblocks': 'IPAMBlock',
+  'calico blockaffinities': 'BlockAffinity',
+};
+
+export class ClusterCache {
+  readonly #kc: KubeConfig;
+  readonly #client: KubeClient;
+  readonly #options: ClusterCacheOptions;
+  readonly #core: { [K in keyof ReturnType<typeof coreSpecs>]: ViewInformer<ReturnType<ReturnType<typeof coreSpecs>[K]['project']>> };
+  #calico: { [K in keyof ReturnType<typeof calicoSpecs>]: ViewInformer<ReturnType<ReturnType<typeof calicoSpecs>[K]['project']>> } | null = null;
+  readonly labs: ViewInformer<LabView>;
+  #calicoTimer: ReturnType<typeof setTimeout> | undefined;
+  #calicoChecked = false;
+  #stopped = false;
+
+  constructor(kc: KubeConfig, client: KubeClient, options: ClusterCacheOptions) {
+    this.#kc = kc;
+    this.#client = client;
+    this.#options = options;
+    const specs = coreSpecs();
+    this.#core = {
+      nodes: this.#informer(specs.nodes),
+      pods: this.#informer(specs.pods),
+      services: this.#informer(specs.services),
+      endpointSlices: this.#informer(specs.endpointSlices),
+      namespaces: this.#informer(specs.namespaces),
+      kubeProxy: this.#informer(specs.kubeProxy),
+      coreDNS: this.#informer(specs.coreDNS),
+    };
+    this.labs = new ViewInformer<LabView>(
+      kc,
+      client,
+      {
+        resource: 'networklabs',
+        path: `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+        project: projectLab,
+        // The operator's own status writes must not trigger another check of the lab.
+        identity: (lab) => lab.object,
+      },
+      options,
+    );
+    this.labs.on((verb, lab) => options.onLabChange(verb, lab.metadata.namespace ?? '', lab.metadata.name));
+  }
+
+  #informer<V>(spec: InformerSpec<V>): ViewInformer<V> {
+    const informer = new ViewInformer(this.#kc, this.#client, spec, this.#options);
+    informer.on((verb, object) => {
+      if (!this.#allSynced()) return; // the initial list is the starting point, not a change
+      const kind = KIND_OF[spec.resource] ?? 'ConfigMap';
+      const id = object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name;
+      this.#options.onClusterChange({ at: Date.now(), what: `${kind} ${id} ${verb === 'add' ? 'added' : verb === 'delete' ? 'deleted' : 'updated'}` });
+    });
+    return informer;
+  }
+
+  #informers(): ViewInformer<unknown>[] {
+    return [...Object.values(this.#core), ...Object.values(this.#calico ?? {})] as ViewInformer<unknown>[];
+  }
+
+  #allSynced(): boolean {
+    return this.#informers().every((i) => i.synced);
+  }
+
+  async start(): Promise<void> {
+    await this.#discoverCalico();
+    await Promise.all([...this.#informers().map((i) => i.start()), this.labs.start()]);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#calicoTimer);
+    await Promise.all([...this.#informers().map((i) => i.stop()), this.labs.stop()]);
+  }
+
+  /** Calico's CRDs are optional: without them the routes model falls back to the nodes' podCIDRs. */
+  async #discoverCalico(): Promise<void> {
+    let present = false;
+    try {
+      await this.#client.request('GET', CALICO_GROUP_VERSION);
+      present = true;
+    } catch (err) {
+      if (!isStatus(err, 404)) this.#options.log.warn('could not ask whether Calico CRDs exist; will ask again', { error: err });
+    }
+    this.#calicoChecked = true;
+    if (present && this.#calico === null && !this.#stopped) {
+      const specs = calicoSpecs();
+      this.#calico = { ipPools: this.#informer(specs.ipPools), ipamBlocks: this.#informer(specs.ipamBlocks), blockAffinities: this.#informer(specs.blockAffinities) };
+      if (this.#allSyncedCore()) await Promise.all(Object.values(this.#calico).map((i) => (i as ViewInformer<unknown>).start()));
+      this.#options.log.info('Calico CRDs found: watching IP pools and IPAM blocks');
+    }
+    if (!present && !this.#stopped) {
+      this.#calicoTimer = setTimeout(() => void this.#discoverCalico(), this.#options.calicoRecheckMs ?? 60_000);
+    }
+  }
+
+  #allSyncedCore(): boolean {
+    return Object.values(this.#core).every((i) => i.synced);
+  }
+
+  /** null when every cache is filled, else what is missing (for /readyz and for deferring checks). */
+  notReady(): string | null {
+    if (!this.#calicoChecked) return 'looking for Calico CRDs';
+    const waiting = [...this.#informers(), this.labs as ViewInformer<unknown>].filter((i) => !i.synced);
+    if (waiting.length === 0) return null;
+    return `waiting for the first list of ${waiting.map((i) => `${i.spec.resource}${i.lastError ? ` (${i.lastError})` : ''}`).join(', ')}`;
+  }
+
+  /** The informers currently retrying after an error. */
+  failing(): string[] {
+    return [...this.#informers(), this.labs as ViewInformer<unknown>].filter((i) => i.lastError !== null).map((i) => `${i.spec.resource}: ${i.lastError}`);
+  }
+
+  /** The ready, running pod on `node` that carries `label` in `namespace` (the netlab-probe pod). */
+  podOnNode(namespace: string, node: string, label: { key: string; value: string }): { namespace: string; name: string } | null {
+    const pod = this.#core.pods
+      .list(namespace)
+      .map((p) => p.view)
+      .find((p) => p !== null && p.namespace === namespace && p.nodeName === node && p.labels[label.key] === label.value && p.ready && !p.terminating);
+    return pod ? { namespace: pod.namespace, name: pod.name } : null;
+  }
+
+  lab(namespace: string, labName: string): Slim<LabView> | undefined {
+    return this.labs.get(labName, namespace);
+  }
+
+  /** The snapshot the model reads, from the cached views. */
+  snapshot(): ClusterSnapshot {
+    const notes: string[] = [];
+    const views = <V>(informer: ViewInformer<V>): V[] =>
+      informer.list().flatMap((o) => {
+        if (o.error !== null) notes.push(`ignored ${informer.spec.resource} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}: ${o.error}`);
+        return o.view === null ? [] : [o.view];
+      });
+    const endpointSlices = views(this.#core.endpointSlices).filter((s): s is EndpointSliceView => s !== null);
+    const kubeProxy = this.#single(views(this.#core.kubeProxy), defaultKubeProxy, 'kube-proxy', notes, 'assumed kube-proxy in ipvs mode, scheduler rr');
+    const coreDNS = this.#single(views(this.#core.coreDNS), defaultCoreDNS, 'coredns', notes, "assumed kubeadm's Corefile (cluster.local, pods insecure, ttl 30)");
+    const services = views(this.#core.services);
+    const kubeDNS = services.find((s) => s.namespace === 'kube-system' && s.name === 'kube-dns');
+    if (kubeDNS === undefined) notes.push('no Service kube-system/kube-dns: pods get no cluster nameserver');
+
+    let ipPools: ClusterSnapshot['ipPools'] = [];
+    let ipamBlocks: IPAMBlockView[] = [];
+    if (this.#calico === null) {
+      notes.push('Calico CRDs (crd.projectcalico.org) are not installed: pod blocks are taken from the nodes\' podCIDRs');
+    } else {
+      ipPools = views(this.#calico.ipPools);
+      ipamBlocks = ownedBlocks(views(this.#calico.ipamBlocks), views(this.#calico.blockAffinities).filter((b): b is IPAMBlockView => b !== null));
+    }
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    const byNsName = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) =>
+      a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+    return {
+      nodes: views(this.#core.nodes).sort(byName),
+      pods: views(this.#core.pods).sort(byNsName),
+      services: services.sort(byNsName),
+      endpointSlices: endpointSlices.sort(byNsName),
+      namespaces: views(this.#core.namespaces).sort(),
+      ipPools: ipPools.sort(byName),
+      ipamBlocks,
+      workloadEndpoints: [],
+      kubeProxy,
+      dns: { ...coreDNS, serviceIPs: kubeDNS?.clusterIPs ?? [] },
+      notes,
+    };
+  }
+
+  #single<T>(found: WithNotes<T>[], fallback: T, configMap: string, notes: string[], assumption: string): T {
+    const first = found[0];
+    if (first === undefined) {
+      notes.push(`no ConfigMap kube-system/${configMap}: ${assumption}`);
+      return fallback;
+    }
+    notes.push(...first.notes);
+    return first.view;
+  }
+}
+
+/** IPAM blocks with their owner; a confirmed BlockAffinity names the owner of a block not (yet) listed. */
+export function ownedBlocks(blocks: readonly IPAMBlockView[], affinities: readonly IPAMBlockView[]): IPAMBlockView[] {
+  const byCidr = new Map<string, IPAMBlockView>();
+  for (const block of [...blocks, ...affinities]) {
+    const known = byCidr.get(block.cidr);
+    if (known === undefined || known.node === null) byCidr.set(block.cidr, block);
+  }
+  return [...byCidr.values()].sort((a, b) => a.cidr.localeCompare(b.cidr));
+}

@@ -1,0 +1,96 @@
+// The operator's entry point: `node src/operator/main.ts [flags]` (the container's ENTRYPOINT).
+// Flags win over environment variables, which win over defaults. In a pod it needs no flag at all: the
+// in-cluster ServiceAccount, POD_NAMESPACE and POD_NAME come from the Deployment.
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { jsonLogger, type Level } from './log.ts';
+import { runOperator } from './operator.ts';
+
+const HELP = `netlab operator: keeps every NetworkLab's status answering "do the nodes' routes, IPVS tables,
+DNS answers and resolv.conf match what the cluster objects say?"
+
+Flags (environment variable in brackets):
+  --kubeconfig PATH           kubeconfig to use [KUBECONFIG]; default: in-cluster ServiceAccount, else ~/.kube/config
+  --namespace NS              the operator's namespace: leader Lease and netlab-probe pods [POD_NAMESPACE]; default netlab-system
+  --metrics-port N            port of /healthz, /readyz and /metrics [NETLAB_METRICS_PORT]; default 8080
+  --leader-election-id NAME   name of the leader Lease [NETLAB_LEADER_ELECTION_ID]; default netlab-operator
+  --no-leader-election        run as the only instance, without a Lease
+  --log-level LEVEL           debug, info, warn or error [NETLAB_LOG_LEVEL]; default info
+  --help                      this text
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`netlab operator: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'leader-election-id': { type: 'string' },
+        'no-leader-election': { type: 'boolean', default: false },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+})();
+
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const level = (values['log-level'] ?? process.env.NETLAB_LOG_LEVEL ?? 'info') as Level;
+if (!['debug', 'info', 'warn', 'error'].includes(level)) fail(`--log-level must be debug, info, warn or error, got ${JSON.stringify(level)}`);
+const portText = values['metrics-port'] ?? process.env.NETLAB_METRICS_PORT ?? '8080';
+const metricsPort = Number(portText);
+if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) fail(`--metrics-port must be a port number, got ${JSON.stringify(portText)}`);
+
+const log = jsonLogger({ level });
+const kubeConfig = new KubeConfig();
+const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG;
+try {
+  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
+  else kubeConfig.loadFromDefault();
+} catch (error) {
+  fail(`cannot load the kubeconfig ${kubeconfigPath ?? '(default)'}: ${(error as Error).message}`);
+}
+if (kubeConfig.getCurrentCluster() === null) fail('no cluster: the kubeconfig has no current context and no in-cluster ServiceAccount was found');
+
+// Never crash on a stray rejection: log it; the work queue retries what failed.
+process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason }));
+
+const operator = await runOperator({
+  kubeConfig,
+  namespace: values.namespace ?? process.env.POD_NAMESPACE ?? 'netlab-system',
+  leaderElection: values['no-leader-election'] ? null : { leaseName: values['leader-election-id'] ?? process.env.NETLAB_LEADER_ELECTION_ID ?? 'netlab-operator' },
+  metricsPort,
+  log,
+});
+
+let exiting = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (exiting) return;
+    exiting = true;
+    log.info('shutting down', { signal });
+    // Bounded: the kubelet sends SIGKILL after the grace period anyway.
+    const timer = setTimeout(() => process.exit(1), 20_000);
+    timer.unref();
+    operator.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  });
+}

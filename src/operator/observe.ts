@@ -1,0 +1,162 @@
+// Gathers one lab's Observation: `route -n` and `ipvsadm -Ln` from each selected node (through a
+// NodeExec: probe pods on a real cluster, the exec channel of the test VM in tests), real DNS queries to
+// the cluster DNS service and to each CoreDNS endpoint, and the operator's own resolv.conf. Every
+// observer is an interface; a failure becomes an Error in the Observation (the layer turns Unknown for
+// that node), never an exception.
+import type { Observation, NodeObservation, ObservedDnsAnswer, UserDnsQuery } from '../check/types.ts';
+import type { Layer } from '../compare/types.ts';
+import { expectedDns } from '../model/dns/index.ts';
+import type { DnsQuery } from '../model/types.ts';
+import type { DnsProber, DnsServer } from '../observe/dns.ts';
+import { outputOf, type NodeExec } from '../observe/exec.ts';
+import type { ClusterSnapshot } from '../snapshot/types.ts';
+import type { NodeObservationTime } from './convergence.ts';
+
+export interface DnsObserver {
+  prober: DnsProber;
+  /** the servers to ask: by default the kube-dns ClusterIPs and every CoreDNS endpoint (dnsServersOf) */
+  servers(snapshot: ClusterSnapshot): DnsServer[];
+}
+
+export interface ResolvConfObserver {
+  /** the namespace of the pod whose resolv.conf is read (the operator's own) */
+  namespace: string;
+  dnsPolicy: string;
+  read(): Promise<string>;
+}
+
+export interface Observers {
+  nodeExec: NodeExec;
+  dns: DnsObserver;
+  resolvConf: ResolvConfObserver;
+}
+
+export interface ObserveOptions {
+  /** per command; default 10 s */
+  execTimeoutMs?: number;
+  /** nodes probed at the same time; default 8 */
+  nodesInFlight?: number;
+  onExecError?: (node: string, command: string, error: Error) => void;
+  /** the clock for the nodes' observation times; default Date.now */
+  now?: () => number;
+}
+
+export const ROUTE_N = ['route', '-n'];
+export const IPVSADM_LN = ['ipvsadm', '-Ln'];
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The DNS service IPs on port 53 and every CoreDNS endpoint of kube-system/kube-dns, over UDP. */
+export function dnsServersOf(snapshot: ClusterSnapshot): DnsServer[] {
+  const servers: DnsServer[] = snapshot.dns.serviceIPs.map((host) => ({ host, port: 53, transport: 'udp' }));
+  for (const slice of snapshot.endpointSlices) {
+    if (slice.namespace !== 'kube-system' || slice.serviceName !== 'kube-dns') continue;
+    const port = slice.ports.find((p) => p.protocol === 'UDP' && p.port !== null)?.port ?? 53;
+    for (const endpoint of slice.endpoints) {
+      if (!endpoint.ready) continue;
+      for (const host of endpoint.addresses) servers.push({ host, port, transport: 'udp' });
+    }
+  }
+  return servers;
+}
+
+/** The questions the DNS layer asks: the model's, for the lab's namespaces, and the lab's own. */
+export function dnsQuestions(snapshot: ClusterSnapshot, namespaces: string[], userQueries: readonly UserDnsQuery[]): DnsQuery[] {
+  const questions = new Map<string, DnsQuery>();
+  for (const { query } of expectedDns(snapshot, { namespaces })) questions.set(`${query.name} ${query.type}`, query);
+  for (const q of userQueries) {
+    const query = { name: q.name.replace(/\.$/, '').toLowerCase(), type: q.type };
+    questions.set(`${query.name} ${query.type}`, query);
+  }
+  return [...questions.values()];
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; results keep the items' order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** One command's output, or the error (naming node and command) that makes the layer Unknown there. */
+async function runProbe(exec: NodeExec, node: string, argv: string[], options: ObserveOptions): Promise<string | Error> {
+  try {
+    return await outputOf(exec, node, argv, { timeoutMs: options.execTimeoutMs ?? 10_000 });
+  } catch (error) {
+    const err = asError(error);
+    options.onExecError?.(node, argv.join(' '), err);
+    return err;
+  }
+}
+
+export interface LabObservation {
+  observation: Observation;
+  /** when each node's probe started, and whether it succeeded: for programming latency */
+  nodeTimes: NodeObservationTime[];
+}
+
+export interface ObserveRequest {
+  snapshot: ClusterSnapshot;
+  checks: readonly Layer[];
+  nodes: readonly string[];
+  dnsQuestions: readonly DnsQuery[];
+}
+
+export async function observeLab(observers: Observers, request: ObserveRequest, options: ObserveOptions = {}): Promise<LabObservation> {
+  const { snapshot, checks, nodes } = request;
+  const wantRoutes = checks.includes('routes');
+  const wantIpvs = checks.includes('ipvs');
+  const nodeTimes: NodeObservationTime[] = [];
+
+  const observeNodes = async (): Promise<NodeObservation[]> => {
+    if (!wantRoutes && !wantIpvs) return [];
+    return mapBounded(nodes, options.nodesInFlight ?? 8, async (node) => {
+      const startedAt = (options.now ?? Date.now)();
+      const observed: NodeObservation = { node };
+      if (wantRoutes) observed.routeN = await runProbe(observers.nodeExec, node, ROUTE_N, options);
+      if (wantIpvs) observed.ipvsadmLn = await runProbe(observers.nodeExec, node, IPVSADM_LN, options);
+      nodeTimes.push({ node, startedAt, ok: !(observed.routeN instanceof Error) && !(observed.ipvsadmLn instanceof Error) });
+      return observed;
+    });
+  };
+
+  const observeDns = async (): Promise<ObservedDnsAnswer[] | undefined> => {
+    if (!checks.includes('dns')) return undefined;
+    const servers = observers.dns.servers(snapshot);
+    const asks = servers.flatMap((server) => request.dnsQuestions.map((query) => ({ server, query })));
+    // The prober paces itself; the bound here only caps open sockets.
+    return mapBounded(asks, 16, async ({ server, query }) => {
+      const label = `${server.host}:${server.port}/${server.transport}`;
+      try {
+        return { query, server: label, answer: await observers.dns.prober.query(query, server) };
+      } catch (error) {
+        return { query, server: label, answer: asError(error) };
+      }
+    });
+  };
+
+  const observeResolvConf = async (): Promise<Observation['resolvConf']> => {
+    if (!checks.includes('resolvconf')) return undefined;
+    const { namespace, dnsPolicy } = observers.resolvConf;
+    try {
+      return { namespace, dnsPolicy, text: await observers.resolvConf.read() };
+    } catch (error) {
+      return { namespace, dnsPolicy, text: asError(error) };
+    }
+  };
+
+  const [nodeObservations, dns, resolvConf] = await Promise.all([observeNodes(), observeDns(), observeResolvConf()]);
+  const observation: Observation = { nodes: nodeObservations };
+  if (dns !== undefined) observation.dns = dns;
+  if (resolvConf !== undefined) observation.resolvConf = resolvConf;
+  return { observation, nodeTimes };
+}

@@ -1,0 +1,165 @@
+// Renders IPVS tables in ipvsadm 1.31's listing layout (ipvsadm.c print_title, print_service_entry,
+// print_largenum), byte for byte:
+//   service  "%-4s %s" protocol + addr:port (IPv4 cut at 33 characters, IPv6 as [addr]:port, not cut),
+//            then " scheduler", " (flags)", " persistent N", " mask M", " pe NAME", " ops"
+//   real     "  -> %-28s %-7s %-6d %-10u %-10u" (IPv4 cut at 28), so every line ends in spaces
+//   --stats / --rate: the name padded to 33 (28 after "  -> "), then five counters of at least 9 characters.
+// A value the tool did not print (null, e.g. the connection counts of an expected real server) renders as "-".
+import { ipv4ToInt, ipv6ToBigInt } from '../parse/ip.ts';
+import { IPVS_COUNTER_COLUMNS, type IpvsListing } from '../parse/ipvsadm.ts';
+import type { IpvsCounters, IpvsRealServer, IpvsService, IpvsTable } from '../parse/types.ts';
+
+export interface IpvsRenderOptions {
+  /** which listing: plain rules (default), `--stats` or `--rate` */
+  listing?: IpvsListing;
+  /** the "IP Virtual Server version" line; ipvsadm leaves it out when listing one service (-t/-u/-f). Default true. */
+  versionLine?: boolean;
+  /** kernel IPVS version and connection table size of the version line (a stock kernel: 1.2.1, 4096) */
+  version?: string;
+  size?: number;
+}
+
+export function renderIpvsadm(table: IpvsTable, options: IpvsRenderOptions = {}): string {
+  const listing = options.listing ?? 'rules';
+  let out = options.versionLine === false ? '' : `IP Virtual Server version ${options.version ?? '1.2.1'} (size=${options.size ?? 4096})\n`;
+  out += `${titleLines(listing)}\n`;
+  for (const service of table.services) {
+    out += `${renderIpvsServiceLine(service, listing)}\n`;
+    for (const realServer of service.realServers) out += `${renderRealServerLine(realServer, listing)}\n`;
+  }
+  return out;
+}
+
+function titleLines(listing: IpvsListing): string {
+  if (listing === 'rules') {
+    return 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn';
+  }
+  const columns = IPVS_COUNTER_COLUMNS[listing].map((column) => column.padStart(8)).join(' ');
+  return `${'Prot LocalAddress:Port'.padEnd(33)} ${columns}\n  -> RemoteAddress:Port`;
+}
+
+/** One service line, without the newline. */
+export function renderIpvsServiceLine(service: IpvsService, listing: IpvsListing = 'rules'): string {
+  const name = serviceName(service);
+  if (listing !== 'rules') return name.padEnd(33) + renderCounters(service.counters, listing, false);
+  let line = `${name} ${service.scheduler ?? '-'}`;
+  const schedulerFlags = service.flags.filter((flag) => flag !== 'ops' && !flag.startsWith('pe:'));
+  if (schedulerFlags.length > 0) line += ` (${schedulerFlags.join(',')})`;
+  if (service.persistent !== null) {
+    line += ` persistent ${service.persistent}`;
+    if (service.netmask !== null && !isFullMask(service.netmask)) line += ` mask ${service.netmask}`;
+    const engine = service.flags.find((flag) => flag.startsWith('pe:'));
+    if (engine) line += ` pe ${engine.slice(3)}`;
+  }
+  if (service.flags.includes('ops')) line += ' ops';
+  return line;
+}
+
+/** ipvsadm prints a persistence mask only when it is narrower than a host mask. */
+function isFullMask(netmask: string): boolean {
+  return netmask === '255.255.255.255' || netmask === '128';
+}
+
+function serviceName(service: IpvsService): string {
+  if (service.protocol === 'FWM') return `FWM  ${service.fwmark ?? '-'}${service.fwmarkIPv6 ? ' IPv6' : ''}`;
+  const address = service.address ?? '-';
+  const name = `${service.protocol.padEnd(4)} ${hostPort(address, service.port)}`;
+  return address.includes(':') ? name : name.slice(0, 33);
+}
+
+function hostPort(address: string, port: number | null): string {
+  return address.includes(':') ? `[${address}]:${port ?? '-'}` : `${address}:${port ?? '-'}`;
+}
+
+/** One real-server line ("  -> ..."), without the newline; rules-listing lines keep their trailing spaces. */
+export function renderRealServerLine(realServer: IpvsRealServer, listing: IpvsListing = 'rules'): string {
+  const destination = hostPort(realServer.address, realServer.port);
+  const name = `  -> ${(realServer.address.includes(':') ? destination : destination.slice(0, 28)).padEnd(28)}`;
+  if (listing !== 'rules') return name + renderCounters(realServer.counters, listing, true);
+  return (
+    `${name} ${(realServer.forward ?? '-').padEnd(7)} ${orDash(realServer.weight).padEnd(6)} ` +
+    `${orDash(realServer.activeConn).padEnd(10)} ${orDash(realServer.inactConn).padEnd(10)}`
+  );
+}
+
+function orDash(value: number | null): string {
+  return value === null ? '-' : String(value);
+}
+
+/**
+ * The five counters. ipvsadm scales each one of 10^8 or more (print_largenum), except that a real
+ * server's CPS, InPPS and OutPPS in `--rate` are printed exact (" %8llu").
+ */
+function renderCounters(counters: IpvsCounters | undefined, listing: 'stats' | 'rate', isRealServer: boolean): string {
+  let out = '';
+  IPVS_COUNTER_COLUMNS[listing].forEach((column, index) => {
+    const value = counters?.[column];
+    if (value === undefined) out += '-'.padStart(9);
+    else if (listing === 'rate' && isRealServer && index < 3) out += ` ${String(value).padStart(8)}`;
+    else out += largeNumber(value);
+  });
+  return out;
+}
+
+function largeNumber(value: number): string {
+  if (value < 1e8) return String(value).padStart(9);
+  if (value < 1e9) return `${String(Math.floor(value / 1e3)).padStart(8)}K`;
+  if (value < 1e11) return `${String(Math.floor(value / 1e6)).padStart(8)}M`;
+  if (value < 1e14) return `${String(Math.floor(value / 1e9)).padStart(8)}G`;
+  return `${String(Math.floor(value / 1e12)).padStart(8)}T`;
+}
+
+// ---- ipvsadm's sort order (libipvs.c ipvs_cmp_services, ipvs_cmp_dests) ----
+
+const PROTOCOL_NUMBERS: Record<IpvsService['protocol'], number> = { TCP: 6, UDP: 17, SCTP: 132, FWM: 0 };
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/**
+ * ipvsadm's service order: fwmark, then address family (IPv4 first), then protocol number
+ * (TCP 6 < UDP 17 < SCTP 132), then address, then port. Like the C code, fwmarks and address words
+ * are compared by subtracting unsigned 32-bit values into a signed int: when two values differ by
+ * 2^31 or more (e.g. 10.x.x.x against 192.168.x.x) the result wraps and they sort the "wrong" way.
+ * Such a comparator is not transitive, so with several far-apart addresses the exact order also
+ * depends on glibc's qsort; for the usual cluster ranges it is a plain ascending order.
+ */
+export function compareIpvsServices(a: IpvsService, b: IpvsService): number {
+  const byMark = ((a.fwmark ?? 0) - (b.fwmark ?? 0)) | 0;
+  if (byMark !== 0) return byMark;
+  const byFamily = serviceFamily(a) - serviceFamily(b);
+  if (byFamily !== 0) return byFamily;
+  const byProtocol = PROTOCOL_NUMBERS[a.protocol] - PROTOCOL_NUMBERS[b.protocol];
+  if (byProtocol !== 0) return byProtocol;
+  const byAddress = compareAddresses(a.address, b.address);
+  if (byAddress !== 0) return byAddress;
+  return (a.port ?? 0) - (b.port ?? 0);
+}
+
+/** ipvsadm's real-server order within a service: address (with the same int-subtraction quirk), then port. */
+export function compareIpvsRealServers(a: IpvsRealServer, b: IpvsRealServer): number {
+  const byAddress = compareAddresses(a.address, b.address);
+  if (byAddress !== 0) return byAddress;
+  return a.port - b.port;
+}
+
+function serviceFamily(service: IpvsService): number {
+  const ipv6 = service.protocol === 'FWM' ? service.fwmarkIPv6 === true : service.address?.includes(':') === true;
+  return ipv6 ? AF_INET6 : AF_INET;
+}
+
+/** The C code compares as many 32-bit words as the first address's family has (1 for IPv4, 4 for IPv6). */
+function compareAddresses(a: string | null, b: string | null): number {
+  const words = a?.includes(':') ? 4 : 1;
+  for (let index = 0; index < words; index++) {
+    const difference = (addressWord(a, index) - addressWord(b, index)) | 0;
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+/** The index-th 32-bit word of the address in network order; an IPv4 address fills word 0; null (FWM) is zero. */
+function addressWord(address: string | null, index: number): number {
+  if (address === null) return 0;
+  if (!address.includes(':')) return index === 0 ? ipv4ToInt(address) : 0;
+  return Number((ipv6ToBigInt(address) >> BigInt(96 - 32 * index)) & 0xffffffffn);
+}

@@ -1,0 +1,43 @@
+// Renders routes in net-tools 2.10 `route -n` layout (lib/inet_gr.c, lib/inet6_gr.c), byte for byte:
+//   IPv4 "%-15s %-15s %-15s %-5s %-6d %-2d %7d %s" (reject routes print "-" for Gateway, Ref and Iface)
+//   IPv6 "%-30s %-26s %-4s %-3d %-1d %6d %s" with "address/prefix" as the destination.
+// A value the tool did not print (null) renders as "-".
+import { ipv4ToInt, maskToPrefix } from '../parse/ip.ts';
+import type { RouteEntry, RouteTable } from '../parse/types.ts';
+
+export const ROUTE_N_HEADER = ['Kernel IP routing table', 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface'];
+export const ROUTE_N_INET6_HEADER = ['Kernel IPv6 routing table', 'Destination                    Next Hop                   Flag Met Ref  Use If'];
+
+export function renderRouteN(table: RouteTable): string {
+  const header = table.ipv6 ? ROUTE_N_INET6_HEADER : ROUTE_N_HEADER;
+  let out = `${header[0]}\n${header[1]}\n`;
+  for (const route of table.routes) out += `${renderRouteLine(route)}\n`;
+  return out;
+}
+
+/** One row, without the newline. IPv6 rows (destination with ":") use the `-A inet6` layout. */
+export function renderRouteLine(route: RouteEntry): string {
+  const ref = route.ref === null ? '-' : String(route.ref);
+  if (route.destination.includes(':')) {
+    const target = `${route.destination}/${route.genmask}`;
+    return `${target.padEnd(30)} ${route.gateway.padEnd(26)} ${route.flags.padEnd(4)} ${String(route.metric).padEnd(3)} ${ref} ${String(route.use).padStart(6)} ${route.iface}`;
+  }
+  return (
+    `${route.destination.padEnd(15)} ${route.gateway.padEnd(15)} ${route.genmask.padEnd(15)} ` +
+    `${route.flags.padEnd(5)} ${String(route.metric).padEnd(6)} ${ref.padEnd(2)} ${String(route.use).padStart(7)} ${route.iface}`
+  );
+}
+
+/**
+ * The order of /proc/net/route, which `route -n` prints as is: the kernel walks its FIB trie in
+ * ascending destination order; routes to the same destination come longer prefix first, then by
+ * ascending metric, compared as the kernel's unsigned value (a printed -1 is 4294967295, so it sorts last).
+ * IPv4 only: the IPv6 table is walked in a different order.
+ */
+export function compareRoutes(a: RouteEntry, b: RouteEntry): number {
+  const byDestination = ipv4ToInt(a.destination) - ipv4ToInt(b.destination);
+  if (byDestination !== 0) return byDestination;
+  const byPrefix = maskToPrefix(b.genmask) - maskToPrefix(a.genmask);
+  if (byPrefix !== 0) return byPrefix;
+  return (a.metric >>> 0) - (b.metric >>> 0);
+}

@@ -1,0 +1,69 @@
+import { compareDns } from '../../src/compare/dns.ts';
+import { compareResolvConf } from '../../src/compare/resolvconf.ts';
+import type { DnsExpectation, ExpectedResolvConf } from '../../src/model/types.ts';
+
+const a = (name: string, data: string) => ({ name, type: 'A' as const, data });
+
+describe('compareDns', () => {
+  const expectations: DnsExpectation[] = [
+    { query: { name: 'web.default.svc.cluster.local', type: 'A' }, expect: { rcode: 'NOERROR', answers: [a('web.default.svc.cluster.local', '10.244.1.5'), a('web.default.svc.cluster.local', '10.244.2.6')] }, why: 'headless' },
+    { query: { name: 'nope.default.svc.cluster.local', type: 'A' }, expect: { rcode: 'NXDOMAIN', answers: [] }, why: 'absent' },
+  ];
+
+  test('answers are compared as sets: another order is not a finding', () => {
+    const cmp = compareDns(expectations, [
+      { query: expectations[0]!.query, server: 's', answer: { rcode: 'NOERROR', answers: [a('web.default.svc.cluster.local', '10.244.2.6'), a('web.default.svc.cluster.local', '10.244.1.5')] } },
+      { query: expectations[1]!.query, server: 's', answer: { rcode: 'NXDOMAIN', answers: [] } },
+    ]);
+    expect(cmp.findings).toEqual([]);
+    expect(cmp.checked).toBe(2);
+  });
+
+  test('a missing address and a name that resolves but must not are mismatches with the fields that differ', () => {
+    const cmp = compareDns(expectations, [
+      { query: expectations[0]!.query, server: '10.96.0.10:53/udp', answer: { rcode: 'NOERROR', answers: [a('web.default.svc.cluster.local', '10.244.1.5')] } },
+      { query: expectations[1]!.query, server: '10.96.0.10:53/udp', answer: { rcode: 'NOERROR', answers: [a('nope.default.svc.cluster.local', '10.0.0.1')] } },
+    ]);
+    expect(cmp.findings.map((f) => [f.key, f.fields])).toEqual([
+      ['web.default.svc.cluster.local A @10.96.0.10:53/udp', ['answer']],
+      ['nope.default.svc.cluster.local A @10.96.0.10:53/udp', ['rcode', 'answer']],
+    ]);
+  });
+
+  test('a failed query is a failure (unknown), never a finding', () => {
+    const cmp = compareDns(expectations, [{ query: expectations[1]!.query, server: 's', answer: new Error('timeout after 2000 ms') }]);
+    expect(cmp.findings).toEqual([]);
+    expect(cmp.failures).toEqual([{ query: 'nope.default.svc.cluster.local A', server: 's', error: 'timeout after 2000 ms' }]);
+  });
+
+  test('an ExternalName CNAME is compared on the CNAME alone (the appended upstream address is not the cluster\'s)', () => {
+    const exp: DnsExpectation = { query: { name: 'ext.default.svc.cluster.local', type: 'CNAME' }, expect: { rcode: 'NOERROR', answers: [{ name: 'ext.default.svc.cluster.local', type: 'CNAME', data: 'example.org' }] }, why: 'ExternalName' };
+    const cmp = compareDns([exp], [{ query: exp.query, server: 's', answer: { rcode: 'NOERROR', answers: [...exp.expect.answers, a('example.org', '192.0.2.1')] } }]);
+    expect(cmp.findings).toEqual([]);
+  });
+});
+
+describe('compareResolvConf', () => {
+  const expected: ExpectedResolvConf = {
+    namespace: 'default', dnsPolicy: 'ClusterFirst', nameservers: ['10.96.0.10'],
+    search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: { ndots: '5' },
+  };
+
+  test('the seed pod\'s file matches', () => {
+    expect(compareResolvConf(expected, { nameservers: ['10.96.0.10'], search: [...expected.search], options: { ndots: '5' } }, 'pod')).toEqual([]);
+  });
+
+  test('a wrong ndots is one mismatch that explains what ndots does', () => {
+    const [f, ...rest] = compareResolvConf(expected, { nameservers: ['10.96.0.10'], search: [...expected.search], options: { ndots: '2' } }, 'pod');
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ key: 'options ndots', expected: 'ndots:5', observed: 'ndots:2' });
+    expect(f!.cause).toContain('search list');
+  });
+
+  test('search order matters; options compare as a set', () => {
+    const findings = compareResolvConf({ ...expected, options: { ndots: '5', edns0: null } }, {
+      nameservers: ['10.96.0.10'], search: ['svc.cluster.local', 'default.svc.cluster.local', 'cluster.local'], options: { edns0: null, ndots: '5' },
+    }, 'pod');
+    expect(findings.map((f) => f.key)).toEqual(['search']);
+  });
+});

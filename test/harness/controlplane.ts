@@ -1,0 +1,495 @@
+// A real Kubernetes control plane for tests: etcd, kube-apiserver, kube-controller-manager and CoreDNS,
+// started from the binaries `npm run harness:build` makes, on free 127.0.0.1 ports, in a fresh temp dir.
+// No kubelet runs: tests create Nodes and Pods and set Pod status themselves, and the controller manager
+// turns them into EndpointSlices the real way.
+//
+// Credentials are client certificates signed by the harness CA (see pki.ts): one admin in system:masters
+// and one identity per component, each with its own kubeconfig. More can be minted with mintIdentity()
+// or, for a ServiceAccount, serviceAccountKubeconfig() (TokenRequest API).
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { findBinaries } from './binaries.ts';
+import type { BinaryPaths } from './binaries.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { createCa, issueClientCert, issueServingCert } from './pki.ts';
+import type { Pki } from './pki.ts';
+import { killRecordedProcesses, reapOrphans, removeRecord, writeRecord } from './instances.ts';
+import type { InstanceRecord } from './instances.ts';
+import { startProcess, stopProcess, waitUntilReady } from './processes.ts';
+import type { ManagedProcess } from './processes.ts';
+
+export const CLUSTER_DOMAIN = 'cluster.local';
+export const SERVICE_CIDR = '10.96.0.0/12';
+/** kubeadm puts kube-dns at the tenth address of the service range. */
+export const DNS_SERVICE_IP = '10.96.0.10';
+/** The address a QEMU guest (user networking, guestfwd) uses to reach the apiserver; also the advertised address. */
+export const VM_APISERVER_ADDRESS = '10.0.2.100';
+
+/** Controllers the harness needs; node lifecycle and pod GC stay off, since no kubelet ever reports. */
+export const DEFAULT_CONTROLLERS = [
+  'endpointslice-controller',
+  'endpointslice-mirroring-controller',
+  'service-account-controller',
+  'service-account-token-controller',
+  'namespace-controller',
+  'garbage-collector-controller',
+  'root-ca-certificate-publisher-controller',
+  'clusterrole-aggregation-controller',
+];
+
+export interface Identity {
+  user: string;
+  groups: string[];
+  cert: string;
+  key: string;
+  /** kubeconfig for this identity, server https://127.0.0.1:<port> */
+  kubeconfig: string;
+}
+
+/** Everything about a running control plane as plain data (it is also written to `<dir>/info.json`). */
+export interface ControlPlaneInfo {
+  dir: string;
+  ownerPid: number;
+  kubernetesVersion: string;
+  apiserverUrl: string;
+  apiserverPort: number;
+  /** admin kubeconfig (system:masters) */
+  kubeconfig: string;
+  caCert: string;
+  caKey: string;
+  dns: { host: string; port: number };
+  clusterDomain: string;
+  serviceCIDR: string;
+  dnsServiceIP: string;
+  vmApiserverAddress: string;
+  identities: Record<string, Identity>;
+  processes: { name: string; pid: number; command: string[]; logFile: string }[];
+  binaries: BinaryPaths;
+  /** milliseconds per startup phase, and `total` */
+  timings: Record<string, number>;
+}
+
+export interface ControlPlane extends ControlPlaneInfo {
+  /** Stops every process (SIGTERM, then SIGKILL) and removes the temp dir unless `keep`; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  /** keep the temp dir (logs, certificates, etcd data) after stop() or a failed start */
+  keep?: boolean;
+  binaries?: BinaryPaths;
+  /** per component; default 60 s (the apiserver's first start on a busy 2-core machine takes a while) */
+  startTimeoutMs?: number;
+  /** grace between SIGTERM and SIGKILL; default 5 s */
+  stopTimeoutMs?: number;
+  controllers?: string[];
+  log?: (line: string) => void;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const binaries = opts.binaries ?? resolveBinaries();
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  const stopTimeoutMs = opts.stopTimeoutMs ?? 5_000;
+  reapOrphans(log);
+
+  const began = performance.now();
+  const timings: Record<string, number> = {};
+  let phaseStart = began;
+  const phase = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - phaseStart);
+    phaseStart = now;
+  };
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'netlab-harness-'));
+  const procs: ManagedProcess[] = [];
+  const record: InstanceRecord = { ownerPid: process.pid, dir, keep: opts.keep ?? false, processes: [] };
+  const launch = (name: string, command: string[]): ManagedProcess => {
+    const proc = startProcess(name, command, path.join(dir, 'logs', `${name}.log`), dir);
+    procs.push(proc);
+    record.processes.push({ name, pid: proc.pid, bin: command[0]! });
+    writeRecord(record);
+    return proc;
+  };
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      live.delete(stop);
+      const [etcd, apiserver, ...rest] = procs; // launch order below
+      // Clients first, then the apiserver, then its storage.
+      await Promise.all(rest.map((p) => stopProcess(p, stopTimeoutMs)));
+      if (apiserver) await stopProcess(apiserver, stopTimeoutMs);
+      if (etcd) await stopProcess(etcd, stopTimeoutMs);
+      if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+      removeRecord(dir);
+    })();
+    return stopping;
+  };
+  live.set(stop, record);
+  installExitHooks();
+
+  try {
+    for (const sub of ['pki', 'logs', 'etcd', 'kubeconfigs', 'kcm']) mkdirSync(path.join(dir, sub));
+    writeRecord(record);
+    const { etcdPort, etcdPeerPort, apiserverPort, kcmPort, dnsPort, healthPort, readyPort } = await freePorts({
+      etcdPort: 'tcp',
+      etcdPeerPort: 'tcp',
+      apiserverPort: 'tcp',
+      kcmPort: 'tcp',
+      dnsPort: 'tcp+udp',
+      healthPort: 'tcp',
+      readyPort: 'tcp',
+    });
+    const apiserverUrl = `https://127.0.0.1:${apiserverPort}`;
+
+    const pki = await createCa(path.join(dir, 'pki'), binaries.openssl!);
+    const serving = issueServingCert(pki, 'kube-apiserver', {
+      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${CLUSTER_DOMAIN}`],
+      ips: ['127.0.0.1', VM_APISERVER_ADDRESS, '10.96.0.1'],
+    });
+    const [admin, kcm, kubeProxy, coredns] = await Promise.all([
+      makeIdentity(pki, dir, apiserverUrl, 'admin', 'kubernetes-admin', ['system:masters']),
+      makeIdentity(pki, dir, apiserverUrl, 'kube-controller-manager', 'system:kube-controller-manager', []),
+      makeIdentity(pki, dir, apiserverUrl, 'kube-proxy', 'system:kube-proxy', []),
+      makeIdentity(pki, dir, apiserverUrl, 'coredns', 'coredns', []),
+    ]);
+    const servingPair = await serving;
+    const saKey = writeServiceAccountKeys(dir);
+    phase('pki');
+
+    const etcd = launch('etcd', [
+      binaries.etcd!,
+      '--name=harness',
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      `--initial-cluster=harness=http://127.0.0.1:${etcdPeerPort}`,
+      '--unsafe-no-fsync', // test data: durability buys nothing and fsync dominates start time
+      '--log-level=warn',
+    ]);
+    await waitUntilReady(etcd, 'etcd /health', async () => (await httpGet(`http://127.0.0.1:${etcdPort}/health`)).body.includes('"health":"true"'), startTimeoutMs);
+    phase('etcd');
+
+    const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) };
+    const apiserver = launch('kube-apiserver', [
+      binaries['kube-apiserver']!,
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiserverPort}`,
+      // What the `kubernetes` Service's endpoints say: an address a VM reaches through its guestfwd.
+      `--advertise-address=${VM_APISERVER_ADDRESS}`,
+      `--tls-cert-file=${servingPair.cert}`,
+      `--tls-private-key-file=${servingPair.key}`,
+      `--client-ca-file=${pki.caCert}`,
+      `--cert-dir=${path.join(dir, 'pki')}`,
+      '--authorization-mode=Node,RBAC',
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      `--service-account-issuer=https://kubernetes.default.svc.${CLUSTER_DOMAIN}`,
+      `--service-account-key-file=${saKey.publicKey}`,
+      `--service-account-signing-key-file=${saKey.privateKey}`,
+      '--allow-privileged=true',
+      '--profiling=false',
+    ]);
+    await waitUntilReady(apiserver, 'kube-apiserver /readyz', async () => (await httpGet(`${apiserverUrl}/readyz`, tls)).status === 200, startTimeoutMs);
+    const kubernetesVersion = (JSON.parse((await httpGet(`${apiserverUrl}/version`, tls)).body) as { gitVersion: string }).gitVersion;
+    phase('kube-apiserver');
+
+    const controllerManager = launch('kube-controller-manager', [
+      binaries['kube-controller-manager']!,
+      `--kubeconfig=${kcm.kubeconfig}`,
+      `--authentication-kubeconfig=${kcm.kubeconfig}`,
+      `--authorization-kubeconfig=${kcm.kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${kcmPort}`,
+      `--cert-dir=${path.join(dir, 'kcm')}`,
+      `--controllers=${(opts.controllers ?? DEFAULT_CONTROLLERS).join(',')}`,
+      '--leader-elect=false',
+      `--service-account-private-key-file=${saKey.privateKey}`,
+      `--root-ca-file=${pki.caCert}`,
+    ]);
+
+    const kc = new KubeConfig();
+    kc.loadFromFile(admin.kubeconfig);
+    const corefile = renderCorefile({ dnsPort, healthPort, readyPort, kubeconfig: coredns.kubeconfig });
+    await createClusterAddons(kc, corefile);
+    const corefilePath = path.join(dir, 'Corefile');
+    writeFileSync(corefilePath, corefile);
+    const dnsServer = launch('coredns', [binaries.coredns!, '-conf', corefilePath]);
+
+    await Promise.all([
+      // The controller manager serves /healthz with a certificate it made itself: not worth verifying on loopback.
+      waitUntilReady(controllerManager, 'kube-controller-manager /healthz', async () => (await httpGet(`https://127.0.0.1:${kcmPort}/healthz`, { rejectUnauthorized: false })).status === 200, startTimeoutMs),
+      waitUntilReady(dnsServer, 'CoreDNS /ready', async () => (await httpGet(`http://127.0.0.1:${readyPort}/ready`)).status === 200, startTimeoutMs),
+    ]);
+    // Pods can only be created once their namespace's default ServiceAccount exists (ServiceAccount admission).
+    await waitUntilReady(controllerManager, 'ServiceAccount default/default', () => serviceAccountExists(kc, 'default', 'default'), startTimeoutMs);
+    phase('kube-controller-manager+coredns');
+    timings.total = Math.round(performance.now() - began);
+
+    const info: ControlPlaneInfo = {
+      dir,
+      ownerPid: process.pid,
+      kubernetesVersion,
+      apiserverUrl,
+      apiserverPort,
+      kubeconfig: admin.kubeconfig,
+      caCert: pki.caCert,
+      caKey: pki.caKey,
+      dns: { host: '127.0.0.1', port: dnsPort },
+      clusterDomain: CLUSTER_DOMAIN,
+      serviceCIDR: SERVICE_CIDR,
+      dnsServiceIP: DNS_SERVICE_IP,
+      vmApiserverAddress: VM_APISERVER_ADDRESS,
+      identities: { admin, 'kube-controller-manager': kcm, 'kube-proxy': kubeProxy, coredns },
+      processes: procs.map((p) => ({ name: p.name, pid: p.pid, command: p.command, logFile: p.logFile })),
+      binaries,
+      timings,
+    };
+    writeFileSync(path.join(dir, 'info.json'), JSON.stringify(info, null, 2));
+    log(
+      `netlab harness: control plane ${kubernetesVersion} ready in ${seconds(timings.total)} ` +
+        `(${Object.entries(timings).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${seconds(v)}`).join(', ')})`,
+    );
+    return { ...info, stop };
+  } catch (err) {
+    await stop();
+    if (opts.keep) (err as Error).message += `\n(temp dir kept: ${dir})`;
+    throw err;
+  }
+}
+
+/** A new client-certificate identity with its kubeconfig, for tests that need another user. */
+export async function mintIdentity(info: ControlPlaneInfo, name: string, user: string, groups: string[]): Promise<Identity> {
+  const pki: Pki = { dir: path.join(info.dir, 'pki'), openssl: info.binaries.openssl!, caCert: info.caCert, caKey: info.caKey };
+  return makeIdentity(pki, info.dir, info.apiserverUrl, name, user, groups);
+}
+
+/**
+ * A kubeconfig holding a token for ServiceAccount `namespace/name` (created if missing), issued by the
+ * TokenRequest API: the credential an in-cluster operator would have.
+ */
+export async function serviceAccountKubeconfig(
+  info: ControlPlaneInfo,
+  namespace: string,
+  name: string,
+  expirationSeconds = 3600,
+): Promise<string> {
+  const core = adminKubeConfig(info).makeApiClient(CoreV1Api);
+  await ignoreConflict(core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } }));
+  const request = await core.createNamespacedServiceAccountToken({ namespace, name, body: { spec: { audiences: [], expirationSeconds } } });
+  const token = request.status?.token;
+  if (!token) throw new Error(`harness: TokenRequest for ServiceAccount ${namespace}/${name} returned no token`);
+  return writeKubeconfig(path.join(info.dir, 'kubeconfigs', `sa-${namespace}-${name}.kubeconfig`), {
+    server: info.apiserverUrl,
+    caCertFile: info.caCert,
+    userName: `system:serviceaccount:${namespace}:${name}`,
+    credential: { token },
+  });
+}
+
+export function adminKubeConfig(info: ControlPlaneInfo): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(info.kubeconfig);
+  return kc;
+}
+
+export function renderCorefile(p: { dnsPort: number; healthPort: number; readyPort: number; kubeconfig: string }): string {
+  // kubeadm's Corefile without `forward`, `cache` and `prometheus`: nothing may leave loopback, and a cache
+  // would hide changes between a test's steps.
+  return `.:${p.dnsPort} {
+    bind 127.0.0.1
+    errors
+    health 127.0.0.1:${p.healthPort}
+    ready 127.0.0.1:${p.readyPort}
+    kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {
+        kubeconfig ${p.kubeconfig}
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }
+    loadbalance
+}
+`;
+}
+
+function resolveBinaries(): BinaryPaths {
+  const found = findBinaries();
+  if (!found.ok) throw new Error(`harness: cannot start the control plane: ${found.reason}`);
+  return found.paths;
+}
+
+async function makeIdentity(pki: Pki, dir: string, server: string, name: string, user: string, groups: string[]): Promise<Identity> {
+  const pair = await issueClientCert(pki, name, user, groups);
+  const kubeconfig = await writeKubeconfig(path.join(dir, 'kubeconfigs', `${name}.kubeconfig`), {
+    server,
+    caCertFile: pki.caCert,
+    userName: user,
+    credential: { certFile: pair.cert, keyFile: pair.key },
+  });
+  return { user, groups, cert: pair.cert, key: pair.key, kubeconfig };
+}
+
+function writeServiceAccountKeys(dir: string): { privateKey: string; publicKey: string } {
+  // ECDSA P-256 (ES256) is one of the algorithms the apiserver signs ServiceAccount tokens with.
+  const { privateKey, publicKey } = generateKeyPairSync('ec', {
+    namedCurve: 'prime256v1',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const files = { privateKey: path.join(dir, 'pki', 'sa.key'), publicKey: path.join(dir, 'pki', 'sa.pub') };
+  writeFileSync(files.privateKey, privateKey, { mode: 0o600 });
+  writeFileSync(files.publicKey, publicKey);
+  return files;
+}
+
+/** What kubeadm installs for DNS: the kube-dns Service at 10.96.0.10, the coredns ConfigMap, and RBAC for CoreDNS. */
+async function createClusterAddons(kc: KubeConfig, corefile: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createClusterRole({
+    body: {
+      metadata: { name: 'system:coredns' },
+      rules: [
+        { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ],
+    },
+  });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: 'system:coredns' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'coredns' }],
+    },
+  });
+  await core.createNamespacedConfigMap({ namespace: 'kube-system', body: { metadata: { name: 'coredns' }, data: { Corefile: corefile } } });
+  await core.createNamespacedService({
+    namespace: 'kube-system',
+    body: {
+      metadata: {
+        name: 'kube-dns',
+        labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+        annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
+      },
+      spec: {
+        selector: { 'k8s-app': 'kube-dns' },
+        clusterIP: DNS_SERVICE_IP,
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+          { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
+        ],
+      },
+    },
+  });
+}
+
+async function serviceAccountExists(kc: KubeConfig, namespace: string, name: string): Promise<boolean> {
+  try {
+    await kc.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ namespace, name });
+    return true;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return false;
+    throw err;
+  }
+}
+
+async function ignoreConflict(request: Promise<unknown>): Promise<void> {
+  try {
+    await request;
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 409)) throw err;
+  }
+}
+
+interface HttpResult {
+  status: number;
+  body: string;
+}
+
+function httpGet(url: string, tls: https.RequestOptions = {}): Promise<HttpResult> {
+  const client = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.get(url, { ...tls, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Distinct free 127.0.0.1 ports, one per key; 'tcp+udp' ones are free for both (DNS). Every socket stays
+ * open until all ports are chosen, so no port is handed out twice.
+ */
+async function freePorts<K extends string>(wanted: Record<K, 'tcp' | 'tcp+udp'>): Promise<Record<K, number>> {
+  const held: { close(): void }[] = [];
+  const ports = {} as Record<K, number>;
+  try {
+    for (const key of Object.keys(wanted) as K[]) {
+      for (;;) {
+        const server = net.createServer();
+        await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+        held.push(server);
+        const port = (server.address() as net.AddressInfo).port;
+        if (wanted[key] === 'tcp+udp') {
+          const udp = dgram.createSocket('udp4');
+          const bound = await new Promise<boolean>((resolve) => {
+            udp.once('error', () => resolve(false));
+            udp.bind(port, '127.0.0.1', () => resolve(true));
+          });
+          if (!bound) continue; // taken for UDP: try another
+          held.push(udp);
+        }
+        ports[key] = port;
+        break;
+      }
+    }
+    return ports;
+  } finally {
+    for (const socket of held) socket.close();
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+// Every control plane of this process, so an exit or a signal (Ctrl-C) leaves no process behind.
+const live = new Map<() => Promise<void>, InstanceRecord>();
+let hooksInstalled = false;
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  // 'exit' handlers must be synchronous: kill outright and remove the folders.
+  process.on('exit', () => {
+    for (const record of live.values()) {
+      killRecordedProcesses(record);
+      if (!record.keep) rmSync(record.dir, { recursive: true, force: true });
+      removeRecord(record.dir);
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = async () => {
+      await Promise.all([...live.keys()].map((stop) => stop().catch(() => {})));
+      process.removeListener(signal, onSignal);
+      // With no other handler left, die of the signal as if we had never caught it.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}

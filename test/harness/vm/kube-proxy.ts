@@ -1,0 +1,149 @@
+// kube-proxy (IPVS mode) inside the node VM, against the harness control plane. The VM plays the Node
+// `vm.nodeName`; kube-proxy authenticates as system:kube-proxy (bound to system:node-proxier by the
+// default RBAC) through the guestfwd address. Its configuration is also published as ConfigMap
+// kube-system/kube-proxy, as kubeadm does, so a snapshot of the cluster shows the settings it runs with.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApiException, CoreV1Api } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { outputOf } from '../../../src/observe/exec.ts';
+import { parseIpvsadm } from '../../../src/parse/ipvsadm.ts';
+import type { IpvsTable } from '../../../src/parse/types.ts';
+import { createNode, waitFor } from '../cluster.ts';
+import type { Clients } from '../cluster.ts';
+import type { ControlPlaneInfo } from '../controlplane.ts';
+import { adminKubeConfig } from '../controlplane.ts';
+import { writeKubeconfig } from '../kubeconfig.ts';
+import type { NodeVm } from './vm.ts';
+
+const GUEST_KUBECONFIG = '/var/lib/kube-proxy/kubeconfig.conf';
+const GUEST_CONFIG = '/var/lib/kube-proxy/config.conf';
+const GUEST_LOG = '/var/log/kube-proxy.log';
+const GUEST_PIDFILE = '/run/kube-proxy.pid';
+const KUBE_PROXY = '/usr/local/bin/kube-proxy';
+export const CLUSTER_CIDR = '10.244.0.0/16';
+/** The `kubernetes` Service: kube-proxy has synced once it shows up in IPVS. */
+const KUBERNETES_SERVICE = { address: '10.96.0.1', port: 443 };
+
+export interface KubeProxySettings {
+  /** ipvs.scheduler; "" lets kube-proxy choose (rr) */
+  scheduler: string;
+  /** ipvs.syncPeriod; default 1s, so a change made behind kube-proxy's back is repaired quickly */
+  syncPeriod?: string;
+}
+
+/** The KubeProxyConfiguration the VM's kube-proxy runs with, as YAML. */
+export function kubeProxyConfiguration(nodeName: string, settings: KubeProxySettings): string {
+  return stringify({
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    mode: 'ipvs',
+    hostnameOverride: nodeName,
+    clusterCIDR: CLUSTER_CIDR,
+    // Loopback only: nothing in the guest is served to the outside.
+    bindAddress: '127.0.0.1',
+    healthzBindAddress: '127.0.0.1:10256',
+    metricsBindAddress: '127.0.0.1:10249',
+    clientConnection: { kubeconfig: GUEST_KUBECONFIG },
+    // maxPerCore 0: leave nf_conntrack_max alone
+    conntrack: { maxPerCore: 0 },
+    ipvs: { scheduler: settings.scheduler, syncPeriod: settings.syncPeriod ?? '1s', minSyncPeriod: '0s' },
+  });
+}
+
+/** The Node the VM plays, with its QEMU address as InternalIP (kube-proxy waits for a Node with addresses). */
+export async function registerVmNode(c: Clients, vm: NodeVm, podCIDR: string): Promise<void> {
+  await createNode(c, { name: vm.nodeName, internalIP: vm.guestIP, podCIDRs: [podCIDR] });
+  const node = await c.core.readNode({ name: vm.nodeName });
+  if (!node.status?.addresses?.some((a) => a.type === 'InternalIP' && a.address === vm.guestIP)) {
+    throw new Error(`Node ${vm.nodeName} was created without its InternalIP ${vm.guestIP} (status dropped on create?)`);
+  }
+}
+
+/** Creates or replaces ConfigMap kube-system/kube-proxy (key config.conf), where snapshots read kube-proxy's settings. */
+export async function publishKubeProxyConfig(c: Clients, config: string): Promise<void> {
+  const body = { metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': config } };
+  try {
+    await c.core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-proxy', body });
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 404)) throw err;
+    await c.core.createNamespacedConfigMap({ namespace: 'kube-system', body });
+  }
+}
+
+export interface KubeProxyStart {
+  config: string;
+  /** from starting the process to the `kubernetes` Service appearing in IPVS */
+  firstSyncMs: number;
+}
+
+/**
+ * Writes kube-proxy's kubeconfig and configuration into the guest, publishes the configuration, starts
+ * kube-proxy in the background and waits for its first sync. A kube-proxy already running is stopped first.
+ */
+export async function startKubeProxy(vm: NodeVm, info: ControlPlaneInfo, settings: KubeProxySettings, timeoutMs = 120_000): Promise<KubeProxyStart> {
+  if (!vm.apiserverAddress) throw new Error(`VM ${vm.nodeName} was started without apiserverPort: kube-proxy could not reach the apiserver`);
+  const identity = info.identities['kube-proxy'];
+  if (!identity) throw new Error('the control plane has no kube-proxy identity');
+  await stopKubeProxy(vm);
+
+  const hostCopy = await writeKubeconfig(path.join(vm.dir, 'kube-proxy.kubeconfig'), {
+    server: `https://${vm.apiserverAddress}`,
+    caCertFile: info.caCert,
+    userName: identity.user,
+    credential: { certFile: identity.cert, keyFile: identity.key },
+  });
+  await vm.writeFile(GUEST_KUBECONFIG, readFileSync(hostCopy, 'utf8'), '0600');
+  const config = kubeProxyConfiguration(vm.nodeName, settings);
+  await vm.writeFile(GUEST_CONFIG, config);
+  const core = adminKubeConfig(info).makeApiClient(CoreV1Api);
+  await publishKubeProxyConfig({ core } as Clients, config);
+
+  const began = performance.now();
+  await outputOf(vm, vm.nodeName, [
+    'sh', '-c',
+    // setsid: its own session, so it outlives this shell; the agent does not wait for it.
+    `setsid ${KUBE_PROXY} --config=${GUEST_CONFIG} --v=2 >>${GUEST_LOG} 2>&1 </dev/null & echo $! >${GUEST_PIDFILE}`,
+  ]);
+  await waitFor(
+    `kube-proxy in VM ${vm.nodeName} to program ${KUBERNETES_SERVICE.address}:${KUBERNETES_SERVICE.port}`,
+    async () => {
+      if (!(await kubeProxyRunning(vm))) {
+        throw new Error(`kube-proxy in VM ${vm.nodeName} exited; last lines of ${GUEST_LOG}:\n${await kubeProxyLog(vm, 30)}`);
+      }
+      const table = await readIpvs(vm);
+      return table.services.some((s) => s.address === KUBERNETES_SERVICE.address && s.port === KUBERNETES_SERVICE.port && s.realServers.length > 0);
+    },
+    timeoutMs,
+  ).catch(async (err: Error) => {
+    if (err.message.startsWith('timed out')) err.message += `\nlast lines of ${GUEST_LOG}:\n${await kubeProxyLog(vm, 30)}`;
+    throw err;
+  });
+  return { config, firstSyncMs: Math.round(performance.now() - began) };
+}
+
+/** Stops the VM's kube-proxy, if one runs, and waits until it is gone. IPVS keeps what it programmed. */
+export async function stopKubeProxy(vm: NodeVm): Promise<void> {
+  if (!(await kubeProxyRunning(vm))) return;
+  await outputOf(vm, vm.nodeName, ['sh', '-c', `kill $(cat ${GUEST_PIDFILE})`]);
+  await waitFor(`kube-proxy in VM ${vm.nodeName} to exit`, async () => !(await kubeProxyRunning(vm)), 15_000);
+}
+
+/** Freezes (SIGSTOP) or resumes (SIGCONT) kube-proxy, so a test can change IPVS behind its back and look before it repairs it. */
+export async function signalKubeProxy(vm: NodeVm, signal: 'STOP' | 'CONT'): Promise<void> {
+  await outputOf(vm, vm.nodeName, ['sh', '-c', `kill -${signal} $(cat ${GUEST_PIDFILE})`]);
+}
+
+export async function readIpvs(vm: NodeVm): Promise<IpvsTable> {
+  return parseIpvsadm(await outputOf(vm, vm.nodeName, ['ipvsadm', '-Ln']), `${vm.nodeName}: ipvsadm -Ln`);
+}
+
+export async function kubeProxyLog(vm: NodeVm, lines: number): Promise<string> {
+  return (await vm.run(['tail', '-n', String(lines), GUEST_LOG])).stdout;
+}
+
+async function kubeProxyRunning(vm: NodeVm): Promise<boolean> {
+  // kill -0 fails for a missing pidfile, a dead process and a zombie alike... except the zombie: check its state too.
+  const result = await vm.run(['sh', '-c', `pid=$(cat ${GUEST_PIDFILE} 2>/dev/null) && kill -0 "$pid" && ! grep -q '^State:.*Z' /proc/$pid/status`]);
+  return result.exitCode === 0;
+}

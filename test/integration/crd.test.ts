@@ -1,0 +1,100 @@
+// The NetworkLab CRD in the real kube-apiserver of the harness: it installs, fills in the defaults,
+// shows the printer columns, and rejects bad specs with the messages written in crds/networklab.yaml.
+import { KubeApiError, kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
+import { adminKubeConfig } from '../harness/controlplane.ts';
+import { describeReal } from '../harness/require-real.ts';
+import { apply, installCrd, lab } from '../operator/support.ts';
+
+const NS = 'crd-test';
+
+describeReal('NetworkLab CRD in the real API server', (info) => {
+  let client: KubeClient;
+
+  beforeAll(async () => {
+    client = kubeClient(adminKubeConfig(info));
+    await installCrd(client);
+    await apply(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  });
+
+  async function rejection(name: string, spec: Record<string, unknown>): Promise<string> {
+    try {
+      await client.request('POST', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs`, lab(NS, name, spec));
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 422) return error.message;
+      throw error;
+    }
+    throw new Error(`the API server accepted ${JSON.stringify(spec)}`);
+  }
+
+  test('an empty spec is accepted and gets the defaults', async () => {
+    const created = (await client.request('POST', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs`, lab(NS, 'defaults', {}))) as { spec: unknown };
+    expect(created.spec).toEqual({ checks: ['routes', 'ipvs', 'dns', 'resolvconf'], interval: '60s', gracePeriod: '30s' });
+  });
+
+  test('a full spec is accepted as written (DNS query type defaults to A)', async () => {
+    const spec = {
+      checks: ['ipvs', 'dns'],
+      nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] },
+      services: { namespaces: ['default', 'kube-system'], selector: { matchLabels: { app: 'web' } } },
+      dnsQueries: [
+        { name: 'kube-dns.kube-system.svc.cluster.local', expect: ['10.96.0.10'] },
+        { name: '_dns._udp.kube-dns.kube-system.svc.cluster.local', type: 'SRV', expect: ['0 100 53 kube-dns.kube-system.svc.cluster.local'] },
+        { name: '10.0.96.10.in-addr.arpa', type: 'PTR' },
+      ],
+      interval: '1h30m',
+      gracePeriod: '0s',
+    };
+    const created = (await client.request('POST', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs`, lab(NS, 'full', spec))) as { spec: { dnsQueries: { type: string }[] } };
+    expect(created.spec.dnsQueries.map((q) => q.type)).toEqual(['A', 'SRV', 'PTR']);
+  });
+
+  test.each([
+    ['unknown-layer', { checks: ['routes', 'iptables'] }, 'spec.checks[1]: Unsupported value: "iptables"'],
+    ['repeated-layer', { checks: ['dns', 'dns'] }, 'spec.checks[1]: Duplicate value: "dns"'],
+    ['no-layer', { checks: [] }, 'spec.checks: Invalid value: 0: spec.checks in body should have at least 1 items'],
+    ['too-often', { interval: '5s' }, 'spec.interval: Invalid value: "string": interval must be between 10s and 24h'],
+    ['too-rare', { interval: '48h' }, 'interval must be between 10s and 24h'],
+    ['not-a-duration', { interval: 'often' }, 'spec.interval in body should match'],
+    ['long-grace', { gracePeriod: '1h' }, 'gracePeriod must be between 0s and 10m'],
+    ['mx-query', { dnsQueries: [{ name: 'example.com', type: 'MX' }] }, 'spec.dnsQueries[0].type: Unsupported value: "MX"'],
+    ['forward-ptr', { dnsQueries: [{ name: 'kube-dns.kube-system.svc.cluster.local', type: 'PTR' }] }, 'a PTR query asks for a reverse name ending in .in-addr.arpa or .ip6.arpa'],
+    ['a-not-ip', { dnsQueries: [{ name: 'web.default.svc.cluster.local', expect: ['web'] }] }, 'expected answers of an A query must be IPv4 addresses'],
+    ['aaaa-v4', { dnsQueries: [{ name: 'web.default.svc.cluster.local', type: 'AAAA', expect: ['10.96.0.20'] }] }, 'expected answers of an AAAA query must be IPv6 addresses'],
+    ['srv-shape', { dnsQueries: [{ name: '_http._tcp.web.default.svc.cluster.local', type: 'SRV', expect: ['web:80'] }] }, 'expected answers of an SRV query are "priority weight port target"'],
+    ['same-query-twice', { dnsQueries: [{ name: 'a.b', type: 'A' }, { name: 'a.b' }] }, 'spec.dnsQueries[1]: Duplicate value'],
+    ['in-without-values', { nodeSelector: { matchExpressions: [{ key: 'zone', operator: 'In' }] } }, 'operators In and NotIn need at least one value'],
+    ['exists-with-values', { nodeSelector: { matchExpressions: [{ key: 'zone', operator: 'Exists', values: ['a'] }] } }, 'operators Exists and DoesNotExist take no values'],
+    ['bad-namespace', { services: { namespaces: ['Team_A'] } }, 'spec.services.namespaces[0] in body should match'],
+  ])('rejects %s with a clear message', async (name, spec, message) => {
+    expect(await rejection(name, spec)).toContain(message);
+  });
+
+  test('the status subresource takes status only; its schema is enforced too', async () => {
+    const base = `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs/status-check`;
+    const created = (await client.request('POST', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs`, lab(NS, 'status-check', {}))) as {
+      metadata: { resourceVersion: string };
+    };
+    const condition = { type: 'Ready', status: 'True', reason: 'AllVerified', message: 'ok', lastTransitionTime: '2026-11-25T12:00:00Z', observedGeneration: 1 };
+    const updated = (await client.request('PUT', `${base}/status`, {
+      ...lab(NS, 'status-check', { interval: '10m' }),
+      metadata: { name: 'status-check', namespace: NS, resourceVersion: created.metadata.resourceVersion },
+      status: { observedGeneration: 1, conditions: [condition] },
+    })) as { spec: { interval: string }; status: { conditions: unknown[] }; metadata: { resourceVersion: string } };
+    expect(updated.spec.interval).toBe('60s'); // a status write cannot change the spec
+    expect(updated.status.conditions).toEqual([condition]);
+    await expect(
+      client.request('PUT', `${base}/status`, {
+        ...lab(NS, 'status-check', {}),
+        metadata: { name: 'status-check', namespace: NS, resourceVersion: updated.metadata.resourceVersion },
+        status: { conditions: [{ ...condition, status: 'Maybe' }] },
+      }),
+    ).rejects.toThrow('Unsupported value: "Maybe"');
+  });
+
+  test('kubectl get shows ROUTES, IPVS, DNS, READY and AGE', async () => {
+    const table = (await client.request('GET', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs`, undefined, {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    })) as { columnDefinitions: { name: string; priority: number }[] };
+    expect(table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name.toUpperCase())).toEqual(['NAME', 'ROUTES', 'IPVS', 'DNS', 'READY', 'AGE']);
+  });
+});

@@ -1,0 +1,212 @@
+import { readFileSync } from 'node:fs';
+import { parseRouteN } from '../../src/parse/route.ts';
+import { calicoVethName } from '../../src/model/calico.ts';
+import { expectedRoutes } from '../../src/model/routes.ts';
+import type { ExpectedRoute } from '../../src/model/types.ts';
+import { cidrContains } from '../../src/parse/ip.ts';
+import { makeBlock, makeNode, makePod, makePool, makeSnapshot, makeWorkloadEndpoint } from './builders.ts';
+
+const row = (r: ExpectedRoute) => `${r.destination} ${r.gateway} ${r.genmask} ${r.flags} ${r.metric} ${r.ref} ${r.use} ${r.iface}`;
+const rowFor = (routes: ExpectedRoute[], destination: string) => routes.find((r) => r.destination === destination);
+
+/** Three nodes in one /24, one block each, an IP-in-IP pool: the layout of the seed article's cluster. */
+function threeNodes(poolOverrides = {}, nodeOverrides: Parameters<typeof makeNode>[2] = {}) {
+  return makeSnapshot({
+    nodes: [makeNode('node-1', '10.130.29.80', nodeOverrides), makeNode('node-2', '10.130.29.81'), makeNode('node-3', '10.130.29.82')],
+    ipPools: [makePool('10.244.0.0/16', { blockSize: 24, ...poolOverrides })],
+    ipamBlocks: [makeBlock('10.244.0.0/24', 'node-1'), makeBlock('10.244.1.0/24', 'node-2'), makeBlock('10.244.2.0/24', 'node-3')],
+  });
+}
+
+describe('pod routes', () => {
+  test('the veth is cali + 11 hex digits of sha1("<namespace>.<pod>"): the spec example default.nginx-7c5ddbdf54-abcde', () => {
+    expect(calicoVethName('default', 'nginx-7c5ddbdf54-abcde')).toBe('cali306ce65e73b');
+  });
+
+  test('a pod without WorkloadEndpoint gets a /32 UH route to its computed veth', () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [makePod('default', 'nginx-7c5ddbdf54-abcde', 'node-1', ['10.244.0.5'])];
+    const route = rowFor(expectedRoutes(snapshot, 'node-1').routes, '10.244.0.5')!;
+    expect(row(route)).toBe('10.244.0.5 0.0.0.0 255.255.255.255 UH 0 0 0 cali306ce65e73b');
+    expect(route.why).toEqual({ kind: 'pod', namespace: 'default', pod: 'nginx-7c5ddbdf54-abcde', node: 'node-1', interfaceFrom: 'sha1' });
+  });
+
+  test("the WorkloadEndpoint's interfaceName wins over the computed name", () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [makePod('default', 'web', 'node-1', ['10.244.0.6'])];
+    snapshot.workloadEndpoints = [makeWorkloadEndpoint('default', 'web', 'node-1', 'calirealname01', '10.244.0.6')];
+    const route = rowFor(expectedRoutes(snapshot, 'node-1').routes, '10.244.0.6')!;
+    expect(route.iface).toBe('calirealname01');
+    expect(route.why).toMatchObject({ kind: 'pod', interfaceFrom: 'workloadEndpoint' });
+  });
+
+  test('hostNetwork pods, finished pods, IPv6 pod IPs and pods of other nodes get no local route', () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [
+      makePod('kube-system', 'kube-proxy-x', 'node-1', ['10.130.29.80'], { hostNetwork: true }),
+      makePod('default', 'job-done', 'node-1', ['10.244.0.7'], { phase: 'Succeeded' }),
+      makePod('default', 'job-failed', 'node-1', ['10.244.0.8'], { phase: 'Failed' }),
+      makePod('default', 'dual', 'node-1', ['10.244.0.9', 'fd00:10:244::9']),
+      makePod('default', 'elsewhere', 'node-2', ['10.244.1.9']),
+    ];
+    const podRows = expectedRoutes(snapshot, 'node-1').routes.filter((r) => r.why.kind === 'pod');
+    expect(podRows.map((r) => r.destination)).toEqual(['10.244.0.9']);
+  });
+
+  test('the pod route metric follows the option (Calico v3.32 uses 1024)', () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [makePod('default', 'web', 'node-1', ['10.244.0.6'])];
+    const routes = expectedRoutes(snapshot, 'node-1', { workloadRouteMetric: 1024 }).routes;
+    expect(rowFor(routes, '10.244.0.6')!.metric).toBe(1024);
+    expect(rowFor(routes, '10.244.0.0')!.metric).toBe(0);
+  });
+
+  test('a pod IP borrowed from another node\'s block still gets its /32 route, marked borrowed', () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [makePod('default', 'borrower', 'node-1', ['10.244.2.77'])];
+    const route = rowFor(expectedRoutes(snapshot, 'node-1').routes, '10.244.2.77')!;
+    expect(route.flags).toBe('UH');
+    expect(route.why).toMatchObject({ kind: 'pod', borrowed: true });
+  });
+});
+
+describe('blocks', () => {
+  test("this node's IPAM block is a blackhole: gateway 0.0.0.0, flags U, iface *", () => {
+    const route = rowFor(expectedRoutes(threeNodes(), 'node-1').routes, '10.244.0.0')!;
+    expect(row(route)).toBe('10.244.0.0 0.0.0.0 255.255.255.0 U 0 0 0 *');
+    expect(route.why).toEqual({ kind: 'blackhole', block: '10.244.0.0/24', node: 'node-1', blockFrom: 'ipamBlock' });
+  });
+
+  test('without affine IPAM blocks the nodes\' podCIDRs are the blocks (why.blockFrom = podCIDR)', () => {
+    const snapshot = makeSnapshot({
+      nodes: [
+        makeNode('a', '172.18.0.2', { podCIDRs: ['10.244.0.0/24', 'fd00:10:244::/64'] }),
+        makeNode('b', '172.18.0.3', { podCIDRs: ['10.244.1.0/24'] }),
+      ],
+      ipamBlocks: [makeBlock('10.244.9.0/26', null)],
+    });
+    const routes = expectedRoutes(snapshot, 'a').routes;
+    expect(routes.map(row)).toEqual(['10.244.0.0 0.0.0.0 255.255.255.0 U 0 0 0 *', '10.244.1.0 172.18.0.3 255.255.255.0 UG 0 0 0 tunl0']);
+    expect(routes.every((r) => r.why.kind !== 'pod' && r.why.blockFrom === 'podCIDR')).toBe(true);
+  });
+
+  test('without any pool, remote blocks use the encapsulationWithoutPool option (default IP-in-IP)', () => {
+    const snapshot = makeSnapshot({
+      nodes: [makeNode('a', '172.18.0.2', { podCIDRs: ['10.244.0.0/24'] }), makeNode('b', '172.18.0.3', { podCIDRs: ['10.244.1.0/24'] })],
+    });
+    expect(rowFor(expectedRoutes(snapshot, 'a').routes, '10.244.1.0')!.why).toMatchObject({ via: 'ipip', pool: null });
+    const direct = expectedRoutes(snapshot, 'a', { encapsulationWithoutPool: { tunnel: 'none', mode: 'Never' }, hostInterface: 'ens3' });
+    expect(row(rowFor(direct.routes, '10.244.1.0')!)).toBe('10.244.1.0 172.18.0.3 255.255.255.0 UG 0 0 0 ens3');
+  });
+});
+
+describe('remote blocks by encapsulation', () => {
+  test('IP-in-IP Always: via the owner\'s IPv4Address on tunl0, UG', () => {
+    const route = rowFor(expectedRoutes(threeNodes(), 'node-1').routes, '10.244.1.0')!;
+    expect(row(route)).toBe('10.244.1.0 10.130.29.81 255.255.255.0 UG 0 0 0 tunl0');
+    expect(route.why).toEqual({ kind: 'remote-block', block: '10.244.1.0/24', node: 'node-2', nodeIP: '10.130.29.81', via: 'ipip', pool: 'default-ipv4-ippool', blockFrom: 'ipamBlock' });
+  });
+
+  test('the owner without IPv4Address annotation is reached through its InternalIP', () => {
+    const snapshot = threeNodes();
+    snapshot.nodes[1] = makeNode('node-2', '10.130.29.91', { calico: {} });
+    expect(rowFor(expectedRoutes(snapshot, 'node-1').routes, '10.244.1.0')!.gateway).toBe('10.130.29.91');
+  });
+
+  test('IP-in-IP CrossSubnet: a peer in this node\'s subnet directly on the host interface, others on tunl0', () => {
+    const snapshot = threeNodes({ ipipMode: 'CrossSubnet' });
+    snapshot.nodes[2] = makeNode('node-3', '10.130.30.82');
+    const routes = expectedRoutes(snapshot, 'node-1', { hostInterface: 'ens32' }).routes;
+    expect(row(rowFor(routes, '10.244.1.0')!)).toBe('10.244.1.0 10.130.29.81 255.255.255.0 UG 0 0 0 ens32');
+    expect(row(rowFor(routes, '10.244.2.0')!)).toBe('10.244.2.0 10.130.30.82 255.255.255.0 UG 0 0 0 tunl0');
+  });
+
+  test('no encapsulation (Never): via the owner\'s address on the host interface, eth0 by default', () => {
+    const routes = expectedRoutes(threeNodes({ ipipMode: 'Never' }), 'node-1').routes;
+    expect(row(rowFor(routes, '10.244.2.0')!)).toBe('10.244.2.0 10.130.29.82 255.255.255.0 UG 0 0 0 eth0');
+    expect(rowFor(routes, '10.244.2.0')!.why).toMatchObject({ via: 'direct' });
+  });
+
+  test('VXLAN Always: via the owner\'s VTEP address on vxlan.calico', () => {
+    const snapshot = threeNodes({ ipipMode: 'Never', vxlanMode: 'Always' });
+    snapshot.nodes[1] = makeNode('node-2', '10.130.29.81', { calico: { ipv4Address: '10.130.29.81/24', vxlanTunnelAddr: '10.244.1.0' } });
+    const route = rowFor(expectedRoutes(snapshot, 'node-1').routes, '10.244.1.0')!;
+    expect(row(route)).toBe('10.244.1.0 10.244.1.0 255.255.255.0 UG 0 0 0 vxlan.calico');
+    expect(route.why).toMatchObject({ via: 'vxlan', nodeIP: '10.130.29.81' });
+  });
+
+  test('VXLAN CrossSubnet: a same-subnet peer directly, another subnet through its VTEP', () => {
+    const snapshot = threeNodes({ ipipMode: 'Never', vxlanMode: 'CrossSubnet' });
+    snapshot.nodes[2] = makeNode('node-3', '10.130.30.82', { calico: { ipv4Address: '10.130.30.82/24', vxlanTunnelAddr: '10.244.2.0' } });
+    const routes = expectedRoutes(snapshot, 'node-1').routes;
+    expect(row(rowFor(routes, '10.244.1.0')!)).toBe('10.244.1.0 10.130.29.81 255.255.255.0 UG 0 0 0 eth0');
+    expect(row(rowFor(routes, '10.244.2.0')!)).toBe('10.244.2.0 10.244.2.0 255.255.255.0 UG 0 0 0 vxlan.calico');
+  });
+
+  test('no route when the VXLAN owner has no VTEP or the block\'s node is not in the snapshot', () => {
+    const snapshot = threeNodes({ ipipMode: 'Never', vxlanMode: 'Always' });
+    snapshot.ipamBlocks.push(makeBlock('10.244.3.0/24', 'node-gone'));
+    const remote = expectedRoutes(snapshot, 'node-1').routes.filter((r) => r.why.kind === 'remote-block');
+    expect(remote).toEqual([]);
+  });
+
+  test('a pod on another node with an IP borrowed from a block not its node\'s gets a /32 UGH route to that node', () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [makePod('default', 'borrower', 'node-3', ['10.244.0.200']), makePod('default', 'at-home', 'node-3', ['10.244.2.5'])];
+    const routes = expectedRoutes(snapshot, 'node-1').routes;
+    expect(row(rowFor(routes, '10.244.0.200')!)).toBe('10.244.0.200 10.130.29.82 255.255.255.255 UGH 0 0 0 tunl0');
+    expect(rowFor(routes, '10.244.0.200')!.why).toMatchObject({ kind: 'remote-block', node: 'node-3', borrowedBy: { namespace: 'default', pod: 'borrower' } });
+    expect(rowFor(routes, '10.244.2.5')).toBeUndefined();
+  });
+});
+
+describe('table', () => {
+  test('ownedCIDRs are the IP pools, else the routed podCIDRs', () => {
+    expect(expectedRoutes(threeNodes(), 'node-1').ownedCIDRs).toEqual(['10.244.0.0/16']);
+    const noPools = makeSnapshot({ nodes: [makeNode('a', '172.18.0.2', { podCIDRs: ['10.244.0.0/24'] }), makeNode('b', '172.18.0.3', { podCIDRs: ['10.244.1.0/24'] })] });
+    expect(expectedRoutes(noPools, 'a').ownedCIDRs).toEqual(['10.244.0.0/24', '10.244.1.0/24']);
+  });
+
+  test('rows come in /proc/net/route order: ascending destination, the longer prefix first', () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [makePod('default', 'z', 'node-1', ['10.244.0.250']), makePod('default', 'a', 'node-1', ['10.244.0.0'])];
+    const order = expectedRoutes(snapshot, 'node-1').routes.map((r) => `${r.destination}/${r.genmask}`);
+    expect(order).toEqual([
+      '10.244.0.0/255.255.255.255',
+      '10.244.0.0/255.255.255.0',
+      '10.244.0.250/255.255.255.255',
+      '10.244.1.0/255.255.255.0',
+      '10.244.2.0/255.255.255.0',
+    ]);
+  });
+
+  test('an unknown node is an error naming the nodes there are', () => {
+    expect(() => expectedRoutes(threeNodes(), 'node-9')).toThrow('node "node-9" is not in the snapshot (nodes: node-1, node-2, node-3)');
+  });
+
+  test('a bad pool CIDR is an error naming the pool', () => {
+    expect(() => expectedRoutes(threeNodes({ cidr: '10.244.0.0/33' }), 'node-1')).toThrow(/^IPPool default-ipv4-ippool: /);
+  });
+});
+
+describe('the seed article\'s cluster', () => {
+  // test/fixtures/captures/seed-route-n.txt is the article's real `route -n` of node 10.130.29.80.
+  const capture = parseRouteN(readFileSync(new URL('../fixtures/captures/seed-route-n.txt', import.meta.url), 'utf8'), 'seed-route-n.txt');
+
+  test("node-1's expected rows equal the capture's Calico rows, and the others are outside the pool", () => {
+    const snapshot = threeNodes();
+    const pods = [
+      ['coredns-a', '10.244.0.137', 'calid3c6b0469a6'],
+      ['coredns-b', '10.244.0.138', 'calidbc2311f514'],
+      ['rpc-75d9b7d7c9-2zzrx', '10.244.0.140', 'califb4eac25ec6'],
+    ] as const;
+    snapshot.pods = pods.map(([name, ip]) => makePod('default', name, 'node-1', [ip]));
+    snapshot.workloadEndpoints = pods.map(([name, ip, iface]) => makeWorkloadEndpoint('default', name, 'node-1', iface, ip));
+    const expected = expectedRoutes(snapshot, 'node-1', { hostInterface: 'ens32' });
+    const owned = (destination: string) => expected.ownedCIDRs.some((cidr) => cidrContains(cidr, destination));
+    const calicoRows = capture.routes.filter((r) => owned(r.destination));
+    expect(expected.routes.map(({ why: _, ...entry }) => entry)).toEqual(calicoRows);
+    expect(calicoRows).toHaveLength(6);
+    expect(capture.routes.filter((r) => !owned(r.destination)).map((r) => r.destination)).toEqual(['0.0.0.0', '10.130.29.0']);
+  });
+});

@@ -1,0 +1,177 @@
+// The reconciler end to end over plain data: the seed cluster's snapshot (examples/seed/snapshot) and
+// its real captured `route -n` / `ipvsadm -Ln` (examples/seed/observed/node-1). The cluster reader,
+// node exec, status writer and event recorder are FAKES that hold plain data, so the test watches each
+// decision: what status is written, when, which Events, which outcome.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Transition } from '../../src/operator/status.ts';
+import { silentLogger } from '../../src/operator/log.ts';
+import { operatorMetrics } from '../../src/operator/metrics.ts';
+import type { NodeExec } from '../../src/observe/exec.ts';
+import type { Observers } from '../../src/operator/observe.ts';
+import { Reconciler, type ClusterReader } from '../../src/operator/reconciler.ts';
+import type { NetworkLabStatus } from '../../src/operator/status.ts';
+import type { LabRef } from '../../src/operator/writes.ts';
+import { LabGoneError } from '../../src/operator/writes.ts';
+import { loadSnapshotDir } from '../../src/snapshot/load.ts';
+import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const observed = (file: string) => readFileSync(path.join(root, 'examples/seed/observed/node-1', file), 'utf8');
+const KEY = 'default/seed';
+const T0 = Date.parse('2026-11-25T12:00:00Z');
+
+let snapshot: ClusterSnapshot;
+beforeAll(async () => {
+  snapshot = await loadSnapshotDir(path.join(root, 'examples/seed/snapshot'));
+});
+
+/** FAKE world: one lab object, a fixed snapshot, and node outputs a test may change. */
+function world(spec: Record<string, unknown>) {
+  let now = T0;
+  const outputs: Record<string, string | Error> = { 'route -n': observed('route-n.txt'), 'ipvsadm -Ln': observed('ipvsadm-Ln.txt') };
+  const lab = { object: { metadata: { namespace: 'default', name: 'seed', uid: 'uid-1', generation: 1 }, spec } as { metadata: Record<string, unknown>; spec: unknown }, status: undefined as NetworkLabStatus | undefined };
+  let labPresent = true;
+  let notReady: string | null = null;
+  const writes: NetworkLabStatus[] = [];
+  const events: Transition[] = [];
+  let writeError: Error | null = null;
+  const cluster: ClusterReader = {
+    notReady: () => notReady,
+    lab: () => (labPresent ? { metadata: { resourceVersion: String(writes.length + 1) }, view: lab, error: null } : undefined),
+    snapshot: () => snapshot,
+  };
+  const nodeExec: NodeExec = {
+    async exec(_node, argv) {
+      const out = outputs[argv.join(' ')]!;
+      if (out instanceof Error) throw out;
+      return { stdout: out, stderr: '', exitCode: 0 };
+    },
+  };
+  const observers: Observers = {
+    nodeExec,
+    dns: { prober: { query: async () => ({ rcode: 'NOERROR', answers: [] }) }, servers: () => [] },
+    resolvConf: { namespace: 'default', dnsPolicy: 'ClusterFirst', read: async () => readFileSync(path.join(root, 'examples/seed/observed/resolv.conf'), 'utf8') },
+  };
+  const reconciler = new Reconciler({
+    cluster,
+    observers,
+    writer: {
+      async write(_ref: LabRef, status: NetworkLabStatus) {
+        if (writeError) throw writeError;
+        writes.push(status);
+        lab.status = status; // what the informer would bring back
+      },
+    },
+    events: { record: async (_ref, t) => void events.push(t) },
+    metrics: operatorMetrics(),
+    log: silentLogger,
+    now: () => now,
+  });
+  return {
+    reconciler,
+    outputs,
+    writes,
+    events,
+    lab,
+    setNow: (t: number) => (now = t),
+    setNotReady: (why: string | null) => (notReady = why),
+    removeLab: () => (labPresent = false),
+    failWrites: (error: Error | null) => (writeError = error),
+    condition: (type: string) => writes.at(-1)?.conditions.find((c) => c.type === type),
+  };
+}
+
+const node1 = { matchLabels: { 'kubernetes.io/hostname': 'node-1' } };
+
+test('the seed cluster checks clean on node-1: Ready True, one write, an Event per condition, re-check at the interval', async () => {
+  const w = world({ checks: ['routes', 'ipvs', 'resolvconf'], nodeSelector: node1, interval: '60s', gracePeriod: '30s' });
+  expect(await w.reconciler.reconcile(KEY)).toEqual({ kind: 'requeueAfter', ms: 60_000 });
+  expect(w.writes).toHaveLength(1);
+  expect(w.writes[0]!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual([
+    'RoutesVerified=True',
+    'IPVSVerified=True',
+    'ResolvConfVerified=True',
+    'Ready=True',
+    'Progressing=False',
+  ]);
+  expect(w.writes[0]!.layers.routes).toEqual({ expected: 6, observed: 6, missing: 0, unexpected: 0, mismatched: 0 });
+  expect(w.events.map((e) => `${e.type}:${e.from}->${e.to}`)).toEqual(['RoutesVerified:null->True', 'IPVSVerified:null->True', 'ResolvConfVerified:null->True', 'Ready:null->True', 'Progressing:null->False']);
+  // nothing changed: no second write, no Event
+  w.setNow(T0 + 5_000);
+  await w.reconciler.reconcile(KEY);
+  expect(w.writes).toHaveLength(1);
+  expect(w.events).toHaveLength(5);
+});
+
+test('a real server removed behind kube-proxy\'s back turns IPVSVerified False at once (no change was seen)', async () => {
+  const w = world({ checks: ['ipvs'], nodeSelector: node1 });
+  await w.reconciler.reconcile(KEY);
+  w.outputs['ipvsadm -Ln'] = observed('ipvsadm-Ln.txt').replace(/^ {2}-> 10\.244\.0\.138:53 .*\n/m, '');
+  w.setNow(T0 + 10_000);
+  await w.reconciler.reconcile(KEY);
+  expect(w.condition('IPVSVerified')).toMatchObject({ status: 'False', reason: 'Mismatched' });
+  expect(w.writes.at(-1)!.findings.map((f) => `${f.kind} ${f.key}`)).toEqual([expect.stringMatching(/^missing .*10\.96\.0\.10:53.*10\.244\.0\.138:53/)]);
+  expect(w.events.at(-2)).toMatchObject({ type: 'IPVSVerified', from: 'True', to: 'False' });
+  // the fix brings it back
+  w.outputs['ipvsadm -Ln'] = observed('ipvsadm-Ln.txt');
+  w.setNow(T0 + 20_000);
+  await w.reconciler.reconcile(KEY);
+  expect(w.condition('IPVSVerified')).toMatchObject({ status: 'True', reason: 'Verified' });
+});
+
+test('a difference right after a change is Converging until the grace period ends, then False; latency is measured when it clears', async () => {
+  const w = world({ checks: ['ipvs'], nodeSelector: node1, gracePeriod: '30s' });
+  await w.reconciler.reconcile(KEY); // learns the lab's nodes
+  w.reconciler.noteChange(KEY, { at: T0 + 1_000, what: 'EndpointSlice kube-system/kube-dns-abc updated' });
+  w.outputs['ipvsadm -Ln'] = observed('ipvsadm-Ln.txt').replace(/^ {2}-> 10\.244\.0\.138:53 .*\n/m, '');
+  w.setNow(T0 + 1_200);
+  const outcome = await w.reconciler.reconcile(KEY);
+  expect(w.condition('IPVSVerified')).toMatchObject({ status: 'Unknown', reason: 'Converging' });
+  expect(w.condition('Ready')).toMatchObject({ status: 'Unknown', reason: 'Converging' });
+  expect(outcome).toEqual({ kind: 'requeueAfter', ms: 1_000 }); // polls while node-1 has not caught up
+  w.setNow(T0 + 31_300);
+  expect(await w.reconciler.reconcile(KEY)).toEqual({ kind: 'requeueAfter', ms: 1_000 });
+  expect(w.condition('IPVSVerified')).toMatchObject({ status: 'False', reason: 'Mismatched' });
+  // kube-proxy finally catches up: True again, and the latency is on the status
+  w.outputs['ipvsadm -Ln'] = observed('ipvsadm-Ln.txt');
+  w.setNow(T0 + 40_000);
+  await w.reconciler.reconcile(KEY);
+  expect(w.condition('IPVSVerified')!.status).toBe('True');
+  expect(w.writes.at(-1)!.programmingLatency).toEqual([
+    { node: 'node-1', change: 'EndpointSlice kube-system/kube-dns-abc updated', changedAt: '2026-11-25T12:00:01.000Z', observedAt: '2026-11-25T12:00:40.000Z', seconds: 39 },
+  ]);
+});
+
+test('a probe that fails makes the layer Unknown naming the node; the check itself still succeeds', async () => {
+  const w = world({ checks: ['routes', 'ipvs'], nodeSelector: node1 });
+  w.outputs['ipvsadm -Ln'] = new Error('`ipvsadm -Ln` on node node-1 (pod netlab-system/netlab-probe-x) timed out after 10000 ms');
+  expect((await w.reconciler.reconcile(KEY)).kind).toBe('requeueAfter');
+  expect(w.condition('RoutesVerified')!.status).toBe('True');
+  expect(w.condition('IPVSVerified')).toMatchObject({ status: 'Unknown', reason: 'ProbeFailed' });
+  expect(w.condition('IPVSVerified')!.message).toContain('node node-1');
+  expect(w.events.find((e) => e.type === 'IPVSVerified')).toMatchObject({ to: 'Unknown', reason: 'ProbeFailed' });
+});
+
+test('an invalid spec is reported on the lab and not retried; a missing lab or cold caches are handled', async () => {
+  const bad = world({ interval: '1s' });
+  const outcome = await bad.reconciler.reconcile(KEY);
+  expect(outcome.kind).toBe('terminal');
+  expect(bad.condition('Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: 'NetworkLab default/seed: spec.interval must be between 10s and 24h, got 1s' });
+
+  const cold = world({});
+  cold.setNotReady('waiting for the first list of pods');
+  expect(await cold.reconciler.reconcile(KEY)).toEqual({ kind: 'requeueAfter', ms: 1000, why: 'waiting for the first list of pods' });
+  cold.setNotReady(null);
+  cold.removeLab();
+  expect(await cold.reconciler.reconcile(KEY)).toEqual({ kind: 'ok' });
+  expect(cold.writes).toHaveLength(0);
+});
+
+test('a failed status write is a transient outcome (retried with backoff); a lab deleted meanwhile is not', async () => {
+  const w = world({ checks: ['routes'], nodeSelector: node1 });
+  w.failWrites(new Error('PUT .../status: 503 ServiceUnavailable'));
+  expect(await w.reconciler.reconcile(KEY)).toMatchObject({ kind: 'transient', error: { message: 'PUT .../status: 503 ServiceUnavailable' } });
+  w.failWrites(new LabGoneError({ namespace: 'default', name: 'seed', uid: 'uid-1' }));
+  expect(await w.reconciler.reconcile(KEY)).toEqual({ kind: 'ok' });
+});
