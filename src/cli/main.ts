@@ -23,6 +23,7 @@ export function buildProgram(): Command {
       + 'resolv.conf a pod gets. netlab computes what each must be from the cluster\'s objects, compares it with what the\n'
       + 'node really shows, and explains every line in plain words.')
     .version('0.1.0')
+    .exitOverride() // before the subcommands, which inherit it: usage errors become exit code 2, not 1
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `
 Where to start:
@@ -112,7 +113,7 @@ function reportError(e: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -36,8 +36,8 @@ export const VM_APISERVER_ADDRESS = '10.0.2.100';
 export const DEFAULT_CONTROLLERS = [
   'endpointslice-controller',
   'endpointslice-mirroring-controller',
-  'service-account-controller',
-  'service-account-token-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
   'namespace-controller',
   'garbage-collector-controller',
   'root-ca-certificate-publisher-controller',
@@ -122,7 +122,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
-      live.delete(stop);
       const [etcd, apiserver, ...rest] = procs; // launch order below
       // Clients first, then the apiserver, then its storage.
       await Promise.all(rest.map((p) => stopProcess(p, stopTimeoutMs)));
@@ -130,6 +129,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       if (etcd) await stopProcess(etcd, stopTimeoutMs);
       if (!opts.keep) rmSync(dir, { recursive: true, force: true });
       removeRecord(dir);
+      live.delete(stop); // only now: until here the exit hook still covers these processes
     })();
     return stopping;
   };

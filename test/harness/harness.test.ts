@@ -52,7 +52,7 @@ describe('managed processes', () => {
     const proc = startProcess('demo-component', ['/bin/sh', '-c', script], path.join(dir, 'demo.log'), dir);
     const failure = waitUntilReady(proc, 'demo /ready', async () => false, 10_000);
     await expect(failure).rejects.toThrow('demo-component failed to start: exit code 3 before demo /ready');
-    const message = await failure.catch((err: Error) => err.message);
+    const message = await failure.then(() => '', (err: Error) => err.message);
     expect(message).toContain(`command: /bin/sh -c ${script}`);
     expect(message).toContain(`last 20 lines of ${path.join(dir, 'demo.log')}:\n  line 11\n`);
     expect(message.trimEnd().endsWith('  line 30')).toBe(true);

@@ -74,17 +74,24 @@ export async function waitUntilReady(
 
 /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves when the process is gone. */
 export async function stopProcess(proc: ManagedProcess, graceMs: number): Promise<void> {
-  if (proc.hasExited()) {
-    signalGroup(proc.pid, 'SIGKILL'); // anything it left in its group
-    return;
+  // The child is unref'd, so its exit alone would not keep this process running until we see it.
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    if (!proc.hasExited()) {
+      signalGroup(proc.pid, 'SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+      const outcome = await Promise.race([proc.exited, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        signalGroup(proc.pid, 'SIGKILL');
+        await proc.exited;
+      }
+    }
+    signalGroup(proc.pid, 'SIGKILL'); // anything the process left in its group
+  } finally {
+    clearInterval(keepAlive);
   }
-  signalGroup(proc.pid, 'SIGTERM');
-  const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
-  if ((await Promise.race([proc.exited, timer])) === 'timeout') {
-    signalGroup(proc.pid, 'SIGKILL');
-    await proc.exited;
-  }
-  signalGroup(proc.pid, 'SIGKILL');
 }
 
 /** Signals a whole process group; a group that is already gone is not an error. */
@@ -99,7 +106,8 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 export function tail(file: string, lines: number): string[] {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines);
+    const text = readFileSync(file, 'utf8').trimEnd();
+    return text === '' ? ['(the log is empty)'] : text.split('\n').slice(-lines);
   } catch (err) {
     return [`(log unreadable: ${(err as Error).message})`];
   }

@@ -1,11 +1,13 @@
 // The NetworkLab CRD in the real kube-apiserver of the harness: it installs, fills in the defaults,
 // shows the printer columns, and rejects bad specs with the messages written in crds/networklab.yaml.
+import { randomBytes } from 'node:crypto';
 import { KubeApiError, kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
 import { adminKubeConfig } from '../harness/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
 import { apply, installCrd, lab } from '../operator/support.ts';
 
-const NS = 'crd-test';
+// Unique per run: the control plane may be a long-running one shared with other runs (npm run harness -- up).
+const NS = `crd-${randomBytes(3).toString('hex')}`;
 
 describeReal('NetworkLab CRD in the real API server', (info) => {
   let client: KubeClient;
@@ -52,7 +54,7 @@ describeReal('NetworkLab CRD in the real API server', (info) => {
     ['unknown-layer', { checks: ['routes', 'iptables'] }, 'spec.checks[1]: Unsupported value: "iptables"'],
     ['repeated-layer', { checks: ['dns', 'dns'] }, 'spec.checks[1]: Duplicate value: "dns"'],
     ['no-layer', { checks: [] }, 'spec.checks: Invalid value: 0: spec.checks in body should have at least 1 items'],
-    ['too-often', { interval: '5s' }, 'spec.interval: Invalid value: "string": interval must be between 10s and 24h'],
+    ['too-often', { interval: '5s' }, 'spec.interval: Invalid value: "5s": interval must be between 10s and 24h'],
     ['too-rare', { interval: '48h' }, 'interval must be between 10s and 24h'],
     ['not-a-duration', { interval: 'often' }, 'spec.interval in body should match'],
     ['long-grace', { gracePeriod: '1h' }, 'gracePeriod must be between 0s and 10m'],

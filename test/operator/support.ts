@@ -1,7 +1,9 @@
 // Helpers shared by the operator's integration suites (test/integration/crd.test.ts, operator*.test.ts):
 // installing netlab's own manifests into the harness API server, and small waits.
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { isStatus, type KubeClient } from '../../src/operator/kube-http.ts';
 
@@ -79,4 +81,122 @@ export async function installCrd(client: KubeClient): Promise<void> {
 
 export function lab(namespace: string, name: string, spec: Record<string, unknown>): Obj {
   return { apiVersion: 'netlab.dev/v1alpha1', kind: 'NetworkLab', metadata: { name, namespace }, spec };
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+export interface LabObject {
+  metadata: { name: string; namespace: string; generation: number; resourceVersion: string };
+  spec: Record<string, unknown>;
+  status?: {
+    observedGeneration?: number;
+    conditions?: Condition[];
+    layers?: Record<string, { expected: number; observed: number; missing: number; unexpected: number; mismatched: number }>;
+    findings?: { layer: string; kind: string; key: string; node?: string; message: string; converging: boolean }[];
+    totalFindings?: number;
+    lastCheckTime?: string;
+    programmingLatency?: { node: string; change: string; seconds: number }[];
+  };
+}
+
+export function labPath(namespace: string, name?: string): string {
+  return `/apis/netlab.dev/v1alpha1/namespaces/${namespace}/networklabs${name ? `/${name}` : ''}`;
+}
+
+export async function getLab(client: KubeClient, namespace: string, name: string): Promise<LabObject> {
+  return (await client.request('GET', labPath(namespace, name))) as LabObject;
+}
+
+export function conditionOf(lab: LabObject, type: string): Condition | undefined {
+  return lab.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Polls the lab until `ok` holds; the error shows the last status seen. */
+export async function waitForLab(client: KubeClient, namespace: string, name: string, what: string, ok: (lab: LabObject) => boolean, timeoutMs = 30_000): Promise<LabObject> {
+  let last: LabObject | undefined;
+  try {
+    return await waitUntil(
+      `NetworkLab ${namespace}/${name}: ${what}`,
+      async () => {
+        last = await getLab(client, namespace, name);
+        return ok(last) ? last : null;
+      },
+      timeoutMs,
+      25,
+    );
+  } catch (error) {
+    (error as Error).message += `\nlast status: ${JSON.stringify(last?.status ?? null, null, 1).slice(0, 3000)}`;
+    throw error;
+  }
+}
+
+/** Every status the API server reports for one lab, in order, through a watch: catches states a poll could miss. */
+export function recordLabStatuses(kc: KubeConfig, namespace: string, name: string): { statuses: LabObject[]; stop(): void } {
+  const statuses: LabObject[] = [];
+  let controller: AbortController | undefined;
+  let stopped = false;
+  const start = () => {
+    void new Watch(kc)
+      .watch(labPath(namespace), { fieldSelector: `metadata.name=${name}` }, (_phase, obj: LabObject) => statuses.push(obj), () => {
+        if (!stopped) setTimeout(start, 100); // the watch times out when quiet: keep it going
+      })
+      .then((c) => (controller = c));
+  };
+  start();
+  return {
+    statuses,
+    stop: () => {
+      stopped = true;
+      controller?.abort();
+    },
+  };
+}
+
+/** A TCP relay on 127.0.0.1 in front of the API server, that a test can cut (an outage) and restore. */
+export async function startTcpRelay(targetPort: number): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server;
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(targetPort, '127.0.0.1');
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        port = (server.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  const stopListening = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  await listen();
+  return { get port() { return port; }, cut: stopListening, restore: listen, close: stopListening };
+}
+
+/** A copy of a kubeconfig whose server is https://127.0.0.1:<port> (for the relay above). */
+export function kubeConfigVia(kc: KubeConfig, port: number): KubeConfig {
+  const copy = new KubeConfig();
+  const cluster = kc.getCurrentCluster()!;
+  copy.loadFromOptions({
+    clusters: kc.getClusters().map((c) => (c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${port}` } : c)),
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
+  });
+  return copy;
 }

@@ -1,0 +1,169 @@
+// The command line as a user runs it: a child process, its stdout and its exit code.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const captures = join(root, 'test/fixtures/captures');
+const snapshot = join(root, 'examples/seed/snapshot');
+const observed = join(root, 'examples/seed/observed');
+
+function netlab(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [join(root, 'bin/netlab.js'), ...args], { encoding: 'utf8', input, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('netlab parse', () => {
+  const counts: Record<string, [string, number, number]> = {
+    // file: [format, services or routes, real servers]
+    'seed-route-n.txt': ['route', 8, 0],
+    'vm-route-n.txt': ['route', 9, 0],
+    'seed-ipvsadm-Ln.txt': ['ipvsadm', 2, 5],
+    'vm-ipvsadm-Ln.txt': ['ipvsadm', 17, 26],
+    'vm-ipvsadm-Ln-stats.txt': ['ipvsadm', 17, 26],
+    'vm-ipvsadm-Ln-rate.txt': ['ipvsadm', 17, 26],
+    'vm-ipvsadm-S-n.txt': ['ipvsadm', 17, 26],
+    'vm-ipvsadm-Ln-one-service.txt': ['ipvsadm', 1, 2],
+    'seed-resolv.conf': ['resolv', 1, 3],
+  };
+
+  test.each(Object.entries(counts))('%s parses with the right counts and JSON shape', (file, [format, top, inner]) => {
+    const r = netlab(['parse', format, join(captures, file), '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    if (format === 'route') {
+      expect(json.routes).toHaveLength(top);
+      expect(Object.keys(json.routes[0]).sort()).toEqual(['destination', 'flags', 'gateway', 'genmask', 'iface', 'metric', 'ref', 'use']);
+      expect(typeof json.routes[0].metric).toBe('number');
+    } else if (format === 'ipvsadm') {
+      expect(json.services).toHaveLength(top);
+      expect(json.services.reduce((n: number, s: { realServers: unknown[] }) => n + s.realServers.length, 0)).toBe(inner);
+      for (const key of ['protocol', 'address', 'port', 'fwmark', 'scheduler', 'persistent', 'netmask', 'flags', 'realServers']) expect(json.services[0]).toHaveProperty(key);
+      for (const key of ['address', 'port', 'forward', 'weight', 'activeConn', 'inactConn']) expect(json.services[0].realServers[0]).toHaveProperty(key);
+    } else {
+      expect(json).toEqual({ nameservers: ['10.96.0.10'], search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: { ndots: '5' } });
+      expect(json.nameservers).toHaveLength(top);
+      expect(json.search).toHaveLength(inner);
+    }
+  });
+
+  test('every capture of route -n, ipvsadm and resolv.conf from ../shared/captures is covered by the table above', () => {
+    // netns-* files are the parser's own edge cases (test/parse); ip-route and --timeout are other formats.
+    const files = readdirSync(captures).filter((f) => (f.endsWith('.txt') || f.endsWith('.conf')) && !f.startsWith('netns-'));
+    const uncovered = files.filter((f) => !(f in counts) && !/timeout|ip-route|ip-6-route/.test(f));
+    expect(uncovered).toEqual([]);
+  });
+
+  test('reads standard input; unparsable input exits 2 naming the line', () => {
+    const ok = netlab(['parse', 'route', '-'], readFileSync(join(captures, 'seed-route-n.txt'), 'utf8'));
+    expect(JSON.parse(ok.stdout).routes).toHaveLength(8);
+    const bad = netlab(['parse', 'ipvsadm', '-'], 'TCP  10.96.0.1:443 rr\nhello world\n');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/<stdin>:2.*hello world/s);
+  });
+});
+
+describe('netlab check (offline)', () => {
+  test('the seed example matches: exit 0', () => {
+    const r = netlab(['check', '--snapshot', snapshot, '--observed', observed, '--layers', 'routes,ipvs,resolvconf']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/routes\s+PASS/);
+  });
+
+  test('findings: exit 1, and --json carries them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    cpSync(observed, dir, { recursive: true });
+    const routeFile = join(dir, 'node-1/route-n.txt');
+    writeFileSync(routeFile, readFileSync(routeFile, 'utf8').split('\n').filter((l) => !l.startsWith('10.244.0.138')).join('\n'));
+    const r = netlab(['check', '--snapshot', snapshot, '--observed', dir, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.layers.routes.findings.map((f: { key: string; kind: string }) => `${f.kind} ${f.key}`)).toEqual(['missing 10.244.0.138/32']);
+  });
+
+  test('usage and input errors: exit 2 with one clear line', () => {
+    const missing = netlab(['check', '--snapshot', snapshot, '--observed', '/nonexistent/obs']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/\/nonexistent\/obs/);
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    mkdirSync(join(dir, 'node-9'));
+    writeFileSync(join(dir, 'node-9/route-n.txt'), readFileSync(join(captures, 'seed-route-n.txt')));
+    const unknownNode = netlab(['check', '--snapshot', snapshot, '--observed', dir]);
+    expect(unknownNode.code).toBe(2);
+    expect(unknownNode.stderr).toMatch(/node "node-9".*not in the snapshot/);
+    expect(netlab(['check', '--observed', dir]).code).toBe(2);
+  });
+});
+
+describe('netlab expect and explain', () => {
+  test('expect --format route prints exactly the CNI rows of the real node-1 capture', () => {
+    const r = netlab(['expect', '--snapshot', snapshot, '--node', 'node-1', '--format', 'route']);
+    expect(r.code).toBe(0);
+    const real = readFileSync(join(observed, 'node-1/route-n.txt'), 'utf8').split('\n');
+    const rows = r.stdout.split('\n').slice(2).filter(Boolean);
+    expect(rows).toHaveLength(6);
+    for (const row of rows) expect(real).toContain(row);
+  });
+
+  test('expect --format ipvsadm round-trips through the parser', () => {
+    const text = netlab(['expect', '--snapshot', snapshot, '--node', 'node-1', '--format', 'ipvsadm']).stdout;
+    const parsed = JSON.parse(netlab(['parse', 'ipvsadm', '-'], text).stdout);
+    expect(parsed.services.map((s: { protocol: string; port: number }) => `${s.protocol}:${s.port}`)).toEqual(['TCP:443', 'TCP:53', 'TCP:9153', 'UDP:53']);
+  });
+
+  test('expect --format resolv gives the pod file with ndots:5', () => {
+    const r = netlab(['expect', '--snapshot', snapshot, '--format', 'resolv', '--namespace', 'team-a']);
+    expect(r.stdout).toBe('search team-a.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
+  });
+
+  test('explain without a snapshot annotates by shape; with one it guesses the node and checks', () => {
+    const route = readFileSync(join(observed, 'node-1/route-n.txt'), 'utf8');
+    const plain = netlab(['explain', '-', '--format', 'route'], route);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/Default route/);
+    const checked = netlab(['explain', '-', '--format', 'route', '--snapshot', snapshot], route);
+    expect(checked.code).toBe(0);
+    expect(checked.stderr).toContain('node-1 fits this output best');
+    expect(checked.stdout).toMatch(/live on node node-2/);
+  });
+
+  test('--help teaches: it names the tools, an example and the exit codes', () => {
+    const help = netlab(['--help']).stdout;
+    expect(help).toMatch(/route -n/);
+    expect(help).toMatch(/ipvsadm -Ln/);
+    expect(help).toMatch(/Exit codes: 0/);
+    expect(netlab(['check', '--help']).stdout).toMatch(/kubectl get nodes,pods,services,endpointslices/);
+  });
+});
+
+describe('netlab demo (npm start)', () => {
+  test('runs from the project alone, passes the real observation and finds each injected fault', () => {
+    const r = netlab(['demo', '--no-explain']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Pass 1[\s\S]*routes\s+PASS[\s\S]*ipvs\s+PASS[\s\S]*Pass 2/);
+    const pass2 = r.stdout.slice(r.stdout.indexOf('Pass 2'));
+    expect(pass2).toMatch(/\[routes\/missing\] Route 10\.244\.2\.0\/24/);
+    expect(pass2).toMatch(/\[ipvs\/unexpected\] Real server 10\.244\.0\.139:53/);
+    expect(pass2).toMatch(/\[ipvs\/mismatch\] Virtual server TCP 10\.96\.0\.1:443.*scheduler is "sh"/);
+    expect(pass2).toMatch(/\[resolvconf\/mismatch\].*ndots/);
+    expect(pass2).toMatch(/Findings \(4\)/);
+  });
+});
+
+test('bin/netlab.js refuses an old Node with one clear line', () => {
+  const old = '/usr/bin/node';
+  let version = '';
+  try {
+    version = execFileSync(old, ['--version'], { encoding: 'utf8' });
+  } catch {
+    return; // no system Node on this machine: nothing to check
+  }
+  const r = spawnSync(old, [join(root, 'bin/netlab.js'), '--help'], { encoding: 'utf8' });
+  if (/^v(2[3-9]|22\.(1[89]|[2-9]\d))/.test(version)) expect(r.status).toBe(0);
+  else expect(r.stderr).toMatch(/needs Node.js 22.18 or newer/);
+});

@@ -1,0 +1,173 @@
+// The operator in-process against the harness: the real kube-apiserver (informers, status subresource,
+// Events, Leases) and the real CoreDNS (the DNS layer's observer queries it on its loopback port). Node
+// layers (routes, IPVS) need the VM: see operator-vm.test.ts. Covered here: reaching Ready=True, a
+// Service deleted and re-created followed within the latency bound, leader election between two
+// instances, recovery from an API server outage, and a churn of Services with no false "False".
+import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createDnsProber } from '../../src/observe/dns.ts';
+import { ExecChannelError } from '../../src/observe/exec.ts';
+import { kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
+import { silentLogger } from '../../src/operator/log.ts';
+import { runOperator, type OperatorOptions, type RunningOperator } from '../../src/operator/operator.ts';
+import { adminKubeConfig, type ControlPlaneInfo } from '../harness/controlplane.ts';
+import { describeReal } from '../harness/require-real.ts';
+import { apply, conditionOf, getLab, installCrd, kubeConfigVia, lab, labPath, recordLabStatuses, startTcpRelay, waitForLab, waitUntil, type LabObject } from '../operator/support.ts';
+
+const ns = `op-${randomBytes(3).toString('hex')}`;
+const OPERATOR_NS = 'netlab-system';
+
+/** Observers for the harness: DNS to the harness CoreDNS; no node is observed in these labs. */
+export function harnessObservers(info: ControlPlaneInfo): OperatorOptions['observers'] {
+  return {
+    dns: { prober: createDnsProber({ maxQueriesPerSecond: 1000, timeoutMs: 2000 }), servers: () => [{ host: info.dns.host, port: info.dns.port, transport: 'udp' }] },
+    nodeExec: { exec: async (node, argv) => Promise.reject(new ExecChannelError(node, argv, 'no node is observed in this suite')) },
+  };
+}
+
+function service(name: string, labels: Record<string, string> = {}) {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns, labels }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
+}
+
+const ready = (l: LabObject) => conditionOf(l, 'Ready')?.status === 'True' && l.status?.observedGeneration === l.metadata.generation;
+
+describeReal('the operator against the real API server and CoreDNS', (info) => {
+  let admin: KubeClient;
+  let kc: KubeConfig;
+  const running: RunningOperator[] = [];
+
+  async function start(options: Partial<OperatorOptions> = {}): Promise<RunningOperator> {
+    const operator = await runOperator({
+      kubeConfig: kc,
+      namespace: OPERATOR_NS,
+      leaderElection: null,
+      metricsPort: 0,
+      metricsHost: '127.0.0.1',
+      observers: harnessObservers(info),
+      log: silentLogger,
+      ...options,
+    });
+    running.push(operator);
+    await operator.ready();
+    return operator;
+  }
+
+  beforeAll(async () => {
+    kc = adminKubeConfig(info);
+    admin = kubeClient(kc);
+    await installCrd(admin);
+    for (const name of [ns, OPERATOR_NS]) await apply(admin, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await apply(admin, service('web', { tier: 'front' }));
+    await apply(admin, service('api', { tier: 'back' }));
+  }, 60_000);
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((o) => o.stop()));
+  });
+
+  test('a DNS lab reaches Ready=True against the real CoreDNS, with Events and metrics', async () => {
+    const operator = await start();
+    await apply(admin, lab(ns, 'dns', { checks: ['dns'], services: { namespaces: [ns] }, interval: '10s' }));
+    const done = await waitForLab(admin, ns, 'dns', 'Ready=True', ready);
+    expect(conditionOf(done, 'DNSVerified')).toMatchObject({ status: 'True', reason: 'Verified' });
+    expect(done.status!.layers!.dns!.expected).toBeGreaterThan(0);
+    expect(done.status!.layers!.dns!.observed).toBe(done.status!.layers!.dns!.expected);
+    const events = (await admin.request('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name=dns`)) as { items: { reason: string; message: string }[] };
+    expect(events.items.map((e) => e.message)).toContain(`DNSVerified set True: ${conditionOf(done, 'DNSVerified')!.message}`.slice(0, 1024));
+    const metrics = await (await fetch(`http://127.0.0.1:${operator.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/netlab_checks_total\{result="requeue"\} [1-9]/);
+    expect(metrics).toContain(`netlab_findings{lab="${ns}/dns",layer="dns",converging="false"} 0`);
+  }, 60_000);
+
+  test('spec.services.selector narrows the DNS questions to the selected Services', async () => {
+    await start();
+    await apply(admin, lab(ns, 'front', { checks: ['dns'], services: { namespaces: [ns], selector: { matchLabels: { tier: 'front' } } }, interval: '10s' }));
+    await apply(admin, lab(ns, 'all', { checks: ['dns'], services: { namespaces: [ns] }, interval: '10s' }));
+    const front = await waitForLab(admin, ns, 'front', 'Ready=True', ready);
+    const all = await waitForLab(admin, ns, 'all', 'Ready=True', ready);
+    expect(front.status!.layers!.dns!.expected).toBeLessThan(all.status!.layers!.dns!.expected);
+  }, 60_000);
+
+  test('a Service deleted and created again: the status follows each change within 2 s', async () => {
+    await start();
+    await apply(admin, service('flip'));
+    await apply(admin, lab(ns, 'flip', { checks: ['dns'], services: { namespaces: [ns] }, interval: '10m' }));
+    let before = await waitForLab(admin, ns, 'flip', 'Ready=True', ready);
+    const latencies: number[] = [];
+    for (const step of ['delete', 'create', 'delete', 'create'] as const) {
+      const expected = before.status!.layers!.dns!.expected;
+      const changedAt = performance.now();
+      if (step === 'delete') await admin.request('DELETE', `/api/v1/namespaces/${ns}/services/flip`);
+      else await apply(admin, service('flip'));
+      before = await waitForLab(admin, ns, 'flip', `${step}: expected DNS answers no longer ${expected}`, (l) => l.status?.layers?.dns?.expected !== expected, 10_000);
+      latencies.push(Math.round(performance.now() - changedAt));
+    }
+    process.stderr.write(`operator: Service change to status, DNS lab (${before.status!.layers!.dns!.expected} queries), ms: ${latencies.join(', ')}\n`);
+    for (const ms of latencies) expect(ms).toBeLessThan(2_000);
+  }, 90_000);
+
+  test('two instances: only the leader checks and writes; the other takes over when it stops', async () => {
+    const lease = { leaseName: `netlab-test-${randomBytes(3).toString('hex')}`, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
+    const a = await start({ leaderElection: lease, identity: 'instance-a' });
+    const b = await start({ leaderElection: lease, identity: 'instance-b' });
+    const leader = await waitUntil('a leader', async () => (a.isLeader() ? a : b.isLeader() ? b : null), 15_000);
+    const follower = leader === a ? b : a;
+    await apply(admin, lab(ns, 'elected', { checks: ['dns'], services: { namespaces: [ns] }, interval: '10s' }));
+    await waitForLab(admin, ns, 'elected', 'Ready=True', ready);
+    await admin.request('PATCH', labPath(ns, 'elected'), { spec: { interval: '11s' } }, { contentType: 'application/merge-patch+json' });
+    await waitForLab(admin, ns, 'elected', 'generation 2 observed', ready);
+    expect(follower.isLeader()).toBe(false);
+    expect(leader.metrics.statusWrites.get({ result: 'written' })).toBeGreaterThanOrEqual(2);
+    expect(follower.metrics.statusWrites.get({ result: 'written' })).toBe(0);
+    expect(follower.metrics.checks.get({ result: 'requeue' })).toBe(0);
+
+    await leader.stop(); // releases the Lease
+    await waitUntil('the follower to lead', async () => follower.isLeader(), 10_000);
+    await admin.request('PATCH', labPath(ns, 'elected'), { spec: { interval: '12s' } }, { contentType: 'application/merge-patch+json' });
+    await waitForLab(admin, ns, 'elected', 'generation 3 observed by the new leader', ready);
+    expect(follower.metrics.statusWrites.get({ result: 'written' })).toBeGreaterThanOrEqual(1);
+  }, 90_000);
+
+  test('an API server outage: the watches recover, nothing crashes, and statuses resume', async () => {
+    const relay = await startTcpRelay(info.apiserverPort);
+    try {
+      const operator = await start({ kubeConfig: kubeConfigVia(kc, relay.port) });
+      await apply(admin, lab(ns, 'outage', { checks: ['dns'], services: { namespaces: [ns] }, interval: '10m' }));
+      const before = await waitForLab(admin, ns, 'outage', 'Ready=True', ready);
+      await relay.cut();
+      // While the operator cannot reach the API server, the cluster changes.
+      await apply(admin, service('during-outage'));
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect(operator.metrics.informerRestarts.get({ resource: 'services' })).toBeGreaterThan(0);
+      await relay.restore();
+      const after = await waitForLab(admin, ns, 'outage', 'the Service created during the outage is counted', (l) => (l.status?.layers?.dns?.expected ?? 0) > before.status!.layers!.dns!.expected, 45_000);
+      expect(conditionOf(after, 'Ready')!.status).toBe('True');
+      expect(await (await fetch(`http://127.0.0.1:${operator.httpPort}/readyz`)).text()).toBe('ok\n');
+    } finally {
+      await relay.close();
+    }
+  }, 120_000);
+
+  test('a churn of Service creations and deletions never shows a false "False", and the lab ends Ready', async () => {
+    await start();
+    await apply(admin, lab(ns, 'churn', { checks: ['dns'], services: { namespaces: [ns] }, interval: '10m', gracePeriod: '30s' }));
+    await waitForLab(admin, ns, 'churn', 'Ready=True', ready);
+    const recorder = recordLabStatuses(kc, ns, 'churn');
+    try {
+      for (let round = 0; round < 30; round++) {
+        const name = `churn-${round % 6}`;
+        if (round % 2 === 0) await apply(admin, service(name));
+        else await admin.request('DELETE', `/api/v1/namespaces/${ns}/services/churn-${(round - 1) % 6}`);
+        await new Promise((resolve) => setTimeout(resolve, 50 + (round % 3) * 100));
+      }
+      const final = await waitForLab(admin, ns, 'churn', 'Ready=True after the churn', ready, 60_000);
+      expect(conditionOf(final, 'DNSVerified')!.status).toBe('True');
+      const falses = recorder.statuses.flatMap((l) => (l.status?.conditions ?? []).filter((c) => c.status === 'False' && c.type !== 'Progressing'));
+      expect(falses).toEqual([]);
+      process.stderr.write(`operator churn (DNS): ${recorder.statuses.length} status versions seen, reasons: ${[...new Set(recorder.statuses.map((l) => conditionOf(l, 'Ready')?.reason))].join(', ')}\n`);
+    } finally {
+      recorder.stop();
+    }
+    expect((await getLab(admin, ns, 'churn')).status!.findings).toEqual([]);
+  }, 120_000);
+});
