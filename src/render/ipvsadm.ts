@@ -6,6 +6,7 @@
 //   --stats / --rate: the name padded to 33 (28 after "  -> "), then five counters of at least 9 characters.
 // A value the tool did not print (null, e.g. the connection counts of an expected real server) renders as "-".
 import { ipv4ToInt, ipv6ToBigInt } from '../parse/ip.ts';
+import { padLeft, padRight } from './pad.ts';
 import { IPVS_COUNTER_COLUMNS, type IpvsListing } from '../parse/ipvsadm.ts';
 import type { IpvsCounters, IpvsRealServer, IpvsService, IpvsTable } from '../parse/types.ts';
 
@@ -34,14 +35,14 @@ function titleLines(listing: IpvsListing): string {
   if (listing === 'rules') {
     return 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn';
   }
-  const columns = IPVS_COUNTER_COLUMNS[listing].map((column) => column.padStart(8)).join(' ');
-  return `${'Prot LocalAddress:Port'.padEnd(33)} ${columns}\n  -> RemoteAddress:Port`;
+  const columns = IPVS_COUNTER_COLUMNS[listing].map((column) => padLeft(column, 8)).join(' ');
+  return `${padRight('Prot LocalAddress:Port', 33)} ${columns}\n  -> RemoteAddress:Port`;
 }
 
 /** One service line, without the newline. */
 export function renderIpvsServiceLine(service: IpvsService, listing: IpvsListing = 'rules'): string {
   const name = serviceName(service);
-  if (listing !== 'rules') return name.padEnd(33) + renderCounters(service.counters, listing, false);
+  if (listing !== 'rules') return padRight(name, 33) + renderCounters(service.counters, listing, false);
   let line = `${name} ${service.scheduler ?? '-'}`;
   const schedulerFlags = service.flags.filter((flag) => flag !== 'ops' && !flag.startsWith('pe:'));
   if (schedulerFlags.length > 0) line += ` (${schedulerFlags.join(',')})`;
@@ -63,7 +64,7 @@ function isFullMask(netmask: string): boolean {
 function serviceName(service: IpvsService): string {
   if (service.protocol === 'FWM') return `FWM  ${service.fwmark ?? '-'}${service.fwmarkIPv6 ? ' IPv6' : ''}`;
   const address = service.address ?? '-';
-  const name = `${service.protocol.padEnd(4)} ${hostPort(address, service.port)}`;
+  const name = `${padRight(service.protocol, 4)} ${hostPort(address, service.port)}`;
   return address.includes(':') ? name : name.slice(0, 33);
 }
 
@@ -74,11 +75,11 @@ function hostPort(address: string, port: number | null): string {
 /** One real-server line ("  -> ..."), without the newline; rules-listing lines keep their trailing spaces. */
 export function renderRealServerLine(realServer: IpvsRealServer, listing: IpvsListing = 'rules'): string {
   const destination = hostPort(realServer.address, realServer.port);
-  const name = `  -> ${(realServer.address.includes(':') ? destination : destination.slice(0, 28)).padEnd(28)}`;
+  const name = `  -> ${padRight(realServer.address.includes(':') ? destination : destination.slice(0, 28), 28)}`;
   if (listing !== 'rules') return name + renderCounters(realServer.counters, listing, true);
   return (
-    `${name} ${(realServer.forward ?? '-').padEnd(7)} ${orDash(realServer.weight).padEnd(6)} ` +
-    `${orDash(realServer.activeConn).padEnd(10)} ${orDash(realServer.inactConn).padEnd(10)}`
+    `${name} ${padRight(realServer.forward ?? '-', 7)} ${padRight(orDash(realServer.weight), 6)} ` +
+    `${padRight(orDash(realServer.activeConn), 10)} ${padRight(orDash(realServer.inactConn), 10)}`
   );
 }
 
@@ -94,19 +95,19 @@ function renderCounters(counters: IpvsCounters | undefined, listing: 'stats' | '
   let out = '';
   IPVS_COUNTER_COLUMNS[listing].forEach((column, index) => {
     const value = counters?.[column];
-    if (value === undefined) out += '-'.padStart(9);
-    else if (listing === 'rate' && isRealServer && index < 3) out += ` ${String(value).padStart(8)}`;
+    if (value === undefined) out += padLeft('-', 9);
+    else if (listing === 'rate' && isRealServer && index < 3) out += ` ${padLeft(String(value), 8)}`;
     else out += largeNumber(value);
   });
   return out;
 }
 
 function largeNumber(value: number): string {
-  if (value < 1e8) return String(value).padStart(9);
-  if (value < 1e9) return `${String(Math.floor(value / 1e3)).padStart(8)}K`;
-  if (value < 1e11) return `${String(Math.floor(value / 1e6)).padStart(8)}M`;
-  if (value < 1e14) return `${String(Math.floor(value / 1e9)).padStart(8)}G`;
-  return `${String(Math.floor(value / 1e12)).padStart(8)}T`;
+  if (value < 1e8) return padLeft(String(value), 9);
+  if (value < 1e9) return `${padLeft(String(Math.floor(value / 1e3)), 8)}K`;
+  if (value < 1e11) return `${padLeft(String(Math.floor(value / 1e6)), 8)}M`;
+  if (value < 1e14) return `${padLeft(String(Math.floor(value / 1e9)), 8)}G`;
+  return `${padLeft(String(Math.floor(value / 1e12)), 8)}T`;
 }
 
 // ---- ipvsadm's sort order (libipvs.c ipvs_cmp_services, ipvs_cmp_dests) ----

@@ -4,6 +4,7 @@
 // A value the tool did not print (null) renders as "-".
 import { ipv4ToInt, maskToPrefix } from '../parse/ip.ts';
 import type { RouteEntry, RouteTable } from '../parse/types.ts';
+import { padLeft, padRight } from './pad.ts';
 
 export const ROUTE_N_HEADER = ['Kernel IP routing table', 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface'];
 export const ROUTE_N_INET6_HEADER = ['Kernel IPv6 routing table', 'Destination                    Next Hop                   Flag Met Ref  Use If'];
@@ -20,11 +21,14 @@ export function renderRouteLine(route: RouteEntry): string {
   const ref = route.ref === null ? '-' : String(route.ref);
   if (route.destination.includes(':')) {
     const target = `${route.destination}/${route.genmask}`;
-    return `${target.padEnd(30)} ${route.gateway.padEnd(26)} ${route.flags.padEnd(4)} ${String(route.metric).padEnd(3)} ${ref} ${String(route.use).padStart(6)} ${route.iface}`;
+    return (
+      `${padRight(target, 30)} ${padRight(route.gateway, 26)} ${padRight(route.flags, 4)} ` +
+      `${padRight(String(route.metric), 3)} ${ref} ${padLeft(String(route.use), 6)} ${route.iface}`
+    );
   }
   return (
-    `${route.destination.padEnd(15)} ${route.gateway.padEnd(15)} ${route.genmask.padEnd(15)} ` +
-    `${route.flags.padEnd(5)} ${String(route.metric).padEnd(6)} ${ref.padEnd(2)} ${String(route.use).padStart(7)} ${route.iface}`
+    `${padRight(route.destination, 15)} ${padRight(route.gateway, 15)} ${padRight(route.genmask, 15)} ` +
+    `${padRight(route.flags, 5)} ${padRight(String(route.metric), 6)} ${padRight(ref, 2)} ${padLeft(String(route.use), 7)} ${route.iface}`
   );
 }
 

@@ -214,6 +214,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       `--cert-dir=${path.join(dir, 'kcm')}`,
       `--controllers=${(opts.controllers ?? DEFAULT_CONTROLLERS).join(',')}`,
       '--leader-elect=false',
+      // As kubeadm: each controller acts as its own kube-system ServiceAccount, which the bootstrap RBAC
+      // roles (system:controller:*) authorize; the manager's own identity may do little more than that.
+      '--use-service-account-credentials=true',
       `--service-account-private-key-file=${saKey.privateKey}`,
       `--root-ca-file=${pki.caCert}`,
     ]);
