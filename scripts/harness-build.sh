@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the real Kubernetes components the test harness runs, from the Go module proxy only.
-#   kube-apiserver, kube-controller-manager, kube-proxy (k8s.io/kubernetes, through a wrapper module)
+#   kube-apiserver, kube-controller-manager, kube-proxy and kubectl (k8s.io/kubernetes, through a wrapper module)
 #   etcd (go.etcd.io/etcd/server/v3, through a wrapper main) and CoreDNS (github.com/coredns/coredns).
 # Binaries and Go caches live in $NETLAB_CACHE_DIR (default: .cache/ in the project, git-ignored).
 # A second run with every binary present only checks versions and takes seconds.
@@ -32,7 +32,7 @@ measure() { # name, then command: records wall time and peak RSS of the build
 
 build_kubernetes() {
   local stamp="k8s v$K8S_VERSION"
-  if up_to_date kube-apiserver "$stamp" && up_to_date kube-controller-manager "$stamp" && up_to_date kube-proxy "$stamp"; then
+  if up_to_date kube-apiserver "$stamp" && up_to_date kube-controller-manager "$stamp" && up_to_date kube-proxy "$stamp" && up_to_date kubectl "$stamp"; then
     log "kubernetes v$K8S_VERSION binaries present"; return
   fi
   local dir=$WORK/kubernetes-$K8S_VERSION
@@ -49,7 +49,9 @@ build_kubernetes() {
     done
     go mod edit -go="$(sed -n 's/^go //p' "$gomod")" -require="k8s.io/kubernetes@v$K8S_VERSION"
     grep -E '^godebug ' "$gomod" >> go.mod || true
-    cat > tools.go <<'GO'
+  fi
+  # tools.go names the commands; when the list changes, the module graph is tidied again.
+  cat > tools.go.new <<'GO'
 //go:build tools
 
 package tools
@@ -58,17 +60,22 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
+  if ! cmp -s tools.go.new tools.go; then
+    mv tools.go.new tools.go
     log "resolving modules (first run downloads ~1 GB into $GOMODCACHE)"
     go mod tidy -e >/dev/null
+  else
+    rm tools.go.new
   fi
   local ld="-s -w" bd; bd=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   local minor=${K8S_VERSION#1.}; minor=${minor%%.*}
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$bd"
   done
-  for cmd in kube-apiserver kube-controller-manager kube-proxy; do
+  for cmd in kube-apiserver kube-controller-manager kube-proxy kubectl; do
     up_to_date "$cmd" "$stamp" && continue
     log "building $cmd v$K8S_VERSION"
     measure "$cmd" go build -trimpath -ldflags "$ld" -o "$BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
@@ -119,3 +126,4 @@ log "all binaries in $BIN ($(( $(date +%s) - start ))s)"
 "$BIN/kube-apiserver" --version
 "$BIN/etcd" --version | head -1
 "$BIN/coredns" -version | head -1
+"$BIN/kubectl" version --client 2>/dev/null | head -1

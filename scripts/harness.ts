@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { Command } from 'commander';
 import { cacheDir, findBinaries } from '../test/harness/binaries.ts';
+import { trackUntilStopped } from '../test/harness/cleanup.ts';
 import { startControlPlane } from '../test/harness/controlplane.ts';
 import type { ControlPlaneInfo } from '../test/harness/controlplane.ts';
 import { isAlive, killRecordedProcesses, removeRecord } from '../test/harness/instances.ts';
@@ -68,13 +69,15 @@ program
         'running; Ctrl-C or `npm run harness -- down` stops it',
       ].join('\n'),
     );
-    const shutdown = async () => {
-      await cp.stop();
-      rmSync(stateFile(), { force: true });
-      console.log('stopped');
-      process.exit(0);
-    };
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, shutdown);
+    // Ctrl-C, or the SIGTERM `down` sends: the cleanup registry stops the control plane, then this.
+    trackUntilStopped({
+      stop: async () => {
+        await cp.stop();
+        rmSync(stateFile(), { force: true });
+        console.log('stopped');
+      },
+      killNow: () => rmSync(stateFile(), { force: true }),
+    });
     setInterval(() => {}, 1 << 30); // stay alive: the children are unref'd
   });
 

@@ -173,7 +173,7 @@ base_inputs() { # kernel package
   dpkg-query -W "${HOST_PACKAGES[@]}" libc6
   go version
   printf '%s\n' "${MODULES[@]}" "${TOOLS[@]}"
-  (cd "$ROOT" && find scripts/vm-build.sh harness/vm -type f | LC_ALL=C sort | xargs sha256sum)
+  (cd "$ROOT" && find scripts/vm-build.sh harness/vm/agent harness/vm/rootfs -type f | LC_ALL=C sort | xargs sha256sum)
 }
 
 check_host

@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.ts';
 import { expectCommand } from './commands/expect.ts';
 import { explainCommand } from './commands/explain.ts';
 import { parseCommand } from './commands/parse.ts';
+import { registerLabCommands } from '../lab/commands.ts';
 import { EXIT, FORMATS, UsageError } from './io.ts';
 
 const formatOption = () => new Option('--format <format>', 'which tool\'s output: route (`route -n`), ipvsadm (`ipvsadm -Ln`), resolv (/etc/resolv.conf)').choices(FORMATS).makeOptionMandatory();
@@ -93,6 +94,7 @@ Exit codes: 0 everything matches, 1 findings, 2 usage or input error.`)
     .option('--json', 'print JSON (the default and only output)')
     .action(async (format, file, opts) => exit(await parseCommand(format, file, opts)));
 
+  registerLabCommands(program, exit);
   return program;
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CALICO, httpDownload } from './calico.ts';
-import { DEFAULT_WAIT_SECONDS, type LabDeps, LabError, type LabOptions, labDown, labStatus, labUp } from './lab.ts';
+import { DEFAULT_CLUSTER, DEFAULT_WAIT_SECONDS, type LabDeps, LabError, type LabOptions, labDown, labStatus, labUp } from './lab.ts';
 import { createProcessRunner } from './runner.ts';
 
 /** The checkout this module belongs to: kind-config.yaml, the Dockerfiles and manifests/ live there. */
@@ -24,7 +24,7 @@ interface LabCommandOptions {
 
 export function labOptions(opts: LabCommandOptions): LabOptions {
   return {
-    clusterName: opts.name ?? 'netlab',
+    clusterName: opts.name ?? DEFAULT_CLUSTER,
     projectRoot: PROJECT_ROOT,
     cacheDir: defaultCacheDir(),
     waitSeconds: opts.waitTimeout ?? DEFAULT_WAIT_SECONDS,

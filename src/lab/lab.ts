@@ -35,6 +35,7 @@ export interface LabOptions {
 }
 
 export const DEFAULT_WAIT_SECONDS = 600;
+export const DEFAULT_CLUSTER = 'netlab';
 
 export interface LabDeps {
   /** runs commands in options.projectRoot */
@@ -97,6 +98,11 @@ async function runSteps(command: string, steps: Step[], deps: LabDeps): Promise<
 
 function kubeContext(options: LabOptions): string {
   return `kind-${options.clusterName}`;
+}
+
+/** The command a user types to run `verb` on this cluster again (for retry hints). */
+function labCommand(verb: 'up' | 'down', options: LabOptions): string {
+  return `netlab lab ${verb}${options.clusterName === DEFAULT_CLUSTER ? '' : ` --name ${options.clusterName}`}`;
 }
 
 function kubectlArgs(options: LabOptions, args: string[]): string[] {
@@ -176,6 +182,8 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
   const kubectl = (args: string[]) => must(runner, 'kubectl', kubectlArgs(options, args));
   const wait = `--timeout=${options.waitSeconds}s`;
   const context = kubeContext(options);
+  const again = labCommand('up', options);
+  const down = labCommand('down', options);
   /** images that `kind load` had to copy onto the nodes in this run: their pods must be restarted */
   const freshImages = new Set<string>();
 
@@ -183,7 +191,7 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
     prerequisiteStep(deps, ['docker', 'kind', 'kubectl']),
     {
       title: `Create the kind cluster "${options.clusterName}"`,
-      retry: `run \`netlab lab up\` again; if the cluster was left half-created, run \`netlab lab down\` first`,
+      retry: `run \`${again}\` again; if the cluster was left half-created, run \`${down}\` first`,
       async run(progress) {
         if (await clusterExists(deps, options)) {
           // The cluster is there; make sure the kubeconfig still has its context.
@@ -197,7 +205,7 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
     },
     {
       title: `Install Calico ${options.calico.version}`,
-      retry: 'run `netlab lab up` again (the checked manifest is cached, so a retry does not download it again)',
+      retry: `run \`${again}\` again (the checked manifest is cached, so a retry does not download it again)`,
       async run(progress) {
         const present = await runner.run('kubectl', kubectlArgs(options, ['-n', 'kube-system', 'get', 'daemonset/calico-node', 'deployment/calico-kube-controllers', '-o', 'name']));
         if (present.code === 0) return 'already installed';
@@ -214,7 +222,7 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
     },
     {
       title: 'Wait for Calico, the nodes and CoreDNS',
-      retry: `\`kubectl --context ${context} -n kube-system get pods -o wide\` shows what is not ready (describe it for why); \`netlab lab up\` then waits again`,
+      retry: `\`kubectl --context ${context} -n kube-system get pods -o wide\` shows what is not ready (describe it for why); \`${again}\` then waits again`,
       async run(progress) {
         progress.note('calico-node on every node');
         await kubectl(['-n', 'kube-system', 'rollout', 'status', 'daemonset/calico-node', wait]);
@@ -229,7 +237,7 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
     },
     {
       title: 'Build the operator and probe images',
-      retry: 'run the failing `docker build` above by hand to see its whole output (or `netlab lab up --verbose`), fix it, then `netlab lab up`',
+      retry: `run the failing \`docker build\` above by hand to see its whole output (or \`${again} --verbose\`), fix it, then \`${again}\``,
       async run(progress) {
         for (const image of LAB.images) {
           progress.note(`docker build -t ${image.name} -f ${image.dockerfile} .`);
@@ -240,7 +248,7 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
     },
     {
       title: 'Load the images into the kind nodes',
-      retry: `run \`netlab lab up\` again; \`docker exec ${options.clusterName}-control-plane crictl images\` lists what a node holds`,
+      retry: `run \`${again}\` again; \`docker exec ${options.clusterName}-control-plane crictl images\` lists what a node holds`,
       async run() {
         const loaded: string[] = [];
         for (const image of LAB.images) {
@@ -256,7 +264,7 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
     },
     {
       title: 'Install the NetworkLab CRD',
-      retry: `\`kubectl --context ${context} get crd ${LAB.crd} -o yaml\` shows why it is not established; then \`netlab lab up\``,
+      retry: `\`kubectl --context ${context} get crd ${LAB.crd} -o yaml\` shows why it is not established; then \`${again}\``,
       async run() {
         await kubectl(['apply', '-k', LAB.crdKustomization]);
         // The sample labs are NetworkLabs: their kind must be served before they can be applied.
@@ -266,7 +274,7 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
     },
     {
       title: 'Install the operator, the probe and the sample labs',
-      retry: `\`kubectl --context ${context} -n ${LAB.namespace} get pods\` and the operator's logs (\`kubectl --context ${context} -n ${LAB.namespace} logs deployment/netlab-operator\`) say why; then \`netlab lab up\``,
+      retry: `\`kubectl --context ${context} -n ${LAB.namespace} get pods\` and the operator's logs (\`kubectl --context ${context} -n ${LAB.namespace} logs deployment/netlab-operator\`) say why; then \`${again}\``,
       async run(progress) {
         const workloads = LAB.images.map((i) => i.workload);
         const before = await kubectl(['-n', LAB.namespace, 'get', ...workloads, '-o', 'name', '--ignore-not-found']);
@@ -288,7 +296,7 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
     },
     {
       title: 'Wait for every sample lab to report',
-      retry: `\`kubectl --context ${context} -n ${LAB.namespace} logs deployment/netlab-operator\` says why a lab has no status; \`netlab lab up\` then waits again`,
+      retry: `\`kubectl --context ${context} -n ${LAB.namespace} logs deployment/netlab-operator\` says why a lab has no status; \`${again}\` then waits again`,
       async run(progress) {
         const deadline = deps.now() + options.waitSeconds * 1000;
         let last = '';
@@ -357,7 +365,7 @@ export async function labStatus(options: LabOptions, deps: LabDeps): Promise<Lab
     return { clusterExists: false, labs: [] };
   }
   if (!clusters.stdout.split('\n').map((l) => l.trim()).includes(options.clusterName)) {
-    out(`No kind cluster named "${options.clusterName}": \`netlab lab up\` creates it.`);
+    out(`No kind cluster named "${options.clusterName}": \`${labCommand('up', options)}\` creates it.`);
     return { clusterExists: false, labs: [] };
   }
   out(`kind cluster "${options.clusterName}" (kubectl context ${kubeContext(options)})`);

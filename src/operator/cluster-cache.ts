@@ -19,6 +19,7 @@ import type { ClusterSnapshot, EndpointSliceView, IPAMBlockView } from '../snaps
 import { ViewInformer, type ChangeVerb, type InformerOptions, type InformerSpec, type Slim } from './informers.ts';
 import { isStatus, type KubeClient } from './kube-http.ts';
 import { GROUP, PLURAL, VERSION } from './lab.ts';
+import type { ClusterChange } from './relevance.ts';
 import type { LabelledService } from './reconciler.ts';
 import type { NetworkLabStatus } from './status.ts';
 
@@ -88,12 +89,6 @@ function calicoSpecs() {
   };
 }
 
-/** A cluster object changed in a way the model can see. */
-export interface ClusterChange {
-  at: number;
-  what: string;
-}
-
 export interface ClusterCacheOptions extends InformerOptions {
   onClusterChange(change: ClusterChange): void;
   onLabChange(verb: ChangeVerb, namespace: string, name: string): void;
@@ -101,7 +96,7 @@ export interface ClusterCacheOptions extends InformerOptions {
   calicoRecheckMs?: number;
 }
 
-const KIND_OF: Record<string, string> = {
+const KIND_OF: Record<string, ClusterChange['kind']> = {
   nodes: 'Node',
   pods: 'Pod',
   services: 'Service',
@@ -157,8 +152,10 @@ export class ClusterCache {
     informer.on((verb, object) => {
       if (!this.#allSynced()) return; // the initial list is the starting point, not a change
       const kind = KIND_OF[spec.resource] ?? 'ConfigMap';
-      const id = object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name;
-      this.#options.onClusterChange({ at: Date.now(), what: `${kind} ${id} ${verb === 'add' ? 'added' : verb === 'delete' ? 'deleted' : 'updated'}` });
+      const { name: objectName, namespace = null } = object.metadata;
+      const id = namespace ? `${namespace}/${objectName}` : objectName;
+      const what = `${kind} ${id} ${verb === 'add' ? 'added' : verb === 'delete' ? 'deleted' : 'updated'}`;
+      this.#options.onClusterChange({ at: Date.now(), what, kind, namespace, name: objectName });
     });
     return informer;
   }

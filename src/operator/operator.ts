@@ -9,13 +9,14 @@ import { PROBE_LABEL, probeExec } from '../observe/probe-exec.ts';
 import { ClusterCache } from './cluster-cache.ts';
 import { startHealthServer, type HealthServer } from './http.ts';
 import { kubeClient, type KubeClient } from './kube-http.ts';
-import { labKey } from './lab.ts';
+import { labKey, readLab, type LabSpec } from './lab.ts';
 import { LeaderElector } from './leader.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { dnsServersOf, type ObserveOptions, type Observers } from './observe.ts';
 import { WorkQueue, type Outcome, type WorkQueueOptions } from './queue.ts';
 import { Reconciler } from './reconciler.ts';
+import { changeMatters } from './relevance.ts';
 import { eventRecorder, statusWriter } from './writes.ts';
 
 export interface LeaderElectionConfig {
@@ -77,6 +78,13 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     onRestart: (resource) => metrics.informerRestarts.inc({ resource }),
     onClusterChange: (change) => {
       for (const lab of cache.labs.list()) {
+        let spec: LabSpec;
+        try {
+          spec = readLab(lab.view?.object).spec;
+        } catch {
+          continue; // an invalid lab is re-checked when its spec changes, not on cluster events
+        }
+        if (!changeMatters(change, spec)) continue;
         const key = labKey(lab.metadata.namespace ?? '', lab.metadata.name);
         reconciler.noteChange(key, change);
         queue?.add(key);

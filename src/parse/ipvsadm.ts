@@ -31,7 +31,7 @@ const SCHEDULER_NAME = /^[a-z][a-z0-9]*$/;
 const FORWARD_METHODS = ['Masq', 'Local', 'Tunnel', 'Route'] as const;
 // Save-format switches of each forwarding method. "-g" is printed for Route and for Local alike,
 // so a saved Local real server reads back as Route.
-const FORWARD_SWITCHES: Record<string, string> = { '-m': 'Masq', '-g': 'Route', '-i': 'Tunnel' };
+const FORWARD_SWITCHES = new Map([['-m', 'Masq'], ['-g', 'Route'], ['-i', 'Tunnel']]);
 
 /**
  * Parses any ipvsadm listing netlab reads and tells them apart by their first line:
@@ -134,9 +134,7 @@ function readServiceName(scan: LineScanner): IpvsService {
   const protocol = listedProtocol(scan);
   const service = newService(protocol);
   if (protocol === 'FWM') {
-    scan.expectToken('firewall mark');
-    service.fwmark = scan.tokenUint();
-    if (service.fwmark === -1) throw scan.error(`firewall mark ${JSON.stringify(scan.token())} is not a number`);
+    service.fwmark = readFirewallMark(scan);
     if (scan.acceptToken('IPv6')) service.fwmarkIPv6 = true;
   } else {
     scan.expectToken('LocalAddress:Port');
@@ -144,6 +142,16 @@ function readServiceName(scan: LineScanner): IpvsService {
     service.port = endpointPort(scan, 'LocalAddress:Port');
   }
   return service;
+}
+
+/** ipvsadm 1.31 prints the 32-bit mark with "%d", so marks from 2^31 up appear negative (fixed after 1.31): both read back unsigned. */
+function readFirewallMark(scan: LineScanner): number {
+  scan.expectToken('firewall mark');
+  const mark = scan.tokenInt();
+  if (mark === null || mark < -(2 ** 31) || mark > 0xffffffff) {
+    throw scan.error(`firewall mark ${JSON.stringify(scan.token())} is not a 32-bit number`);
+  }
+  return mark >>> 0;
 }
 
 function listedProtocol(scan: LineScanner): IpvsProtocol {
@@ -220,7 +228,6 @@ function readRealServer(scan: LineScanner): IpvsRealServer {
 }
 
 function forwardMethod(scan: LineScanner): string {
-  if (scan.tokenIs('Masq')) return 'Masq';
   for (const method of FORWARD_METHODS) if (scan.tokenIs(method)) return method;
   throw scan.error(`Forward ${JSON.stringify(scan.token())} is not Masq, Local, Tunnel or Route`);
 }
@@ -244,10 +251,10 @@ function readCounters(scan: LineScanner, listing: 'stats' | 'rate'): IpvsCounter
   return counters;
 }
 
-const COUNTER_SCALES: Record<string, number> = { K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+const COUNTER_SCALES = new Map([['K', 1e3], ['M', 1e6], ['G', 1e9], ['T', 1e12]]);
 
 function counterValue(scan: LineScanner, column: string): number {
-  const scale = COUNTER_SCALES[scan.text[scan.tokenEnd - 1]!];
+  const scale = COUNTER_SCALES.get(scan.text[scan.tokenEnd - 1]!);
   const value = decimalAt(scan.text, scan.tokenStart, scale === undefined ? scan.tokenEnd : scan.tokenEnd - 1);
   if (value === -1) throw scan.error(`${column} ${JSON.stringify(scan.token())} is not a counter`);
   return scale === undefined ? value : value * scale;
@@ -330,16 +337,16 @@ function savedServiceKey(service: IpvsService): string {
   return `${service.protocol} ${service.address} ${service.port}`;
 }
 
-const SAVE_PROTOCOL_SWITCHES: Record<string, IpvsProtocol> = { '-t': 'TCP', '-u': 'UDP', '--sctp-service': 'SCTP', '-f': 'FWM' };
+const SAVE_PROTOCOL_SWITCHES = new Map<string, IpvsProtocol>([['-t', 'TCP'], ['-u', 'UDP'], ['--sctp-service', 'SCTP'], ['-f', 'FWM']]);
 
 /** "-t 10.96.0.1:443", "-u [fd00::a]:53", "--sctp-service ...", "-f 100 [-6]". */
 function readSavedServiceName(scan: LineScanner): IpvsService {
   scan.expectToken('service switch (-t, -u, --sctp-service or -f)');
-  const protocol = SAVE_PROTOCOL_SWITCHES[scan.token()];
+  const protocol = SAVE_PROTOCOL_SWITCHES.get(scan.token());
   if (!protocol) throw scan.error(`${JSON.stringify(scan.token())} is not -t, -u, --sctp-service or -f`);
   const service = newService(protocol);
   if (protocol === 'FWM') {
-    service.fwmark = nextUint(scan, 'firewall mark');
+    service.fwmark = readFirewallMark(scan);
     if (scan.acceptToken('-6')) service.fwmarkIPv6 = true;
   } else {
     scan.expectToken('service address');
@@ -404,8 +411,8 @@ function readSavedRealServer(scan: LineScanner): IpvsRealServer {
       port = endpointPort(scan, 'real server address');
     } else if (option === '-w') {
       weight = nextUint(scan, 'weight');
-    } else if (FORWARD_SWITCHES[option]) {
-      forward = FORWARD_SWITCHES[option];
+    } else if (FORWARD_SWITCHES.has(option)) {
+      forward = FORWARD_SWITCHES.get(option)!;
     } else if (option === '--tun-type') {
       scan.expectToken('tunnel type');
       if (!TUNNEL_TYPES.has(scan.token())) throw scan.error(`tunnel type ${JSON.stringify(scan.token())} is not ipip, gue or gre`);

@@ -16,6 +16,8 @@ import { LineScanner } from './scan.ts';
 import type { ResolvConf } from './types.ts';
 
 const FORMAT = 'resolv.conf';
+// Resolver option names are words such as ndots, timeout, rotate, single-request-reopen, trust-ad.
+const OPTION_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 
 export function parseResolvConf(text: string, source = '<input>'): ResolvConf {
   const scan = new LineScanner(text, FORMAT, source);
@@ -39,8 +41,9 @@ export function parseResolvConf(text: string, source = '<input>'): ResolvConf {
       case 'options':
         for (const option of scan.remainingTokens()) {
           const colon = option.indexOf(':');
-          if (colon === -1) conf.options[option] = null;
-          else conf.options[option.slice(0, colon)] = option.slice(colon + 1);
+          const name = colon === -1 ? option : option.slice(0, colon);
+          if (!OPTION_NAME.test(name)) throw scan.error(`${JSON.stringify(option)} is not a resolver option (name or name:value)`);
+          conf.options[name] = colon === -1 ? null : option.slice(colon + 1);
         }
         break;
       case 'sortlist':

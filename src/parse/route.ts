@@ -10,16 +10,16 @@ const FORMAT = 'route -n';
 
 type Family = 'IPv4' | 'IPv6';
 
-const TITLES: Record<string, Family> = {
-  'Kernel IP routing table': 'IPv4',
-  'Kernel IPv6 routing table': 'IPv6',
-};
+const TITLES = new Map<string, Family>([
+  ['Kernel IP routing table', 'IPv4'],
+  ['Kernel IPv6 routing table', 'IPv6'],
+]);
 
 // Column headers of net-tools 2.10 (lib/inet_gr.c, lib/inet6_gr.c), compared token by token.
-const COLUMN_HEADERS: Record<string, Family> = {
-  'Destination Gateway Genmask Flags Metric Ref Use Iface': 'IPv4',
-  'Destination Next Hop Flag Met Ref Use If': 'IPv6',
-};
+const COLUMN_HEADERS = new Map<string, Family>([
+  ['Destination Gateway Genmask Flags Metric Ref Use Iface', 'IPv4'],
+  ['Destination Next Hop Flag Met Ref Use If', 'IPv6'],
+]);
 
 /** Parses `route -n` or `route -n -A inet6`. Header lines are optional; blank lines are ignored. */
 export function parseRouteN(text: string, source = '<input>'): RouteTable {
@@ -54,7 +54,7 @@ export function parseRouteN(text: string, source = '<input>'): RouteTable {
 function headerLineFamily(scan: LineScanner): Family | null {
   if (!scan.lineStartsWith('Kernel ') && !scan.lineStartsWith('Destination ')) return null;
   const line = scan.remainingTokens().join(' ');
-  const family = TITLES[line] ?? COLUMN_HEADERS[line];
+  const family = TITLES.get(line) ?? COLUMN_HEADERS.get(line);
   if (family) return family;
   if (line.includes('cache')) throw scan.error('the routing cache (route -C) is not supported; use route -n');
   if (line.includes('MSS')) throw scan.error('the extended layout (route -e / -ee) is not supported; use route -n');

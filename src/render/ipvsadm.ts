@@ -62,7 +62,8 @@ function isFullMask(netmask: string): boolean {
 }
 
 function serviceName(service: IpvsService): string {
-  if (service.protocol === 'FWM') return `FWM  ${service.fwmark ?? '-'}${service.fwmarkIPv6 ? ' IPv6' : ''}`;
+  // ipvsadm 1.31 prints the mark with "%d": marks from 2^31 up come out negative.
+  if (service.protocol === 'FWM') return `FWM  ${service.fwmark === null ? '-' : service.fwmark | 0}${service.fwmarkIPv6 ? ' IPv6' : ''}`;
   const address = service.address ?? '-';
   const name = `${padRight(service.protocol, 4)} ${hostPort(address, service.port)}`;
   return address.includes(':') ? name : name.slice(0, 33);

@@ -138,11 +138,14 @@ class RawApi {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
+          const status = res.statusCode ?? 0;
           const text = Buffer.concat(chunks).toString('utf8');
           try {
-            resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) });
+            resolve({ status, body: text === '' ? null : JSON.parse(text) });
           } catch {
-            reject(new Error(`fetchSnapshot: GET ${url} returned ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
+            // Errors outside any API group come as plain text ("404 page not found"); a list must be JSON.
+            if (status !== 200) resolve({ status, body: text.trim() });
+            else reject(new Error(`fetchSnapshot: GET ${url} returned a body that is not JSON: ${text.slice(0, 200)}`));
           }
         });
         res.on('error', (err) => reject(new Error(`fetchSnapshot: GET ${url}: ${err.message}`)));
@@ -154,7 +157,7 @@ class RawApi {
 
   /** An error naming the request and quoting the apiserver's Status message (e.g. RBAC's "forbidden"). */
   failure(path: string, status: number, body: unknown): Error {
-    const message = isRecord(body) && typeof body.message === 'string' ? body.message : JSON.stringify(body);
+    const message = isRecord(body) && typeof body.message === 'string' ? body.message : typeof body === 'string' ? body : JSON.stringify(body);
     return new Error(`fetchSnapshot: GET ${this.server}${path} returned ${status}: ${message}`);
   }
 }

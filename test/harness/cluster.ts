@@ -17,7 +17,7 @@ export function clientsFor(kubeconfigFile: string): Clients {
   return { kc, core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
 }
 
-/** Polls `probe` until it returns something other than null/false; the error names `what` and the last value seen. */
+/** Polls `probe` until it returns something other than null/false; the timeout error names `what`. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | null | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let delay = 50;

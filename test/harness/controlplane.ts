@@ -20,6 +20,7 @@ import type { BinaryPaths } from './binaries.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createCa, issueClientCert, issueServingCert } from './pki.ts';
 import type { Pki } from './pki.ts';
+import { trackUntilStopped } from './cleanup.ts';
 import { killRecordedProcesses, reapOrphans, removeRecord, writeRecord } from './instances.ts';
 import type { InstanceRecord } from './instances.ts';
 import { startProcess, stopProcess, waitUntilReady } from './processes.ts';
@@ -129,12 +130,19 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       if (etcd) await stopProcess(etcd, stopTimeoutMs);
       if (!opts.keep) rmSync(dir, { recursive: true, force: true });
       removeRecord(dir);
-      live.delete(stop); // only now: until here the exit hook still covers these processes
+      untrack(); // only now: until here an exit still kills whatever is left
     })();
     return stopping;
   };
-  live.set(stop, record);
-  installExitHooks();
+  // Ctrl-C, SIGTERM or an exit while this control plane runs must leave no process behind.
+  const untrack = trackUntilStopped({
+    stop,
+    killNow: () => {
+      killRecordedProcesses(record);
+      if (!record.keep) rmSync(dir, { recursive: true, force: true });
+      removeRecord(dir);
+    },
+  });
 
   try {
     for (const sub of ['pki', 'logs', 'etcd', 'kubeconfigs', 'kcm']) mkdirSync(path.join(dir, sub));
@@ -469,30 +477,4 @@ async function freePorts<K extends string>(wanted: Record<K, 'tcp' | 'tcp+udp'>)
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
-}
-
-// Every control plane of this process, so an exit or a signal (Ctrl-C) leaves no process behind.
-const live = new Map<() => Promise<void>, InstanceRecord>();
-let hooksInstalled = false;
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  // 'exit' handlers must be synchronous: kill outright and remove the folders.
-  process.on('exit', () => {
-    for (const record of live.values()) {
-      killRecordedProcesses(record);
-      if (!record.keep) rmSync(record.dir, { recursive: true, force: true });
-      removeRecord(record.dir);
-    }
-  });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = async () => {
-      await Promise.all([...live.keys()].map((stop) => stop().catch(() => {})));
-      process.removeListener(signal, onSignal);
-      // With no other handler left, die of the signal as if we had never caught it.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { KubeApiError, kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
 import { adminKubeConfig } from '../harness/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
-import { apply, installCrd, lab } from '../operator/support.ts';
+import { apply, deleteNamespace, installCrd, lab } from '../operator/support.ts';
 
 // Unique per run: the control plane may be a long-running one shared with other runs (npm run harness -- up).
 const NS = `crd-${randomBytes(3).toString('hex')}`;
@@ -16,6 +16,10 @@ describeReal('NetworkLab CRD in the real API server', (info) => {
     client = kubeClient(adminKubeConfig(info));
     await installCrd(client);
     await apply(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(client, NS);
   });
 
   async function rejection(name: string, spec: Record<string, unknown>): Promise<string> {

@@ -5,25 +5,15 @@
 // instances, recovery from an API server outage, and a churn of Services with no false "False".
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createDnsProber } from '../../src/observe/dns.ts';
-import { ExecChannelError } from '../../src/observe/exec.ts';
 import { kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type OperatorOptions, type RunningOperator } from '../../src/operator/operator.ts';
-import { adminKubeConfig, type ControlPlaneInfo } from '../harness/controlplane.ts';
+import { adminKubeConfig } from '../harness/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
-import { apply, conditionOf, getLab, installCrd, kubeConfigVia, lab, labPath, recordLabStatuses, startTcpRelay, waitForLab, waitUntil, type LabObject } from '../operator/support.ts';
+import { apply, conditionOf, deleteNamespace, getLab, harnessObservers, installCrd, kubeConfigVia, lab, labPath, recordLabStatuses, startTcpRelay, waitForLab, waitUntil, type LabObject } from '../operator/support.ts';
 
 const ns = `op-${randomBytes(3).toString('hex')}`;
 const OPERATOR_NS = 'netlab-system';
-
-/** Observers for the harness: DNS to the harness CoreDNS; no node is observed in these labs. */
-export function harnessObservers(info: ControlPlaneInfo): OperatorOptions['observers'] {
-  return {
-    dns: { prober: createDnsProber({ maxQueriesPerSecond: 1000, timeoutMs: 2000 }), servers: () => [{ host: info.dns.host, port: info.dns.port, transport: 'udp' }] },
-    nodeExec: { exec: async (node, argv) => Promise.reject(new ExecChannelError(node, argv, 'no node is observed in this suite')) },
-  };
-}
 
 function service(name: string, labels: Record<string, string> = {}) {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns, labels }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
@@ -60,6 +50,10 @@ describeReal('the operator against the real API server and CoreDNS', (info) => {
     await apply(admin, service('web', { tier: 'front' }));
     await apply(admin, service('api', { tier: 'back' }));
   }, 60_000);
+
+  afterAll(async () => {
+    await deleteNamespace(admin, ns);
+  });
 
   afterEach(async () => {
     await Promise.all(running.splice(0).map((o) => o.stop()));

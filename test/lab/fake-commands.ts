@@ -2,7 +2,7 @@
 // the world (is there a cluster, is Calico installed, which images are on the nodes) so that a second
 // `lab up` sees what the first one did. The outputs imitate the real tools' text (kind v0.33.0,
 // kubectl 1.37, Docker 28); they are written by hand, not captured.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CALICO, sha256Hex } from '../../src/lab/calico.ts';
@@ -119,6 +119,13 @@ export interface Harness {
   downloads: string[];
 }
 
+const cacheDirs: string[] = [];
+
+/** Removes the cache folders the harnesses made (call from afterAll). */
+export function removeHarnessDirs(): void {
+  for (const dir of cacheDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export function labHarness(world: FakeWorld, overrides: Override[] = []): Harness {
   const runner = new RecordingRunner(world, overrides);
   const output: string[] = [];
@@ -131,6 +138,7 @@ export function labHarness(world: FakeWorld, overrides: Override[] = []): Harnes
     waitSeconds: 600,
     calico: FAKE_RELEASE,
   };
+  cacheDirs.push(options.cacheDir);
   const timedRunner: CommandRunner = {
     async run(cmd, args) {
       clock += 1500; // every command "takes" 1.5 s, so progress shows non-zero times

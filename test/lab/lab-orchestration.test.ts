@@ -8,9 +8,11 @@ import { CALICO } from '../../src/lab/calico.ts';
 import { labOptions, registerLabCommands } from '../../src/lab/commands.ts';
 import { LabError, labDown, labStatus, labUp, readLabStates } from '../../src/lab/lab.ts';
 import { NOT_FOUND } from '../../src/lab/runner.ts';
-import { FAKE_MANIFEST, builtWorld, freshWorld, labHarness } from './fake-commands.ts';
+import { FAKE_MANIFEST, builtWorld, freshWorld, labHarness, removeHarnessDirs } from './fake-commands.ts';
 
 const CTX = 'kubectl --context kind-netlab';
+
+afterAll(removeHarnessDirs);
 
 async function failure(promise: Promise<unknown>): Promise<LabError> {
   try {
@@ -120,6 +122,14 @@ describe('orchestration (recording fake commands): lab up', () => {
     // nothing after the failing command ran
     expect(h.runner.calls.at(-1)).toMatch(/rollout status daemonset\/calico-node/);
     expect(h.runner.calls.some((c) => c.startsWith('docker build'))).toBe(false);
+  });
+
+  test('retry hints name the cluster when it is not the default one', async () => {
+    const h = labHarness(freshWorld(), [[/^kind create cluster/, { code: 1, stdout: '', stderr: 'ERROR: failed to create cluster: node(s) already exist for a cluster with the name "demo"\n' }]]);
+    h.options.clusterName = 'demo';
+    const err = await failure(labUp(h.options, h.deps));
+    expect(err.message).toContain('| ERROR: failed to create cluster: node(s) already exist');
+    expect(err.retry).toBe('run `netlab lab up --name demo` again; if the cluster was left half-created, run `netlab lab down --name demo` first');
   });
 
   test('a Calico manifest with the wrong checksum is not applied', async () => {

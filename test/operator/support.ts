@@ -5,7 +5,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { createDnsProber } from '../../src/observe/dns.ts';
+import { ExecChannelError, type NodeExec } from '../../src/observe/exec.ts';
 import { isStatus, type KubeClient } from '../../src/operator/kube-http.ts';
+import type { Observers } from '../../src/operator/observe.ts';
+import type { ControlPlaneInfo } from '../harness/controlplane.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; resourceVersion?: string }; [k: string]: unknown };
@@ -199,4 +203,37 @@ export function kubeConfigVia(kc: KubeConfig, port: number): KubeConfig {
     currentContext: kc.getCurrentContext(),
   });
   return copy;
+}
+
+/**
+ * Observers for the harness: DNS questions go to the harness CoreDNS on its loopback port (the cluster
+ * DNS IP exists only inside a VM); nodes go through `nodeExec` (the VM), or fail when a suite observes none.
+ */
+export function harnessObservers(info: ControlPlaneInfo, nodeExec?: NodeExec): Partial<Observers> {
+  return {
+    dns: { prober: createDnsProber({ maxQueriesPerSecond: 1000, timeoutMs: 2000 }), servers: () => [{ host: info.dns.host, port: info.dns.port, transport: 'udp' }] },
+    nodeExec: nodeExec ?? { exec: async (node, argv) => Promise.reject(new ExecChannelError(node, argv, 'no node is observed in this suite')) },
+  };
+}
+
+/**
+ * Deletes a test namespace and, first and explicitly, its labs: on a shared API server another suite's
+ * operator must not keep checking them while the namespace controller works through the namespace.
+ */
+export async function deleteNamespace(client: KubeClient, name: string): Promise<void> {
+  for (const path of [labPath(name), `/api/v1/namespaces/${name}`]) {
+    try {
+      await client.request('DELETE', path);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+}
+
+export async function deleteNode(client: KubeClient, name: string): Promise<void> {
+  try {
+    await client.request('DELETE', `/api/v1/nodes/${name}`);
+  } catch (error) {
+    if (!isStatus(error, 404)) throw error;
+  }
 }

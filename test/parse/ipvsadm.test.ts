@@ -199,6 +199,12 @@ describe('service and real-server details (lines imitating ipvsadm 1.31 print_se
     ]);
   });
 
+  test('a firewall mark of 2^31 or more, printed negative by ipvsadm 1.31 ("%d"), reads back unsigned', () => {
+    expect(parseIpvsadm('FWM  -1412536447 wlc').services[0]!.fwmark).toBe(2882430849);
+    expect(parseIpvsadm('FWM  2882430849 wlc').services[0]!.fwmark).toBe(2882430849);
+    expect(parseIpvsadm('-A -f -1412536447 -s wlc').services[0]!.fwmark).toBe(2882430849);
+  });
+
   test('header lines are optional; CRLF and blank lines are accepted', () => {
     const table = parseIpvsList('TCP  10.96.0.1:443 rr\r\n\r\n  -> 10.0.0.1:6443 Masq 1 0 0\r\n');
     expect(table.services[0]!.realServers).toHaveLength(1);
@@ -253,7 +259,8 @@ describe('errors name the line', () => {
     ['TCP  10.96.0.1:443 rr fast', 1, 'unexpected "fast" in the service\'s flags'],
     ['TCP  10.96.0.1:443 rr (mh-port', 1, 'malformed scheduler flags'],
     ['TCP  10.96.0.1:443 0 0 0 0 0', 1, 'a --stats or --rate listing without its title line?'],
-    ['FWM  x rr', 1, 'firewall mark "x" is not a number'],
+    ['FWM  x rr', 1, 'firewall mark "x" is not a 32-bit number'],
+    ['FWM  4294967296 rr', 1, 'firewall mark "4294967296" is not a 32-bit number'],
     [`${TITLE}IP Virtual Server version 1.2.1 (size=4096)`, 3, 'the version line must be the first line'],
     [`${TITLE}${TITLE}`, 3, 'a second title line'],
     ['Prot LocalAddress:Port Scheduler Flags\nTCP  10.96.0.1:443 rr', 2, 'expected the title line'],
@@ -277,6 +284,8 @@ describe('errors name the line', () => {
     ['-A -t 10.96.0.1:443 -s rr\n-a -t 10.96.0.1:443 -m -w 1', 2, 'no address (-r)'],
     ['-A -t 10.96.0.1:443 -s rr\n-a -t 10.96.0.1:443 -r 10.0.0.1:6443 -i -w 1 --tun-type vxlan', 2, 'tunnel type "vxlan"'],
     ['-A -x 10.96.0.1:443 -s rr', 1, '"-x" is not -t, -u, --sctp-service or -f'],
+    ['-A constructor 10.96.0.1:443 -s rr', 1, '"constructor" is not -t, -u, --sctp-service or -f'],
+    ['-A -t 10.96.0.1:443 -s rr\n-a -t 10.96.0.1:443 -r 10.0.0.1:6443 toString -w 1', 2, 'unknown real server option "toString"'],
     ['-A -t 10.96.0.1:443 -s rr\n-E -t 10.96.0.1:443 -s wrr', 2, 'unknown line ("-E" is not -A or -a)'],
   ])('save format %j -> line %d: %s', (text, line, reason) => {
     const error = parseErrorOf(() => parseIpvsadm(text));

@@ -58,6 +58,8 @@ describe('parseResolvConf reports the lines glibc would silently ignore', () => 
     ['nameserver kube-dns\n', 1, 'nameserver "kube-dns" is not an IP address'],
     ['search a\nnameserver\n', 2, 'missing nameserver address'],
     ['nameserver 10.96.0.10 10.96.0.11\n', 1, 'unexpected "10.96.0.11" after the nameserver address'],
+    ['options ndots:5 __proto__\n', 1, '"__proto__" is not a resolver option'],
+    ['options :5\n', 1, '":5" is not a resolver option'],
   ])('%j -> line %d: %s', (text, line, reason) => {
     const error = parseErrorOf(text);
     expect(error.line).toBe(line);

@@ -67,6 +67,8 @@ describe('renderIpvsServiceLine', () => {
   test('FWM services, IPv4 and IPv6', () => {
     expect(renderIpvsServiceLine(svc({ protocol: 'FWM', address: null, port: null, fwmark: 100 }))).toBe('FWM  100 rr');
     expect(renderIpvsServiceLine(svc({ protocol: 'FWM', address: null, port: null, fwmark: 7, fwmarkIPv6: true }))).toBe('FWM  7 IPv6 rr');
+    // ipvsadm 1.31 formats the mark with "%d"
+    expect(renderIpvsServiceLine(svc({ protocol: 'FWM', address: null, port: null, fwmark: 2882430849 }))).toBe('FWM  -1412536447 rr');
   });
 
   test('the name is cut at 33 characters for IPv4 but not for IPv6 (only names, as without -n, are that long)', () => {

@@ -27,9 +27,6 @@ const listKinds: Record<string, [apiVersion: string, kind: string]> = {
   '/apis/crd.projectcalico.org/v1/blockaffinities': ['crd.projectcalico.org/v1', 'BlockAffinityList'],
 };
 
-function notFound(path: string) {
-  return { status: 404, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `the server could not find the requested resource (${path})`, reason: 'NotFound', code: 404 } };
-}
 
 /** Serves `routes`: a list path answers page by page (`limit` items, `continue` = next offset). */
 async function startFakeApi(routes: Routes): Promise<FakeApi> {
@@ -44,7 +41,11 @@ async function startFakeApi(routes: Routes): Promise<FakeApi> {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (route === undefined) return reply(404, notFound(url.pathname).body);
+    if (route === undefined) {
+      // what kube-apiserver answers for a path of an API group it does not serve: plain text, not a Status
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      return res.end('404 page not found\n');
+    }
     if (!Array.isArray(route)) return reply(route.status, route.body);
     const [apiVersion, kind] = listKinds[url.pathname]!;
     const limit = Number(url.searchParams.get('limit'));
