@@ -55,13 +55,13 @@ export async function createCa(dir: string, openssl: string): Promise<Pki> {
 
 export async function issueServingCert(pki: Pki, name: string, names: ServingNames): Promise<KeyPair> {
   const san = [...names.dnsNames.map((n) => `DNS:${n}`), ...names.ips.map((ip) => `IP:${ip}`)].join(',');
-  const extFile = path.join(pki.dir, `${name}.ext`);
+  const config = path.join(pki.dir, `${name}.cnf`);
   await writeFile(
-    extFile,
-    `[serving]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\n` +
+    config,
+    `${CONFIG}[serving]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\n` +
       `extendedKeyUsage = serverAuth\nauthorityKeyIdentifier = keyid\nsubjectAltName = ${san}\n`,
   );
-  return issue(pki, name, `/CN=${name}`, extFile, 'serving');
+  return issue(pki, name, `/CN=${name}`, config, 'serving');
 }
 
 /** A client certificate for `user` in `groups`; names may not contain '/', which openssl's -subj reserves. */
@@ -73,13 +73,13 @@ export async function issueClientCert(pki: Pki, fileName: string, user: string, 
   return issue(pki, fileName, subject, configFile(pki), 'client');
 }
 
-async function issue(pki: Pki, name: string, subject: string, extFile: string, section: string): Promise<KeyPair> {
+/** Key and CA-signed certificate in one openssl run (req -x509 -CA, OpenSSL 3). */
+async function issue(pki: Pki, name: string, subject: string, config: string, section: string): Promise<KeyPair> {
   const pair = { cert: path.join(pki.dir, `${name}.crt`), key: path.join(pki.dir, `${name}.key`) };
-  const csr = path.join(pki.dir, `${name}.csr`);
-  await openSsl(pki, ['req', '-new', '-nodes', ...newKey(), '-keyout', pair.key, '-out', csr, '-subj', subject, '-config', configFile(pki)]);
   await openSsl(pki, [
-    'x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
-    '-days', '3650', '-extfile', extFile, '-extensions', section, '-out', pair.cert,
+    'req', '-new', '-nodes', ...newKey(), '-keyout', pair.key, '-out', pair.cert, '-subj', subject,
+    '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', '3650',
+    '-config', config, '-extensions', section,
   ]);
   return pair;
 }

@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type RunningOperator } from '../../src/operator/operator.ts';
 import { clientsFor, createNamespace, createPod, setPodReady } from '../harness/cluster.ts';
 import { adminKubeConfig } from '../harness/controlplane.ts';
-import { registerVmNode, signalKubeProxy, startKubeProxy } from '../harness/vm/kube-proxy.ts';
+import { kubeProxyLog, registerVmNode, signalKubeProxy, startKubeProxy } from '../harness/vm/kube-proxy.ts';
 import { describeVmWithKubeProxy } from '../harness/vm/require-vm.ts';
 import { startNodeVm, type NodeVm } from '../harness/vm/vm.ts';
 import { apply, conditionOf, deleteNamespace, deleteNode, harnessObservers, installCrd, lab, recordLabStatuses, waitForLab, type LabObject } from '../operator/support.ts';
@@ -37,6 +37,17 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
   let vm: NodeVm;
   let operator: RunningOperator;
   let webClusterIP: string;
+
+  /** On failure, adds what kube-proxy was doing: a step that waits for its repair fails for its reasons too. */
+  async function withKubeProxyLog<T>(waiting: Promise<T>): Promise<T> {
+    try {
+      return await waiting;
+    } catch (error) {
+      const state = await vm.run(['sh', '-c', 'cat /proc/$(cat /run/kube-proxy.pid)/status | grep State; ipvsadm -Ln']).catch((e: Error) => ({ stdout: e.message }));
+      (error as Error).message += `\nkube-proxy: ${state.stdout}\nlast lines of its log:\n${await kubeProxyLog(vm, 15)}`;
+      throw error;
+    }
+  }
 
   beforeAll(async () => {
     admin = kubeClient(kc);
@@ -94,9 +105,9 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
     } finally {
       await signalKubeProxy(vm, 'CONT');
     }
-    const fixed = await waitForLab(admin, ns, LAB, 'IPVSVerified=True again', (l) => conditionOf(l, 'IPVSVerified')?.status === 'True', 30_000);
+    const fixed = await withKubeProxyLog(waitForLab(admin, ns, LAB, 'IPVSVerified=True again', (l) => conditionOf(l, 'IPVSVerified')?.status === 'True', 60_000));
     expect(fixed.status!.findings).toEqual([]);
-  }, 90_000);
+  }, 120_000);
 
   test('a Service deleted and created again: status within 2 s plus the exec, programming latency shown per node', async () => {
     const withoutFlip = (await waitForLab(admin, ns, LAB, 'Ready=True', ready, 60_000)).status!.layers!.ipvs!.expected;
@@ -110,7 +121,7 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
       else await apply(admin, service('flip'));
       before = await waitForLab(admin, ns, LAB, `${step}: IPVS expectation changed`, (l) => l.status?.layers?.ipvs?.expected !== expected, 15_000);
       latencies.push(Math.round(performance.now() - changedAt));
-      await waitForLab(admin, ns, LAB, `${step}: converged`, (l) => ready(l) && (l.status?.findings?.length ?? 0) === 0, 60_000);
+      await withKubeProxyLog(waitForLab(admin, ns, LAB, `${step}: converged`, (l) => ready(l) && (l.status?.findings?.length ?? 0) === 0, 60_000));
     }
     const checkSeconds = operator.metrics.checkDuration;
     process.stderr.write(`operator (VM): Service change to status ms: ${latencies.join(', ')}; checks so far: ${checkSeconds.count()}\n`);
