@@ -1,10 +1,8 @@
 // Stable keys both sides of a comparison are matched on, as a reader would name the line.
 import { maskToPrefix } from '../parse/ip.ts';
 import type { IpvsRealServer, IpvsService, RouteEntry } from '../parse/types.ts';
+import { hostPort } from '../render/ipvsadm.ts';
 
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 /** "TCP 10.96.0.10:53", "TCP [fd00::a]:53" or "FWM 100": ipvsadm's own way of naming a virtual server. */
 export function virtualServerKey(svc: Pick<IpvsService, 'protocol' | 'address' | 'port' | 'fwmark'>): string {

@@ -1,9 +1,9 @@
 // Plain-word explanations of `ipvsadm -Ln` lines, and the annotated table of one node.
 import type { IpvsComparison } from '../compare/ipvs.ts';
-import { hostPort, virtualServerKey } from '../compare/keys.ts';
+import { virtualServerKey } from '../compare/keys.ts';
 import type { ExpectedVirtualServer, NodeIpvs, RealServerWhy } from '../model/types.ts';
 import type { IpvsRealServer, IpvsService } from '../parse/types.ts';
-import { renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
+import { hostPort, renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
 import { describeScheduler } from './schedulers.ts';
 import type { AnnotatedLine } from './types.ts';

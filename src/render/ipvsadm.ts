@@ -69,7 +69,8 @@ function serviceName(service: IpvsService): string {
   return address.includes(':') ? name : name.slice(0, 33);
 }
 
-function hostPort(address: string, port: number | null): string {
+/** ipvsadm's own "addr:port", with brackets around an IPv6 address. */
+export function hostPort(address: string, port: number | null): string {
   return address.includes(':') ? `[${address}]:${port ?? '-'}` : `${address}:${port ?? '-'}`;
 }
 

