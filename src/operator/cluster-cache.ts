@@ -94,6 +94,8 @@ export interface ClusterCacheOptions extends InformerOptions {
   onLabChange(verb: ChangeVerb, namespace: string, name: string): void;
   /** how often to look again for Calico's CRDs while they are absent; default 60 s */
   calicoRecheckMs?: number;
+  /** only the labs of this namespace; default every namespace */
+  labNamespace?: string;
 }
 
 const KIND_OF: Record<string, ClusterChange['kind']> = {
@@ -137,7 +139,7 @@ export class ClusterCache {
       client,
       {
         resource: 'networklabs',
-        path: `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+        path: options.labNamespace ? `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(options.labNamespace)}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
         project: projectLab,
         // The operator's own status writes must not trigger another check of the lab.
         identity: (lab) => lab.object,

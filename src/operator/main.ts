@@ -1,6 +1,7 @@
 // The operator's entry point: `node src/operator/main.ts [flags]` (the container's ENTRYPOINT).
 // Flags win over environment variables, which win over defaults. In a pod it needs no flag at all: the
 // in-cluster ServiceAccount, POD_NAMESPACE and POD_NAME come from the Deployment.
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { jsonLogger, type Level } from './log.ts';
@@ -12,6 +13,7 @@ DNS answers and resolv.conf match what the cluster objects say?"
 Flags (environment variable in brackets):
   --kubeconfig PATH           kubeconfig to use [KUBECONFIG]; default: in-cluster ServiceAccount, else ~/.kube/config
   --namespace NS              the operator's namespace: leader Lease and netlab-probe pods [POD_NAMESPACE]; default netlab-system
+  --watch-namespace NS        check only the NetworkLabs of this namespace [NETLAB_WATCH_NAMESPACE]; default all
   --metrics-port N            port of /healthz, /readyz and /metrics [NETLAB_METRICS_PORT]; default 8080
   --leader-election-id NAME   name of the leader Lease [NETLAB_LEADER_ELECTION_ID]; default netlab-operator
   --no-leader-election        run as the only instance, without a Lease
@@ -30,6 +32,7 @@ const { values } = (() => {
       options: {
         kubeconfig: { type: 'string' },
         namespace: { type: 'string' },
+        'watch-namespace': { type: 'string' },
         'metrics-port': { type: 'string' },
         'leader-election-id': { type: 'string' },
         'no-leader-election': { type: 'boolean', default: false },
@@ -54,7 +57,8 @@ const portText = values['metrics-port'] ?? process.env.NETLAB_METRICS_PORT ?? '8
 const metricsPort = Number(portText);
 if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) fail(`--metrics-port must be a port number, got ${JSON.stringify(portText)}`);
 
-const log = jsonLogger({ level });
+const identity = process.env.POD_NAME ?? `${os.hostname()}-${process.pid}`;
+const log = jsonLogger({ level, fields: { instance: identity } });
 const kubeConfig = new KubeConfig();
 const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG;
 try {
@@ -70,10 +74,13 @@ process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { 
 
 const operator = await runOperator({
   kubeConfig,
+  identity,
   namespace: values.namespace ?? process.env.POD_NAMESPACE ?? 'netlab-system',
+  watchNamespace: values['watch-namespace'] ?? process.env.NETLAB_WATCH_NAMESPACE,
   leaderElection: values['no-leader-election'] ? null : { leaseName: values['leader-election-id'] ?? process.env.NETLAB_LEADER_ELECTION_ID ?? 'netlab-operator' },
   metricsPort,
-  log,
+  // runOperator adds the instance field itself
+  log: jsonLogger({ level }),
 });
 
 let exiting = false;

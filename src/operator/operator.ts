@@ -30,6 +30,8 @@ export interface OperatorOptions {
   kubeConfig: KubeConfig;
   /** the operator's own namespace: its Lease and its probe pods live there */
   namespace: string;
+  /** check only the NetworkLabs of this namespace; default every namespace */
+  watchNamespace?: string;
   /** this instance's name in the Lease and in Events; default POD_NAME, else hostname-pid */
   identity?: string;
   /** null: run without election (a single instance) */
@@ -75,6 +77,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
 
   const cache = new ClusterCache(options.kubeConfig, client, {
     log,
+    labNamespace: options.watchNamespace,
     onRestart: (resource) => metrics.informerRestarts.inc({ resource }),
     onClusterChange: (change) => {
       for (const lab of cache.labs.list()) {
@@ -123,6 +126,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   });
 
   const startQueue = () => {
+    reconciler.forgetWrites();
     queue = new WorkQueue((key) => reconciler.reconcile(key), {
       ...options.queue,
       onResult: (key, outcome, ms) => {

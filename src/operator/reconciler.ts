@@ -68,6 +68,8 @@ export class Reconciler {
   readonly #convergence = new Map<string, ConvergenceState>();
   /** per lab key: the nodes whose routes or IPVS table the last check observed */
   readonly #nodes = new Map<string, string[]>();
+  /** per lab key: the status this instance last wrote, newer than the cache until the watch brings it back */
+  readonly #written = new Map<string, { uid: string; status: NetworkLabStatus }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -82,9 +84,15 @@ export class Reconciler {
   forget(key: string): void {
     this.#convergence.delete(key);
     this.#nodes.delete(key);
+    this.#written.delete(key);
     for (const layer of ALL_CHECKS) {
       for (const converging of ['false', 'true']) this.#deps.metrics.findings.remove({ lab: key, layer, converging });
     }
+  }
+
+  /** Forgets what this instance wrote: after a change of leader, another instance may have written since. */
+  forgetWrites(): void {
+    this.#written.clear();
   }
 
   #selectedNodes(snapshot: ClusterSnapshot, lab: Lab): string[] {
@@ -101,9 +109,12 @@ export class Reconciler {
       this.forget(key);
       return { kind: 'ok' };
     }
-    const previous = cached.view.status;
     const raw = cached.view.object as { metadata: { uid?: string; generation?: number } };
     const ref = { namespace, name, uid: String(raw.metadata.uid ?? '') };
+    // Our own last write, when the informer has not delivered it yet: comparing against the older cached
+    // status would write again and repeat the same Events.
+    const mine = this.#written.get(key);
+    const previous = mine !== undefined && mine.uid === ref.uid ? mine.status : cached.view.status;
     let lab: Lab;
     try {
       lab = readLab(cached.view.object);
@@ -165,6 +176,7 @@ export class Reconciler {
     if (!needsWrite(previous, status, heartbeatMs)) return;
     try {
       await writer.write(ref, status, resourceVersion);
+      this.#written.set(`${ref.namespace}/${ref.name}`, { uid: ref.uid, status });
       metrics.statusWrites.inc({ result: 'written' });
     } catch (error) {
       metrics.statusWrites.inc({ result: 'error' });

@@ -147,91 +147,37 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   try {
     for (const sub of ['pki', 'logs', 'etcd', 'kubeconfigs', 'kcm']) mkdirSync(path.join(dir, sub));
     writeRecord(record);
-    const { etcdPort, etcdPeerPort, apiserverPort, kcmPort, dnsPort, healthPort, readyPort } = await freePorts({
-      etcdPort: 'tcp',
-      etcdPeerPort: 'tcp',
-      apiserverPort: 'tcp',
-      kcmPort: 'tcp',
-      dnsPort: 'tcp+udp',
-      healthPort: 'tcp',
-      readyPort: 'tcp',
+    const ports = await freePorts({
+      etcd: 'tcp',
+      etcdPeer: 'tcp',
+      apiserver: 'tcp',
+      controllerManager: 'tcp',
+      dns: 'tcp+udp',
+      health: 'tcp',
+      ready: 'tcp',
     });
-    const apiserverUrl = `https://127.0.0.1:${apiserverPort}`;
-
-    const pki = await createCa(path.join(dir, 'pki'), binaries.openssl!);
-    const serving = issueServingCert(pki, 'kube-apiserver', {
-      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${CLUSTER_DOMAIN}`],
-      ips: ['127.0.0.1', VM_APISERVER_ADDRESS, '10.96.0.1'],
-    });
-    const [admin, kcm, kubeProxy, coredns] = await Promise.all([
-      makeIdentity(pki, dir, apiserverUrl, 'admin', 'kubernetes-admin', ['system:masters']),
-      makeIdentity(pki, dir, apiserverUrl, 'kube-controller-manager', 'system:kube-controller-manager', []),
-      makeIdentity(pki, dir, apiserverUrl, 'kube-proxy', 'system:kube-proxy', []),
-      makeIdentity(pki, dir, apiserverUrl, 'coredns', 'coredns', []),
-    ]);
-    const servingPair = await serving;
-    const saKey = writeServiceAccountKeys(dir);
+    const apiserverUrl = `https://127.0.0.1:${ports.apiserver}`;
+    const credentials = await issueCredentials(dir, apiserverUrl, binaries.openssl!);
+    const { pki, identities } = credentials;
+    const admin = identities.admin!;
     phase('pki');
 
-    const etcd = launch('etcd', [
-      binaries.etcd!,
-      '--name=harness',
-      `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-cluster=harness=http://127.0.0.1:${etcdPeerPort}`,
-      '--unsafe-no-fsync', // test data: durability buys nothing and fsync dominates start time
-      '--log-level=warn',
-    ]);
-    await waitUntilReady(etcd, 'etcd /health', async () => (await httpGet(`http://127.0.0.1:${etcdPort}/health`)).body.includes('"health":"true"'), startTimeoutMs);
+    const etcd = launch('etcd', etcdCommand(binaries.etcd!, dir, ports));
+    await waitUntilReady(etcd, 'etcd /health', async () => (await httpGet(`http://127.0.0.1:${ports.etcd}/health`)).body.includes('"health":"true"'), startTimeoutMs);
     phase('etcd');
 
     const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) };
-    const apiserver = launch('kube-apiserver', [
-      binaries['kube-apiserver']!,
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${apiserverPort}`,
-      // What the `kubernetes` Service's endpoints say: an address a VM reaches through its guestfwd.
-      `--advertise-address=${VM_APISERVER_ADDRESS}`,
-      `--tls-cert-file=${servingPair.cert}`,
-      `--tls-private-key-file=${servingPair.key}`,
-      `--client-ca-file=${pki.caCert}`,
-      `--cert-dir=${path.join(dir, 'pki')}`,
-      '--authorization-mode=Node,RBAC',
-      `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      `--service-account-issuer=https://kubernetes.default.svc.${CLUSTER_DOMAIN}`,
-      `--service-account-key-file=${saKey.publicKey}`,
-      `--service-account-signing-key-file=${saKey.privateKey}`,
-      '--allow-privileged=true',
-      '--profiling=false',
-    ]);
+    const apiserver = launch('kube-apiserver', apiserverCommand(binaries['kube-apiserver']!, dir, ports, credentials));
     await waitUntilReady(apiserver, 'kube-apiserver /readyz', async () => (await httpGet(`${apiserverUrl}/readyz`, tls)).status === 200, startTimeoutMs);
     const kubernetesVersion = (JSON.parse((await httpGet(`${apiserverUrl}/version`, tls)).body) as { gitVersion: string }).gitVersion;
     phase('kube-apiserver');
 
-    const controllerManager = launch('kube-controller-manager', [
-      binaries['kube-controller-manager']!,
-      `--kubeconfig=${kcm.kubeconfig}`,
-      `--authentication-kubeconfig=${kcm.kubeconfig}`,
-      `--authorization-kubeconfig=${kcm.kubeconfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${kcmPort}`,
-      `--cert-dir=${path.join(dir, 'kcm')}`,
-      `--controllers=${(opts.controllers ?? DEFAULT_CONTROLLERS).join(',')}`,
-      '--leader-elect=false',
-      // As kubeadm: each controller acts as its own kube-system ServiceAccount, which the bootstrap RBAC
-      // roles (system:controller:*) authorize; the manager's own identity may do little more than that.
-      '--use-service-account-credentials=true',
-      `--service-account-private-key-file=${saKey.privateKey}`,
-      `--root-ca-file=${pki.caCert}`,
-    ]);
+    const controllers = opts.controllers ?? DEFAULT_CONTROLLERS;
+    const controllerManager = launch('kube-controller-manager', controllerManagerCommand(binaries['kube-controller-manager']!, dir, ports, credentials, controllers));
 
     const kc = new KubeConfig();
     kc.loadFromFile(admin.kubeconfig);
-    const corefile = renderCorefile({ dnsPort, healthPort, readyPort, kubeconfig: coredns.kubeconfig });
+    const corefile = renderCorefile({ dnsPort: ports.dns, healthPort: ports.health, readyPort: ports.ready, kubeconfig: identities.coredns!.kubeconfig });
     await createClusterAddons(kc, corefile);
     const corefilePath = path.join(dir, 'Corefile');
     writeFileSync(corefilePath, corefile);
@@ -239,8 +185,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
     await Promise.all([
       // The controller manager serves /healthz with a certificate it made itself: not worth verifying on loopback.
-      waitUntilReady(controllerManager, 'kube-controller-manager /healthz', async () => (await httpGet(`https://127.0.0.1:${kcmPort}/healthz`, { rejectUnauthorized: false })).status === 200, startTimeoutMs),
-      waitUntilReady(dnsServer, 'CoreDNS /ready', async () => (await httpGet(`http://127.0.0.1:${readyPort}/ready`)).status === 200, startTimeoutMs),
+      waitUntilReady(controllerManager, 'kube-controller-manager /healthz', async () => (await httpGet(`https://127.0.0.1:${ports.controllerManager}/healthz`, { rejectUnauthorized: false })).status === 200, startTimeoutMs),
+      waitUntilReady(dnsServer, 'CoreDNS /ready', async () => (await httpGet(`http://127.0.0.1:${ports.ready}/ready`)).status === 200, startTimeoutMs),
     ]);
     // Pods can only be created once their namespace's default ServiceAccount exists (ServiceAccount admission).
     await waitUntilReady(controllerManager, 'ServiceAccount default/default', () => serviceAccountExists(kc, 'default', 'default'), startTimeoutMs);
@@ -252,16 +198,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       ownerPid: process.pid,
       kubernetesVersion,
       apiserverUrl,
-      apiserverPort,
+      apiserverPort: ports.apiserver,
       kubeconfig: admin.kubeconfig,
       caCert: pki.caCert,
       caKey: pki.caKey,
-      dns: { host: '127.0.0.1', port: dnsPort },
+      dns: { host: '127.0.0.1', port: ports.dns },
       clusterDomain: CLUSTER_DOMAIN,
       serviceCIDR: SERVICE_CIDR,
       dnsServiceIP: DNS_SERVICE_IP,
       vmApiserverAddress: VM_APISERVER_ADDRESS,
-      identities: { admin, 'kube-controller-manager': kcm, 'kube-proxy': kubeProxy, coredns },
+      identities,
       processes: procs.map((p) => ({ name: p.name, pid: p.pid, command: p.command, logFile: p.logFile })),
       binaries,
       timings,
@@ -331,6 +277,95 @@ export function renderCorefile(p: { dnsPort: number; healthPort: number; readyPo
     loadbalance
 }
 `;
+}
+
+type Ports = Record<'etcd' | 'etcdPeer' | 'apiserver' | 'controllerManager' | 'dns' | 'health' | 'ready', number>;
+
+interface Credentials {
+  pki: Pki;
+  serving: { cert: string; key: string };
+  serviceAccountKey: { privateKey: string; publicKey: string };
+  identities: Record<string, Identity>;
+}
+
+/** The CA, the apiserver's serving certificate, the ServiceAccount signing key, and one identity per component. */
+async function issueCredentials(dir: string, apiserverUrl: string, openssl: string): Promise<Credentials> {
+  const pki = await createCa(path.join(dir, 'pki'), openssl);
+  const identity = (name: string, user: string, groups: string[]) => makeIdentity(pki, dir, apiserverUrl, name, user, groups);
+  const [serving, admin, controllerManager, kubeProxy, coredns] = await Promise.all([
+    issueServingCert(pki, 'kube-apiserver', {
+      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${CLUSTER_DOMAIN}`],
+      ips: ['127.0.0.1', VM_APISERVER_ADDRESS, '10.96.0.1'],
+    }),
+    identity('admin', 'kubernetes-admin', ['system:masters']),
+    identity('kube-controller-manager', 'system:kube-controller-manager', []),
+    identity('kube-proxy', 'system:kube-proxy', []),
+    identity('coredns', 'coredns', []),
+  ]);
+  return {
+    pki,
+    serving,
+    serviceAccountKey: writeServiceAccountKeys(dir),
+    identities: { admin, 'kube-controller-manager': controllerManager, 'kube-proxy': kubeProxy, coredns },
+  };
+}
+
+function etcdCommand(bin: string, dir: string, ports: Ports): string[] {
+  const peer = `http://127.0.0.1:${ports.etcdPeer}`;
+  return [
+    bin,
+    '--name=harness',
+    `--data-dir=${path.join(dir, 'etcd')}`,
+    `--listen-client-urls=http://127.0.0.1:${ports.etcd}`,
+    `--advertise-client-urls=http://127.0.0.1:${ports.etcd}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=harness=${peer}`,
+    '--unsafe-no-fsync', // test data: durability buys nothing and fsync dominates start time
+    '--log-level=warn',
+  ];
+}
+
+function apiserverCommand(bin: string, dir: string, ports: Ports, c: Credentials): string[] {
+  return [
+    bin,
+    `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.apiserver}`,
+    // What the `kubernetes` Service's endpoints say: an address a VM reaches through its guestfwd.
+    `--advertise-address=${VM_APISERVER_ADDRESS}`,
+    `--tls-cert-file=${c.serving.cert}`,
+    `--tls-private-key-file=${c.serving.key}`,
+    `--client-ca-file=${c.pki.caCert}`,
+    `--cert-dir=${path.join(dir, 'pki')}`,
+    '--authorization-mode=Node,RBAC',
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    `--service-account-issuer=https://kubernetes.default.svc.${CLUSTER_DOMAIN}`,
+    `--service-account-key-file=${c.serviceAccountKey.publicKey}`,
+    `--service-account-signing-key-file=${c.serviceAccountKey.privateKey}`,
+    '--allow-privileged=true',
+    '--profiling=false',
+  ];
+}
+
+function controllerManagerCommand(bin: string, dir: string, ports: Ports, c: Credentials, controllers: string[]): string[] {
+  const kubeconfig = c.identities['kube-controller-manager']!.kubeconfig;
+  return [
+    bin,
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.controllerManager}`,
+    `--cert-dir=${path.join(dir, 'kcm')}`,
+    `--controllers=${controllers.join(',')}`,
+    '--leader-elect=false',
+    // As kubeadm: each controller acts as its own kube-system ServiceAccount, which the bootstrap RBAC
+    // roles (system:controller:*) authorize; the manager's own identity may do little more than that.
+    '--use-service-account-credentials=true',
+    `--service-account-private-key-file=${c.serviceAccountKey.privateKey}`,
+    `--root-ca-file=${c.pki.caCert}`,
+  ];
 }
 
 function resolveBinaries(): BinaryPaths {

@@ -1,10 +1,10 @@
 // Starts ONE control plane shared by the integration suites. jest runs this only when a test of the
 // integration project is selected (see jest.config.js), so unit-only runs pay nothing.
+import path from 'node:path';
 import { findBinaries } from './binaries.ts';
 import { startControlPlane } from './controlplane.ts';
 import type { ControlPlane } from './controlplane.ts';
 import { HARNESS_ERROR_ENV, HARNESS_INFO_ENV, HARNESS_SKIP_ENV } from './jest-env.ts';
-import path from 'node:path';
 
 declare global {
   // handed to jest-global-teardown.ts, which runs in the same process

@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 /** FAKE world: one lab object, a fixed snapshot, and node outputs a test may change. */
-function world(spec: Record<string, unknown>) {
+function world(spec: Record<string, unknown>, options: { informerLags?: boolean } = {}) {
   let now = T0;
   const outputs: Record<string, string | Error> = { 'route -n': observed('route-n.txt'), 'ipvsadm -Ln': observed('ipvsadm-Ln.txt') };
   const lab = { object: { metadata: { namespace: 'default', name: 'seed', uid: 'uid-1', generation: 1 }, spec } as { metadata: Record<string, unknown>; spec: unknown }, status: undefined as NetworkLabStatus | undefined };
@@ -60,7 +60,7 @@ function world(spec: Record<string, unknown>) {
       async write(_ref: LabRef, status: NetworkLabStatus) {
         if (writeError) throw writeError;
         writes.push(status);
-        lab.status = status; // what the informer would bring back
+        if (!options.informerLags) lab.status = status; // what the informer would bring back
       },
     },
     events: { record: async (_ref, t) => void events.push(t) },
@@ -174,4 +174,13 @@ test('a failed status write is a transient outcome (retried with backoff); a lab
   expect(await w.reconciler.reconcile(KEY)).toMatchObject({ kind: 'transient', error: { message: 'PUT .../status: 503 ServiceUnavailable' } });
   w.failWrites(new LabGoneError({ namespace: 'default', name: 'seed', uid: 'uid-1' }));
   expect(await w.reconciler.reconcile(KEY)).toEqual({ kind: 'ok' });
+});
+
+test('an informer that has not yet delivered our own write does not cause a second write or repeated Events', async () => {
+  const w = world({ checks: ['routes'], nodeSelector: node1 }, { informerLags: true });
+  await w.reconciler.reconcile(KEY);
+  w.setNow(T0 + 1_000);
+  await w.reconciler.reconcile(KEY);
+  expect(w.writes).toHaveLength(1);
+  expect(w.events.map((e) => e.type)).toEqual(['RoutesVerified', 'Ready', 'Progressing']);
 });
