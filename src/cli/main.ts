@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.ts';
 import { expectCommand } from './commands/expect.ts';
 import { explainCommand } from './commands/explain.ts';
 import { parseCommand } from './commands/parse.ts';
+import { liveCheckCommand, liveExplainCommand } from './commands/live.ts';
 import { registerLabCommands } from '../lab/commands.ts';
 import { EXIT, FORMATS, UsageError } from './io.ts';
 
@@ -42,17 +43,24 @@ Exit codes: 0 everything matches, 1 findings, 2 usage or input error.`);
     .action(async (opts) => exit(await demoCommand(opts)));
 
   program.command('check')
-    .description('Check captured state against the model of a captured snapshot.')
-    .requiredOption('--snapshot <dir>', 'folder of `kubectl get ... -o yaml` files (see below)')
-    .requiredOption('--observed <dir>', 'folder with <node>/route-n.txt, <node>/ipvsadm-Ln.txt, and optionally resolv.conf and dns.json')
-    .option('--layers <list>', 'comma-separated layers to check: routes,ipvs,dns,resolvconf (default all)')
-    .option('--node <name...>', 'only these nodes (default: every node folder in --observed)')
+    .description('Check a cluster against the model. Two ways:\n'
+      + '  offline: --snapshot DIR --observed DIR   captured files (below), no cluster needed\n'
+      + '  live:    [--lab NAME | --all]           the current kubeconfig context, observed through the\n'
+      + '                                          netlab-probe DaemonSet (routes and IPVS of every node)')
+    .option('--snapshot <dir>', 'offline: folder of `kubectl get ... -o yaml` files (see below)')
+    .option('--observed <dir>', 'offline: folder with <node>/route-n.txt, <node>/ipvsadm-Ln.txt, and optionally resolv.conf and dns.json')
+    .option('--lab <name>', 'live: check as this NetworkLab says (its checks and node selector)')
+    .option('--all', 'live: check every NetworkLab in the cluster')
+    .option('--lab-namespace <ns>', 'live: namespace of --lab', 'default')
+    .option('--kubeconfig <path>', 'live: kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--layers <list>', 'offline: comma-separated layers to check: routes,ipvs,dns,resolvconf (default all)')
+    .option('--node <name...>', 'offline: only these nodes (default: every node folder in --observed)')
     .addOption(namespaceOption())
     .addOption(dnsPolicyOption())
     .option('--json', 'print the report as JSON (findings, counts, annotated lines)')
     .option('--no-explain', 'print the tables without explanations')
     .addHelpText('after', `
-Capturing a cluster (any kubectl context):
+Capturing a cluster for the offline check (any kubectl context):
   mkdir snap && kubectl get nodes,pods,services,endpointslices,namespaces -A -o yaml > snap/cluster.yaml
   kubectl -n kube-system get configmap kube-proxy coredns -o yaml > snap/config.yaml
   kubectl get ippools.crd.projectcalico.org,ipamblocks.crd.projectcalico.org -o yaml > snap/calico.yaml   # if Calico
@@ -60,8 +68,18 @@ Capturing a node (for each node, in a folder named after it):
   mkdir -p obs/NODE && ssh NODE route -n > obs/NODE/route-n.txt && ssh NODE ipvsadm -Ln > obs/NODE/ipvsadm-Ln.txt
   kubectl exec POD -- cat /etc/resolv.conf > obs/resolv.conf      # with --namespace of that pod
 
-Exit codes: 0 everything matches, 1 findings, 2 usage or input error.`)
-    .action(async (opts) => exit(await offlineCheckCommand(opts)));
+The live check needs netlab installed in the cluster (kubectl apply -k manifests/, or netlab lab up);
+DNS and resolv.conf are checked by the operator from inside the cluster: kubectl get nlab.
+
+Exit codes: 0 everything matches, 1 findings, 2 usage or input error (no cluster, no CRD, no probe).`)
+    .action(async (opts) => {
+      if (opts.snapshot || opts.observed) {
+        if (!opts.snapshot || !opts.observed) throw new UsageError('the offline check needs both --snapshot DIR and --observed DIR');
+        if (opts.lab || opts.all) throw new UsageError('--lab/--all check a live cluster; --snapshot/--observed check captured files: choose one');
+        return exit(await offlineCheckCommand(opts));
+      }
+      exit(await liveCheckCommand({ ...opts, labNamespace: opts.labNamespace }));
+    });
 
   program.command('expect')
     .description('Print what the model expects on a node, in the tool\'s own text format, to diff against the real command:\n  diff <(netlab expect --snapshot snap --node n1 --format ipvsadm) <(ssh n1 ipvsadm -Ln)\nFor route, only the rows the CNI owns are printed (not the default route or host subnets).')
@@ -78,9 +96,17 @@ Exit codes: 0 everything matches, 1 findings, 2 usage or input error.`)
     .addOption(formatOption())
     .option('--snapshot <dir>', 'folder of `kubectl get ... -o yaml` files: explain with the cluster\'s objects')
     .option('--node <name>', 'which node the output comes from (guessed from the snapshot when omitted)')
+    .option('--live', 'read the output now from --node through the netlab-probe DaemonSet (route or ipvsadm)')
+    .option('--kubeconfig <path>', 'with --live: kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .addOption(namespaceOption())
     .addOption(dnsPolicyOption())
-    .action(async (file, opts) => exit(await explainCommand(file, opts)));
+    .action(async (file, opts) => {
+      if (!opts.live) return exit(await explainCommand(file, opts));
+      if (file) throw new UsageError('--live reads the node itself: give no FILE');
+      if (!opts.node) throw new UsageError('--live needs --node NAME');
+      if (opts.format === 'resolv') throw new UsageError('--live explains route or ipvsadm output of a node');
+      exit(await liveExplainCommand(opts));
+    });
 
   program.command('parse')
     .argument('<format>', 'route, ipvsadm or resolv')

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Service } from '@kubernetes/client-node';
 import { compareIpvs } from '../../src/compare/ipvs.ts';
+import { realServerKey, virtualServerKey } from '../../src/compare/keys.ts';
 import type { Finding } from '../../src/compare/types.ts';
 import { expectedIpvs } from '../../src/model/ipvs.ts';
 import { outputOf } from '../../src/observe/exec.ts';
@@ -122,6 +123,13 @@ describeVmWithKubeProxy('kube-proxy (IPVS mode) on a real kernel and the IPVS mo
     expect(realServerAddresses(onNodeIP('web-np'))).toHaveLength(3);
     expect(realServerAddresses(onNodeIP('local-np'))).toEqual(['10.244.0.11:8080', '10.244.0.12:8080']);
     expect(realServerAddresses(onNodeIP('remote-np'))).toEqual(['10.244.1.21:8080']);
+  }, STEP_TIMEOUT_MS);
+
+  test('the model lists virtual servers and real servers in the order ipvsadm prints them', async () => {
+    const table = await agreed('order check');
+    const expected = expectedIpvs(await fetchSnapshot(kc), NODE);
+    const lines = (services: IpvsService[]) => services.flatMap((s) => [virtualServerKey(s), ...s.realServers.map((rs) => `  -> ${realServerKey(rs)}`)]);
+    expect(lines(table.services)).toEqual(lines(expected.services));
   }, STEP_TIMEOUT_MS);
 
   test('scaling down (a pod deleted): its real servers leave IPVS and the model together', async () => {

@@ -12,7 +12,7 @@ import type { Observers } from '../../src/operator/observe.ts';
 import type { ControlPlaneInfo } from '../harness/controlplane.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; resourceVersion?: string }; [k: string]: unknown };
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> }; [k: string]: unknown };
 
 export function loadYaml(file: string): Obj[] {
   return parseAllDocuments(readFileSync(path.join(root, file), 'utf8'))
@@ -22,6 +22,7 @@ export function loadYaml(file: string): Obj[] {
 
 const PLURALS: Record<string, string> = {
   Namespace: 'namespaces',
+  Node: 'nodes',
   ServiceAccount: 'serviceaccounts',
   ClusterRole: 'clusterroles',
   ClusterRoleBinding: 'clusterrolebindings',

@@ -22,13 +22,18 @@ const GUEST_LOG = '/var/log/kube-proxy.log';
 const GUEST_PIDFILE = '/run/kube-proxy.pid';
 const KUBE_PROXY = '/usr/local/bin/kube-proxy';
 export const CLUSTER_CIDR = '10.244.0.0/16';
-/** The `kubernetes` Service: kube-proxy has synced once it shows up in IPVS. */
-const KUBERNETES_SERVICE = { address: '10.96.0.1', port: 443 };
+const METRICS_URL = 'http://127.0.0.1:10249/metrics';
+/** Set at the end of each completed sync; absent or 0 before the first one. */
+const LAST_SYNC_METRIC = 'kubeproxy_sync_proxy_rules_last_timestamp_seconds';
 
 export interface KubeProxySettings {
   /** ipvs.scheduler; "" lets kube-proxy choose (rr) */
   scheduler: string;
-  /** ipvs.syncPeriod; default 1s, so a change made behind kube-proxy's back is repaired quickly */
+  /**
+   * ipvs.syncPeriod, how often kube-proxy resyncs without a change (changes sync at once: minSyncPeriod is 0).
+   * Default 10s: under TCG one sync takes several seconds (dozens of ipset/iptables runs), so a shorter
+   * period keeps the guest busy syncing all the time.
+   */
   syncPeriod?: string;
 }
 
@@ -40,14 +45,16 @@ export function kubeProxyConfiguration(nodeName: string, settings: KubeProxySett
     mode: 'ipvs',
     hostnameOverride: nodeName,
     clusterCIDR: CLUSTER_CIDR,
-    // Loopback only: nothing in the guest is served to the outside.
-    bindAddress: '127.0.0.1',
+    // Not a listening address: a specific bindAddress overrides the node IP kube-proxy takes from the Node
+    // (127.0.0.1 here would make it log "assuming loopback" and use 127.0.0.1 as the node IP).
+    bindAddress: '0.0.0.0',
+    // The servers it does open, on loopback only: nothing in the guest is served to the outside.
     healthzBindAddress: '127.0.0.1:10256',
     metricsBindAddress: '127.0.0.1:10249',
     clientConnection: { kubeconfig: GUEST_KUBECONFIG },
     // maxPerCore 0: leave nf_conntrack_max alone
     conntrack: { maxPerCore: 0 },
-    ipvs: { scheduler: settings.scheduler, syncPeriod: settings.syncPeriod ?? '1s', minSyncPeriod: '0s' },
+    ipvs: { scheduler: settings.scheduler, syncPeriod: settings.syncPeriod ?? '10s', minSyncPeriod: '0s' },
   });
 }
 
@@ -61,19 +68,19 @@ export async function registerVmNode(c: Clients, vm: NodeVm, podCIDR: string): P
 }
 
 /** Creates or replaces ConfigMap kube-system/kube-proxy (key config.conf), where snapshots read kube-proxy's settings. */
-export async function publishKubeProxyConfig(c: Clients, config: string): Promise<void> {
+export async function publishKubeProxyConfig(core: CoreV1Api, config: string): Promise<void> {
   const body = { metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': config } };
   try {
-    await c.core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-proxy', body });
+    await core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-proxy', body });
   } catch (err) {
     if (!(err instanceof ApiException && err.code === 404)) throw err;
-    await c.core.createNamespacedConfigMap({ namespace: 'kube-system', body });
+    await core.createNamespacedConfigMap({ namespace: 'kube-system', body });
   }
 }
 
 export interface KubeProxyStart {
   config: string;
-  /** from starting the process to the `kubernetes` Service appearing in IPVS */
+  /** from starting the process to the end of its first sync (its last-sync metric set) */
   firstSyncMs: number;
 }
 
@@ -96,8 +103,7 @@ export async function startKubeProxy(vm: NodeVm, info: ControlPlaneInfo, setting
   await vm.writeFile(GUEST_KUBECONFIG, readFileSync(hostCopy, 'utf8'), '0600');
   const config = kubeProxyConfiguration(vm.nodeName, settings);
   await vm.writeFile(GUEST_CONFIG, config);
-  const core = adminKubeConfig(info).makeApiClient(CoreV1Api);
-  await publishKubeProxyConfig({ core } as Clients, config);
+  await publishKubeProxyConfig(adminKubeConfig(info).makeApiClient(CoreV1Api), config);
 
   const began = performance.now();
   await outputOf(vm, vm.nodeName, [
@@ -106,13 +112,12 @@ export async function startKubeProxy(vm: NodeVm, info: ControlPlaneInfo, setting
     `setsid ${KUBE_PROXY} --config=${GUEST_CONFIG} --v=2 >>${GUEST_LOG} 2>&1 </dev/null & echo $! >${GUEST_PIDFILE}`,
   ]);
   await waitFor(
-    `kube-proxy in VM ${vm.nodeName} to program ${KUBERNETES_SERVICE.address}:${KUBERNETES_SERVICE.port}`,
+    `the first sync of kube-proxy in VM ${vm.nodeName}`,
     async () => {
       if (!(await kubeProxyRunning(vm))) {
         throw new Error(`kube-proxy in VM ${vm.nodeName} exited; last lines of ${GUEST_LOG}:\n${await kubeProxyLog(vm, 30)}`);
       }
-      const table = await readIpvs(vm);
-      return table.services.some((s) => s.address === KUBERNETES_SERVICE.address && s.port === KUBERNETES_SERVICE.port && s.realServers.length > 0);
+      return hasSynced(vm);
     },
     timeoutMs,
   ).catch(async (err: Error) => {
@@ -134,6 +139,13 @@ export async function signalKubeProxy(vm: NodeVm, signal: 'STOP' | 'CONT'): Prom
   await outputOf(vm, vm.nodeName, ['sh', '-c', `kill -${signal} $(cat ${GUEST_PIDFILE})`]);
 }
 
+/** Whether the running kube-proxy finished a sync, from its metrics (it has none before it starts serving them). */
+async function hasSynced(vm: NodeVm): Promise<boolean> {
+  const metrics = await vm.run(['wget', '-q', '-O', '-', METRICS_URL]);
+  if (metrics.exitCode !== 0) return false;
+  return metrics.stdout.split('\n').some((line) => line.startsWith(LAST_SYNC_METRIC) && Number(line.split(' ').at(-1)) > 0);
+}
+
 export async function readIpvs(vm: NodeVm): Promise<IpvsTable> {
   return parseIpvsadm(await outputOf(vm, vm.nodeName, ['ipvsadm', '-Ln']), `${vm.nodeName}: ipvsadm -Ln`);
 }
@@ -143,7 +155,7 @@ export async function kubeProxyLog(vm: NodeVm, lines: number): Promise<string> {
 }
 
 async function kubeProxyRunning(vm: NodeVm): Promise<boolean> {
-  // kill -0 fails for a missing pidfile, a dead process and a zombie alike... except the zombie: check its state too.
+  // kill -0 also succeeds for a zombie (busybox init reaps it a moment later), hence the state check.
   const result = await vm.run(['sh', '-c', `pid=$(cat ${GUEST_PIDFILE} 2>/dev/null) && kill -0 "$pid" && ! grep -q '^State:.*Z' /proc/$pid/status`]);
   return result.exitCode === 0;
 }

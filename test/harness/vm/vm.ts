@@ -108,7 +108,7 @@ export async function startNodeVm(opts: NodeVmOptions = {}): Promise<NodeVm> {
     throw new Error(`VM ${nodeName} did not boot: ${reason}\nlast lines of the guest console:\n${consoleTail}`);
   }
   const bootMs = Math.round(performance.now() - began);
-  log(`netlab harness: VM ${nodeName} (kernel ${image.kernelVersion}${opts.kubeProxy ? ', with kube-proxy' : ''}) ready in ${(bootMs / 1000).toFixed(1)} s (guest clock ${guestClockBehindMs} ms behind)`);
+  log(`netlab harness: VM ${nodeName} (kernel ${image.kernelVersion}${opts.kubeProxy ? ', with kube-proxy' : ''}) ready in ${(bootMs / 1000).toFixed(1)} s (guest clock ${guestClockBehindMs} ms behind the host's)`);
 
   const agent = channel;
   const run = (argv: string[], runOpts?: RunOptions) => agent.run(argv, runOpts);
