@@ -3,7 +3,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { KubeApiError, type KubeClient } from './kube-http.ts';
 import { GROUP, KIND, PLURAL, VERSION } from './lab.ts';
-import type { NetworkLabStatus, Transition } from './status.ts';
+import { PROGRESSING, type NetworkLabStatus, type Transition } from './status.ts';
 
 export interface LabRef {
   namespace: string;
@@ -77,12 +77,18 @@ export function statusWriter(client: KubeClient, options: StatusWriterOptions = 
 
 export const EVENT_MESSAGE_LIMIT = 1024;
 
+/** A transition to a bad state is a Warning: a layer (or Ready) turning False, or a probe failing. Progressing=False is good news. */
+export function isWarning(transition: Transition): boolean {
+  if (transition.type === PROGRESSING) return false;
+  return transition.to === 'False' || (transition.to === 'Unknown' && transition.reason === 'ProbeFailed');
+}
+
 /** core/v1 Events on the lab, so `kubectl describe nlab` shows the history of its conditions. */
 export function eventRecorder(client: KubeClient, reportingInstance: string): EventRecorder {
   return {
     async record(lab, transition) {
       const now = new Date().toISOString();
-      const warning = transition.to === 'False' || (transition.to === 'Unknown' && transition.reason === 'ProbeFailed');
+      const warning = isWarning(transition);
       const from = transition.from === null ? 'set' : `${transition.from} ->`;
       const message = `${transition.type} ${from} ${transition.to}: ${transition.message}`;
       await client.request('POST', `/api/v1/namespaces/${encodeURIComponent(lab.namespace)}/events`, {

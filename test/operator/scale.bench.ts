@@ -90,24 +90,30 @@ const heap = heapMB() - baseline;
 const cached = snapshot.services.length + snapshot.endpointSlices.length + snapshot.pods.length + snapshot.nodes.length + snapshot.namespaces.length;
 console.log(`operator caches filled in ${ms(syncMs)}: +${heap.toFixed(1)} MB heap for ${cached} objects (${((heap * 1024) / cached).toFixed(2)} KB each); goal ${(100 + (5 * cached) / 1024).toFixed(0)} MB; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
 
+const histogram = operator.metrics.checkDuration;
+const checkSum = () => Number(operator.metrics.registry.render().match(/^netlab_check_duration_seconds_sum (\S+)$/m)?.[1] ?? 0);
+/** Waits for the check in progress to be counted, then returns its mean duration (ms) since `before`. */
+async function checkMs(before: { sum: number; count: number }): Promise<number> {
+  while (histogram.count() === before.count) await new Promise((resolve) => setTimeout(resolve, 10));
+  return ((checkSum() - before.sum) * 1000) / (histogram.count() - before.count);
+}
+
 await apply(admin, lab(ns, 'bench', { checks: ['ipvs'], nodeSelector: { matchLabels: { 'kubernetes.io/hostname': NODE } }, interval: '24h' }));
 const first = await waitForLab(admin, ns, 'bench', 'first check', (l) => conditionOf(l, 'IPVSVerified') !== undefined, 120_000);
-const histogram = operator.metrics.checkDuration;
-console.log(`first full IPVS check of ${NODE}: ${first.status!.layers!.ipvs!.expected} virtual servers; check durations so far (s): sum ${operator.metrics.registry.render().match(/netlab_check_duration_seconds_sum (\S+)/)?.[1]} over ${histogram.count()} checks`);
+console.log(`first full IPVS check of ${NODE} (${first.status!.layers!.ipvs!.expected} virtual servers): ${ms(await checkMs({ sum: 0, count: 0 }))}`);
 
 const latencies: number[] = [];
 const checkTimes: number[] = [];
 for (let i = 0; i < 20; i++) {
   const before = (await getLab(admin, ns, 'bench')).status!.layers!.ipvs!.expected;
-  const sumBefore = Number(operator.metrics.registry.render().match(/netlab_check_duration_seconds_sum (\S+)/)?.[1]);
-  const countBefore = histogram.count();
+  const counted = { sum: checkSum(), count: histogram.count() };
   const t0 = performance.now();
   if (i % 2 === 0) await admin.request('POST', `/api/v1/namespaces/${ns}/services`, { metadata: { name: 'flip' }, spec: { ports: [{ port: 80, protocol: 'TCP' }] } });
   else await admin.request('DELETE', `/api/v1/namespaces/${ns}/services/flip`);
   await waitForLab(admin, ns, 'bench', 'the change in status', (l) => l.status?.layers?.ipvs?.expected !== before, 30_000);
   latencies.push(performance.now() - t0);
-  const sumAfter = Number(operator.metrics.registry.render().match(/netlab_check_duration_seconds_sum (\S+)/)?.[1]);
-  checkTimes.push(((sumAfter - sumBefore) * 1000) / Math.max(1, histogram.count() - countBefore));
+  checkTimes.push(await checkMs(counted));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let the EndpointSlice echo of the change settle
 }
 const sorted = [...latencies].sort((a, b) => a - b);
 const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
