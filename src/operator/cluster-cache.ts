@@ -2,7 +2,7 @@
 // and the NetworkLabs themselves. It turns the cached views into a ClusterSnapshot for a check and
 // reports every real change (a view that differs) to the operator, which re-checks the labs.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { defaultCoreDNS, defaultKubeProxy } from '../snapshot/build.ts';
+import { assembleSnapshot } from '../snapshot/build.ts';
 import {
   projectBlockAffinity,
   projectCoreDNSConfig,
@@ -240,56 +240,25 @@ export class ClusterCache {
         if (o.error !== null) notes.push(`ignored ${informer.spec.resource} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}: ${o.error}`);
         return o.view === null ? [] : [o.view];
       });
-    const endpointSlices = views(this.#core.endpointSlices).filter((s): s is EndpointSliceView => s !== null);
-    const kubeProxy = this.#single(views(this.#core.kubeProxy), defaultKubeProxy, 'kube-proxy', notes, 'assumed kube-proxy in ipvs mode, scheduler rr');
-    const coreDNS = this.#single(views(this.#core.coreDNS), defaultCoreDNS, 'coredns', notes, "assumed kubeadm's Corefile (cluster.local, pods insecure, ttl 30)");
-    const services = views(this.#core.services);
-    const kubeDNS = services.find((s) => s.namespace === 'kube-system' && s.name === 'kube-dns');
-    if (kubeDNS === undefined) notes.push('no Service kube-system/kube-dns: pods get no cluster nameserver');
-
-    let ipPools: ClusterSnapshot['ipPools'] = [];
-    let ipamBlocks: IPAMBlockView[] = [];
-    if (this.#calico === null) {
-      notes.push('Calico CRDs (crd.projectcalico.org) are not installed: pod blocks are taken from the nodes\' podCIDRs');
-    } else {
-      ipPools = views(this.#calico.ipPools);
-      ipamBlocks = ownedBlocks(views(this.#calico.ipamBlocks), views(this.#calico.blockAffinities).filter((b): b is IPAMBlockView => b !== null));
-    }
-    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
-    const byNsName = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) =>
-      a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
-    return {
-      nodes: views(this.#core.nodes).sort(byName),
-      pods: views(this.#core.pods).sort(byNsName),
-      services: services.sort(byNsName),
-      endpointSlices: endpointSlices.sort(byNsName),
-      namespaces: views(this.#core.namespaces).sort(),
-      ipPools: ipPools.sort(byName),
-      ipamBlocks,
-      workloadEndpoints: [],
-      kubeProxy,
-      dns: { ...coreDNS, serviceIPs: kubeDNS?.clusterIPs ?? [] },
-      notes,
-    };
-  }
-
-  #single<T>(found: WithNotes<T>[], fallback: T, configMap: string, notes: string[], assumption: string): T {
-    const first = found[0];
-    if (first === undefined) {
-      notes.push(`no ConfigMap kube-system/${configMap}: ${assumption}`);
-      return fallback;
-    }
-    notes.push(...first.notes);
-    return first.view;
+    const present = <V>(list: (V | null)[]): V[] => list.filter((v): v is V => v !== null);
+    if (this.#calico === null) notes.push('Calico CRDs (crd.projectcalico.org) are not installed: pod blocks are taken from the nodes\' podCIDRs');
+    return assembleSnapshot(
+      {
+        nodes: views(this.#core.nodes),
+        pods: views(this.#core.pods),
+        services: views(this.#core.services),
+        endpointSlices: present(views(this.#core.endpointSlices)),
+        namespaceNames: views(this.#core.namespaces),
+        ipPools: this.#calico ? views(this.#calico.ipPools) : [],
+        ipamBlocks: this.#calico ? views(this.#calico.ipamBlocks) : [],
+        blockAffinities: this.#calico ? present(views(this.#calico.blockAffinities)) : [],
+        workloadEndpoints: [],
+        kubeProxy: views(this.#core.kubeProxy)[0] ?? null,
+        coreDNS: views(this.#core.coreDNS)[0] ?? null,
+        notes,
+      },
+      { calico: this.#calico === null ? 'absent' : 'read' },
+    );
   }
 }
 
-/** IPAM blocks with their owner; a confirmed BlockAffinity names the owner of a block not (yet) listed. */
-export function ownedBlocks(blocks: readonly IPAMBlockView[], affinities: readonly IPAMBlockView[]): IPAMBlockView[] {
-  const byCidr = new Map<string, IPAMBlockView>();
-  for (const block of [...blocks, ...affinities]) {
-    const known = byCidr.get(block.cidr);
-    if (known === undefined || known.node === null) byCidr.set(block.cidr, block);
-  }
-  return [...byCidr.values()].sort((a, b) => a.cidr.localeCompare(b.cidr));
-}

@@ -44,7 +44,8 @@ export const defaultKubeProxy: KubeProxyView = { mode: 'ipvs', scheduler: 'rr', 
 /** The CoreDNS settings assumed when there is no kube-system/coredns ConfigMap: those of kubeadm's Corefile. */
 export const defaultCoreDNS: CoreDNSSettings = { clusterDomain: 'cluster.local', podsMode: 'insecure', ttl: 30 };
 
-interface Collected {
+/** The projected views, before defaults and sorting: what the loader collects and what the operator caches. */
+export interface SnapshotViews {
   nodes: NodeView[];
   pods: PodView[];
   services: ServiceView[];
@@ -58,6 +59,8 @@ interface Collected {
   coreDNS: WithNotes<CoreDNSSettings> | null;
   notes: string[];
 }
+
+type Collected = SnapshotViews;
 
 type Handler = (object: unknown, source: string, into: Collected) => void;
 
@@ -172,14 +175,22 @@ export function buildSnapshot(inputs: readonly SnapshotInput[]): ClusterSnapshot
     seen.set(identity, source);
   }
 
-  const notes = [...into.notes];
   for (const [label, count] of [...ignored].sort(([a], [b]) => compareText(a, b))) {
-    notes.push(`ignored ${count} ${label} object${count === 1 ? '' : 's'} (netlab does not use them)`);
+    into.notes.push(`ignored ${count} ${label} object${count === 1 ? '' : 's'} (netlab does not use them)`);
   }
+  return assembleSnapshot(into, { namespacesInUse: [...namespacesInUse], calico: 'read' });
+}
 
+/**
+ * Completes projected views into a snapshot: the defaults for absent ConfigMaps (each noted in plain
+ * words), the DNS service address, IPAM blocks merged with their affinities, every list sorted by name.
+ * `calico: 'absent'` says the Calico CRDs do not exist (the caller notes that), so no pool is expected.
+ */
+export function assembleSnapshot(into: SnapshotViews, context: { namespacesInUse?: string[]; calico: 'read' | 'absent' }): ClusterSnapshot {
+  const notes = [...into.notes];
   let namespaces = [...new Set(into.namespaceNames)];
   if (namespaces.length === 0) {
-    namespaces = [...namespacesInUse];
+    namespaces = [...(context.namespacesInUse ?? [])];
     notes.push('no Namespace objects given: namespaces are the ones the other objects are in');
   }
 
@@ -201,9 +212,11 @@ export function buildSnapshot(inputs: readonly SnapshotInput[]): ClusterSnapshot
   const kubeDNS = into.services.find((service) => service.namespace === 'kube-system' && service.name === 'kube-dns');
   if (kubeDNS === undefined) notes.push('no Service kube-system/kube-dns given: pods get no cluster nameserver');
 
-  if (into.ipPools.length === 0) notes.push('no Calico IPPool objects given');
   const ipamBlocks = mergeBlocks(into.ipamBlocks, into.blockAffinities);
-  if (ipamBlocks.length === 0) notes.push('no Calico IPAMBlock or BlockAffinity objects given: which node owns which block is unknown');
+  if (context.calico === 'read') {
+    if (into.ipPools.length === 0) notes.push('no Calico IPPool objects given');
+    if (ipamBlocks.length === 0) notes.push('no Calico IPAMBlock or BlockAffinity objects given: which node owns which block is unknown');
+  }
 
   return {
     nodes: into.nodes.sort(byName),
