@@ -6,7 +6,7 @@
 # Installs nothing: it names the missing host packages and stops. Output in $NETLAB_CACHE_DIR/vm
 # (default .cache/vm in the project, git-ignored):
 #   vmlinux, initrd-base.cpio.gz, initrd-kube-proxy.cpio.gz (base + a kube-proxy layer),
-#   manifest.json (what the test harness reads). Stamp files make a second run take about a second.
+#   manifest.json (what the test harness reads). Stamp files make a second run take a few seconds.
 # Exit codes: 0 built or up to date, 3 a host prerequisite is missing, anything else a failure.
 # `vm-build.sh --check` only checks the prerequisites (the test suites use it to decide whether to skip).
 set -euo pipefail
@@ -66,7 +66,7 @@ fetch_kernel() { # package -> prints the extracted tree
   if [ ! -f "$dir/.extracted" ]; then
     log "downloading $pkg (apt-get download)"
     rm -rf "$dir"; mkdir -p "$dir"
-    (cd "$dir" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
+    (cd "$dir" && apt-get download "$pkg" > download.log 2>&1) || die "apt-get download $pkg failed: $(tail -3 "$dir/download.log")"
     dpkg-deb -x "$dir"/"$pkg"_*.deb "$dir/root"
     rm -f "$dir"/"$pkg"_*.deb
     local kver; kver=$(ls "$dir/root/lib/modules")

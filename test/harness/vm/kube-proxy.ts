@@ -21,7 +21,7 @@ const GUEST_CONFIG = '/var/lib/kube-proxy/config.conf';
 const GUEST_LOG = '/var/log/kube-proxy.log';
 const GUEST_PIDFILE = '/run/kube-proxy.pid';
 const KUBE_PROXY = '/usr/local/bin/kube-proxy';
-export const CLUSTER_CIDR = '10.244.0.0/16';
+const CLUSTER_CIDR = '10.244.0.0/16';
 const METRICS_URL = 'http://127.0.0.1:10249/metrics';
 /** Set at the end of each completed sync; absent or 0 before the first one. */
 const LAST_SYNC_METRIC = 'kubeproxy_sync_proxy_rules_last_timestamp_seconds';
@@ -68,7 +68,7 @@ export async function registerVmNode(c: Clients, vm: NodeVm, podCIDR: string): P
 }
 
 /** Creates or replaces ConfigMap kube-system/kube-proxy (key config.conf), where snapshots read kube-proxy's settings. */
-export async function publishKubeProxyConfig(core: CoreV1Api, config: string): Promise<void> {
+async function publishKubeProxyConfig(core: CoreV1Api, config: string): Promise<void> {
   const body = { metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': config } };
   try {
     await core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-proxy', body });

@@ -24,7 +24,7 @@ export function describeVmWithKubeProxy(name: string, fn: (info: ControlPlaneInf
 }
 
 function skipped(name: string, reason: string): void {
-  skipOrFail(`VM suite "${name}": ${reason}`);
+  skipOrFail(`no node VM: ${reason}`);
   skippedQuietly(name);
 }
 
