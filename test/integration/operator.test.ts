@@ -68,7 +68,13 @@ describeReal('the operator against the real API server and CoreDNS', (info) => {
     expect(done.status!.layers!.dns!.observed).toBe(done.status!.layers!.dns!.expected);
     const events = (await admin.request('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name=dns`)) as { items: { reason: string; message: string }[] };
     expect(events.items.map((e) => e.message)).toContain(`DNSVerified set True: ${conditionOf(done, 'DNSVerified')!.message}`.slice(0, 1024));
-    const metrics = await (await fetch(`http://127.0.0.1:${operator.httpPort}/metrics`)).text();
+    // The check is counted when reconcile returns, just after its status write: poll briefly rather than race it.
+    const scrape = async () => (await fetch(`http://127.0.0.1:${operator.httpPort}/metrics`)).text();
+    let metrics = await scrape();
+    for (let i = 0; i < 50 && !/netlab_checks_total\{result="requeue"\} [1-9]/.test(metrics); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      metrics = await scrape();
+    }
     expect(metrics).toMatch(/netlab_checks_total\{result="requeue"\} [1-9]/);
     expect(metrics).toContain(`netlab_findings{lab="${ns}/dns",layer="dns",converging="false"} 0`);
   }, 60_000);
