@@ -3,7 +3,7 @@
 import type { IpvsRealServer, IpvsService, IpvsTable } from '../parse/types.ts';
 import { renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
 import type { ExpectedVirtualServer, NodeIpvs } from '../model/types.ts';
-import { realServerKey, virtualServerKey } from './keys.ts';
+import { RealServerIndex, realServerKey, virtualServerKey } from './keys.ts';
 import type { Finding } from './types.ts';
 
 export type ObservedLineStatus = 'ok' | 'mismatch' | 'unexpected' | 'draining';
@@ -33,15 +33,19 @@ const REAL_SERVER_FIELDS = ['forward', 'weight'] as const;
 
 export function compareIpvs(expected: NodeIpvs, observed: IpvsTable): IpvsComparison {
   const node = expected.node;
-  const wanted = new Map(expected.services.map((s) => [virtualServerKey(s), s] as const));
-  const seen = new Set<string>();
+  const wantedKeys = expected.services.map(virtualServerKey);
+  // Each key stands for its last expected virtual server (as a Map built from the list keeps);
+  // matched[i]: the key of expected.services[i] was seen, flagged at the key's last index.
+  const wanted = new Map<string, number>();
+  wantedKeys.forEach((key, index) => wanted.set(key, index));
+  const matched = new Uint8Array(wantedKeys.length);
   const findings: Finding[] = [];
   const rows: ObservedVirtualServer[] = [];
 
   for (const service of observed.services) {
     const key = virtualServerKey(service);
-    const want = seen.has(key) ? undefined : wanted.get(key);
-    if (!want) {
+    const index = wanted.get(key);
+    if (index === undefined || matched[index]) {
       rows.push({
         service, status: 'unexpected', expected: null, missingRealServers: [],
         realServers: service.realServers.map((server) => ({ server, status: 'unexpected' })),
@@ -49,25 +53,26 @@ export function compareIpvs(expected: NodeIpvs, observed: IpvsTable): IpvsCompar
       findings.push(serviceUnexpected(node, key, service));
       continue;
     }
-    seen.add(key);
-    const fields = SERVICE_FIELDS.filter((f) => !sameValue(want[f], service[f]));
-    if (fields.length) findings.push(serviceMismatch(node, key, want, service, fields));
-    const realServers = compareRealServers(node, key, want, service, findings);
-    rows.push({ service, status: fields.length ? 'mismatch' : 'ok', expected: want, ...realServers });
+    matched[index] = 1;
+    const want = expected.services[index]!;
+    const fields = changedFields(SERVICE_FIELDS, want, service, sameValue);
+    if (fields) findings.push(serviceMismatch(node, key, want, service, fields));
+    const { realServers, missingRealServers } = compareRealServers(node, key, want, service, findings);
+    rows.push({ service, status: fields ? 'mismatch' : 'ok', expected: want, realServers, missingRealServers });
   }
-  const missing = expected.services.filter((s) => !seen.has(virtualServerKey(s)));
+  const missing = expected.services.filter((_, i) => !matched[wanted.get(wantedKeys[i]!)!]);
   for (const want of missing) findings.push(serviceMissing(node, want));
   return { findings, observed: rows, missing };
 }
 
 function compareRealServers(node: string, vsKey: string, want: ExpectedVirtualServer, got: IpvsService, findings: Finding[]) {
-  const wanted = new Map(want.realServers.map((rs, i) => [realServerKey(rs), i] as const));
-  const seen = new Set<string>();
+  const wanted = new RealServerIndex(want.realServers);
+  // matched[i]: the key of want.realServers[i] was seen, flagged at the key's last index (the one `wanted` finds).
+  const matched = new Uint8Array(want.realServers.length);
   const realServers: ObservedRealServer[] = [];
   for (const server of got.realServers) {
-    const key = realServerKey(server);
-    const index = seen.has(key) ? undefined : wanted.get(key);
-    if (index === undefined) {
+    const index = wanted.lastIndexOf(server.address, server.port);
+    if (index === -1 || matched[index]) {
       // kube-proxy keeps a removed endpoint with weight 0 until its connections drain (graceful termination).
       if (server.weight === 0) {
         realServers.push({ server, status: 'draining' });
@@ -77,17 +82,24 @@ function compareRealServers(node: string, vsKey: string, want: ExpectedVirtualSe
       findings.push(realServerUnexpected(node, vsKey, want, server));
       continue;
     }
-    seen.add(key);
+    matched[index] = 1;
     const expectedServer = want.realServers[index]!;
-    const fields = REAL_SERVER_FIELDS.filter((f) => expectedServer[f] !== server[f]);
-    realServers.push({ server, status: fields.length ? 'mismatch' : 'ok' });
-    if (fields.length) findings.push(realServerMismatch(node, vsKey, want, expectedServer, server, fields));
+    const fields = changedFields(REAL_SERVER_FIELDS, expectedServer, server, sameValue);
+    realServers.push({ server, status: fields ? 'mismatch' : 'ok' });
+    if (fields) findings.push(realServerMismatch(node, vsKey, want, expectedServer, server, fields));
   }
-  const missingRealServers = want.realServers.filter((rs) => !seen.has(realServerKey(rs)));
+  const missingRealServers = want.realServers.filter((rs) => !matched[wanted.lastIndexOf(rs.address, rs.port)]);
   for (const rs of missingRealServers) {
     findings.push(realServerMissing(node, vsKey, want, rs, want.why.realServers[want.realServers.indexOf(rs)] ?? null));
   }
   return { realServers, missingRealServers };
+}
+
+/** The fields whose values differ, or null when none does (the usual case, which then allocates nothing). */
+function changedFields<T>(fields: readonly (keyof T & string)[], want: T, got: T, same: (a: unknown, b: unknown) => boolean): string[] | null {
+  let changed: string[] | null = null;
+  for (const field of fields) if (!same(want[field], got[field])) (changed ??= []).push(field);
+  return changed;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -3,6 +3,7 @@
 // serviceport.go (UsesClusterEndpoints / UsesLocalEndpoints), pkg/api/v1/service ExternalPolicyLocal.
 import { ipFamily, type IpFamily } from '../parse/ip.ts';
 import type { EndpointSliceView, EndpointView, ServicePortView, ServiceView } from '../snapshot/types.ts';
+import { RealServerIndex } from '../compare/keys.ts';
 import type { RealServerWhy } from './types.ts';
 
 /** One endpoint of a service port, as kube-proxy keys it: address:port. */
@@ -13,7 +14,9 @@ export interface PortEndpoint {
   local: boolean;
 }
 
-export interface ChosenEndpoint extends PortEndpoint {
+/** Endpoints chosen for one policy, all for the same reason (ready, serving+terminating fallback, local). */
+export interface ChosenEndpoints {
+  endpoints: PortEndpoint[];
   reason: RealServerWhy['reason'];
 }
 
@@ -26,7 +29,7 @@ export interface ChosenEndpoint extends PortEndpoint {
  * - duplicates (same address:port in several slices) collapse into one, preferring the copy on this node.
  */
 export function portEndpoints(slices: EndpointSliceView[], port: ServicePortView, family: IpFamily, nodeName: string): PortEndpoint[] {
-  const byKey = new Map<string, PortEndpoint>();
+  const found = new RealServerIndex<PortEndpoint>();
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;
     for (const slicePort of slice.ports) {
@@ -34,13 +37,19 @@ export function portEndpoints(slices: EndpointSliceView[], port: ServicePortView
       for (const endpoint of slice.endpoints) {
         const address = endpoint.addresses[0];
         if (address === undefined || ipFamily(address) !== family) continue;
-        const candidate = { address, port: slicePort.port, endpoint, local: endpoint.nodeName === nodeName };
-        const key = `${address}:${slicePort.port}`;
-        if (!byKey.has(key) || candidate.local) byKey.set(key, candidate);
+        const local = endpoint.nodeName === nodeName;
+        const duplicate = found.lastIndexOf(address, slicePort.port);
+        if (duplicate === -1) {
+          found.push({ address, port: slicePort.port, endpoint, local });
+        } else if (local) {
+          const kept = found.items[duplicate]!;
+          kept.endpoint = endpoint;
+          kept.local = true;
+        }
       }
     }
   }
-  return [...byKey.values()];
+  return found.items;
 }
 
 /** apiservice.ExternallyAccessible: NodePort and LoadBalancer services, and ClusterIP services with externalIPs. */
@@ -55,9 +64,9 @@ export function externalPolicyLocal(service: ServiceView): boolean {
 
 export interface CategorizedEndpoints {
   /** null when the service port never uses Cluster policy */
-  cluster: ChosenEndpoint[] | null;
+  cluster: ChosenEndpoints | null;
   /** null when the service port never uses Local policy */
-  local: ChosenEndpoint[] | null;
+  local: ChosenEndpoints | null;
 }
 
 /**
@@ -76,27 +85,29 @@ export function categorizeEndpoints(endpoints: PortEndpoint[], service: ServiceV
   const usesCluster = !internalLocal || portExternallyAccessible;
   const usesLocal = internalLocal || (externalPolicyLocal(service) && portExternallyAccessible);
   const servingTerminating = (e: PortEndpoint) => e.endpoint.serving && e.endpoint.terminating;
-  const pick = (list: PortEndpoint[], reason: ChosenEndpoint['reason']) => list.map((e) => ({ ...e, reason }));
 
-  let cluster: ChosenEndpoint[] | null = null;
+  let cluster: ChosenEndpoints | null = null;
   if (usesCluster) {
-    const ready = endpoints.filter((e) => e.endpoint.ready);
-    cluster = ready.length ? pick(ready, 'ready') : pick(endpoints.filter(servingTerminating), 'serving-terminating');
+    // Usually every endpoint is ready: the list is then used as it is.
+    const ready = endpoints.every((e) => e.endpoint.ready) ? endpoints : endpoints.filter((e) => e.endpoint.ready);
+    cluster = ready.length ? { endpoints: ready, reason: 'ready' } : { endpoints: endpoints.filter(servingTerminating), reason: 'serving-terminating' };
   }
-  let local: ChosenEndpoint[] | null = null;
+  let local: ChosenEndpoints | null = null;
   if (usesLocal) {
     const here = endpoints.filter((e) => e.local);
     const ready = here.filter((e) => e.endpoint.ready);
-    local = ready.length ? pick(ready, 'local') : pick(here.filter(servingTerminating), 'local-serving-terminating');
+    local = ready.length ? { endpoints: ready, reason: 'local' } : { endpoints: here.filter(servingTerminating), reason: 'local-serving-terminating' };
   }
   return { cluster, local };
 }
 
 export interface PolicyChoice {
-  endpoints: ChosenEndpoint[];
+  chosen: ChosenEndpoints;
   /** Local policy, but this node has no usable endpoint: cluster endpoints are used instead (PR 97081) */
   localFallback: boolean;
 }
+
+const NONE: ChosenEndpoints = { endpoints: [], reason: 'ready' };
 
 /**
  * The real servers of one virtual server (kube-proxy's syncEndpoint):
@@ -106,7 +117,7 @@ export interface PolicyChoice {
  *   policy (internalTrafficPolicy Local and not reachable from outside): then no real server at all.
  */
 export function endpointsForPolicy(categorized: CategorizedEndpoints, localPolicy: boolean): PolicyChoice {
-  if (!localPolicy) return { endpoints: categorized.cluster ?? [], localFallback: false };
-  if (categorized.local?.length) return { endpoints: categorized.local, localFallback: false };
-  return { endpoints: categorized.cluster ?? [], localFallback: true };
+  if (!localPolicy) return { chosen: categorized.cluster ?? NONE, localFallback: false };
+  if (categorized.local?.endpoints.length) return { chosen: categorized.local, localFallback: false };
+  return { chosen: categorized.cluster ?? NONE, localFallback: true };
 }

@@ -2,9 +2,9 @@
 // Source: kubernetes pkg/proxy/ipvs/proxier.go syncProxyRules/syncService/syncEndpoint (v1.31+); model spec §1.
 import { ipFamily, type IpFamily } from '../parse/ip.ts';
 import { compareIpvsRealServers, compareIpvsServices } from '../render/ipvsadm.ts';
-import type { ClusterSnapshot, NodeView, ServicePortView, ServiceView } from '../snapshot/types.ts';
-import { categorizeEndpoints, type ChosenEndpoint, endpointsForPolicy, externalPolicyLocal, portEndpoints } from './endpoints.ts';
-import { findNode, indexSlices, type SliceIndex, slicesOf } from './lookup.ts';
+import type { ClusterSnapshot, EndpointSliceView, NodeView, ServicePortView, ServiceView } from '../snapshot/types.ts';
+import { type CategorizedEndpoints, categorizeEndpoints, endpointsForPolicy, externalPolicyLocal, type PortEndpoint, portEndpoints } from './endpoints.ts';
+import { findNode, indexSlices, slicesOf } from './lookup.ts';
 import { nodePortAddresses } from './node-addresses.ts';
 import type { ExpectedVirtualServer, NodeIpvs, RealServerWhy, VirtualServerWhy } from './types.ts';
 
@@ -49,14 +49,22 @@ interface VirtualServerSpec {
 export function expectedIpvs(snapshot: ClusterSnapshot, nodeName: string, options: IpvsModelOptions = {}): NodeIpvs {
   const node = findNode(snapshot, nodeName);
   const slices = indexSlices(snapshot);
+  // The same for every NodePort: worked out at the first one of each family (not before, as it can throw).
+  const nodeAddresses = new Map<IpFamily, string[]>();
+  const nodeAddressesOf = (family: IpFamily) => {
+    let addresses = nodeAddresses.get(family);
+    if (!addresses) nodeAddresses.set(family, (addresses = nodePortAddresses(node, family, snapshot.kubeProxy.nodePortAddresses, options.extraNodeAddresses)));
+    return addresses;
+  };
   const byKey = new Map<string, ExpectedVirtualServer>();
   for (const service of snapshot.services) {
     if (service.headless || service.type === 'ExternalName') continue;
+    const serviceSlices = slicesOf(slices, service);
     for (const family of FAMILIES) {
       const clusterIP = service.clusterIPs.find((ip) => ipFamily(ip) === family);
       if (!clusterIP) continue;
       for (const port of service.ports) {
-        for (const vs of virtualServersOfPort(snapshot, slices, node, service, port, family, clusterIP, options)) {
+        for (const vs of virtualServersOfPort(snapshot, serviceSlices, node, service, port, family, clusterIP, nodeAddressesOf)) {
           const key = `${vs.protocol} ${vs.address}:${vs.port}`;
           if (!byKey.has(key)) byKey.set(key, vs);
         }
@@ -66,16 +74,17 @@ export function expectedIpvs(snapshot: ClusterSnapshot, nodeName: string, option
   return { node: nodeName, services: [...byKey.values()].sort(compareIpvsServices) };
 }
 
-function virtualServerSpecs(node: NodeView, service: ServiceView, port: ServicePortView, family: IpFamily, clusterIP: string, nodePortCidrs: string[], options: IpvsModelOptions): VirtualServerSpec[] {
-  const ofFamily = (ips: string[]) => ips.filter((ip) => ipFamily(ip) === family);
+function virtualServerSpecs(service: ServiceView, port: ServicePortView, family: IpFamily, clusterIP: string, nodeAddressesOf: (family: IpFamily) => string[]): VirtualServerSpec[] {
   const externalLocal = externalPolicyLocal(service);
-  const specs: VirtualServerSpec[] = [
-    { address: clusterIP, port: port.port, kind: 'ClusterIP', localPolicy: service.internalTrafficPolicy === 'Local' },
-    ...ofFamily(service.externalIPs).map((address) => ({ address, port: port.port, kind: 'ExternalIP' as const, localPolicy: externalLocal })),
-    ...ofFamily(service.loadBalancerIngressIPs).map((address) => ({ address, port: port.port, kind: 'LoadBalancer' as const, localPolicy: externalLocal })),
-  ];
+  const specs: VirtualServerSpec[] = [{ address: clusterIP, port: port.port, kind: 'ClusterIP', localPolicy: service.internalTrafficPolicy === 'Local' }];
+  for (const address of service.externalIPs) {
+    if (ipFamily(address) === family) specs.push({ address, port: port.port, kind: 'ExternalIP', localPolicy: externalLocal });
+  }
+  for (const address of service.loadBalancerIngressIPs) {
+    if (ipFamily(address) === family) specs.push({ address, port: port.port, kind: 'LoadBalancer', localPolicy: externalLocal });
+  }
   if (port.nodePort) {
-    for (const address of nodePortAddresses(node, family, nodePortCidrs, options.extraNodeAddresses)) {
+    for (const address of nodeAddressesOf(family)) {
       specs.push({ address, port: port.nodePort, kind: 'NodePort', localPolicy: externalLocal });
     }
   }
@@ -84,25 +93,23 @@ function virtualServerSpecs(node: NodeView, service: ServiceView, port: ServiceP
 
 function virtualServersOfPort(
   snapshot: ClusterSnapshot,
-  slices: SliceIndex,
+  serviceSlices: EndpointSliceView[],
   node: NodeView,
   service: ServiceView,
   port: ServicePortView,
   family: IpFamily,
   clusterIP: string,
-  options: IpvsModelOptions,
+  nodeAddressesOf: (family: IpFamily) => string[],
 ): ExpectedVirtualServer[] {
-  const specs = virtualServerSpecs(node, service, port, family, clusterIP, snapshot.kubeProxy.nodePortAddresses, options);
+  const specs = virtualServerSpecs(service, port, family, clusterIP, nodeAddressesOf);
   // ServicePort.ExternallyAccessible: a nodePort, or an external/LB IP of this family (node addresses or not)
   const portExternallyAccessible = Boolean(port.nodePort) || specs.some((s) => s.kind === 'ExternalIP' || s.kind === 'LoadBalancer');
-  const categorized = categorizeEndpoints(portEndpoints(slicesOf(slices, service), port, family, node.name), service, portExternallyAccessible);
+  const categorized = inIpvsadmOrder(categorizeEndpoints(portEndpoints(serviceSlices, port, family, node.name), service, portExternallyAccessible));
   const scheduler = snapshot.kubeProxy.scheduler || 'rr';
   const persistent = service.sessionAffinity === 'ClientIP' ? (service.sessionAffinityTimeoutSeconds ?? SESSION_AFFINITY_DEFAULT_TIMEOUT) : null;
   return specs.map((spec) => {
-    const choice = endpointsForPolicy(categorized, spec.localPolicy);
-    const chosen = choice.endpoints
-      .map((e) => ({ server: { address: e.address, port: e.port, forward: 'Masq', weight: 1, activeConn: 0, inactConn: 0 }, why: realServerWhy(service, e) }))
-      .sort((a, b) => compareIpvsRealServers(a.server, b.server));
+    const { chosen, localFallback } = endpointsForPolicy(categorized, spec.localPolicy);
+    const endpoints = chosen.endpoints;
     return {
       protocol: port.protocol,
       address: spec.address,
@@ -112,26 +119,36 @@ function virtualServersOfPort(
       persistent,
       netmask: null,
       flags: scheduler === 'mh' ? ['mh-port'] : [],
-      realServers: chosen.map((c) => c.server),
+      realServers: endpoints.map((e) => ({ address: e.address, port: e.port, forward: 'Masq', weight: 1, activeConn: 0, inactConn: 0 })),
       why: {
         namespace: service.namespace,
         service: service.name,
         portName: port.name,
         kind: spec.kind,
         policy: spec.localPolicy ? 'Local' : 'Cluster',
-        localFallback: choice.localFallback,
-        realServers: chosen.map((c) => c.why),
+        localFallback,
+        realServers: endpoints.map((e) => realServerWhy(service, e, chosen.reason)),
       },
     };
   });
 }
 
-function realServerWhy(service: ServiceView, chosen: ChosenEndpoint): RealServerWhy {
+/**
+ * Sorts both endpoint lists as ipvsadm lists real servers: once per port, however many virtual servers use
+ * them. In place: the lists were made for this port alone (by portEndpoints and categorizeEndpoints).
+ */
+function inIpvsadmOrder(categorized: CategorizedEndpoints): CategorizedEndpoints {
+  categorized.cluster?.endpoints.sort(compareIpvsRealServers);
+  categorized.local?.endpoints.sort(compareIpvsRealServers);
+  return categorized;
+}
+
+function realServerWhy(service: ServiceView, chosen: PortEndpoint, reason: RealServerWhy['reason']): RealServerWhy {
   const ref = chosen.endpoint.targetRef;
   return {
     namespace: ref?.namespace ?? service.namespace,
     pod: ref && ref.kind === 'Pod' ? ref.name : null,
     node: chosen.endpoint.nodeName,
-    reason: chosen.reason,
+    reason,
   };
 }

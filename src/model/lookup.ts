@@ -12,24 +12,24 @@ export function findNode(snapshot: ClusterSnapshot, name: string): NodeView {
   return node;
 }
 
-export type SliceIndex = Map<string, EndpointSliceView[]>;
-
-const serviceKey = (namespace: string, name: string) => `${namespace}/${name}`;
+/** EndpointSlices by namespace, then by Service name: nested maps, so a look-up builds no key string. */
+export type SliceIndex = Map<string, Map<string, EndpointSliceView[]>>;
 
 /** The EndpointSlices grouped by the Service they belong to (same namespace, label kubernetes.io/service-name). */
 export function indexSlices(snapshot: ClusterSnapshot): SliceIndex {
   const index: SliceIndex = new Map();
   for (const slice of snapshot.endpointSlices) {
-    const key = serviceKey(slice.namespace, slice.serviceName);
-    const slices = index.get(key);
+    let byService = index.get(slice.namespace);
+    if (!byService) index.set(slice.namespace, (byService = new Map()));
+    const slices = byService.get(slice.serviceName);
     if (slices) slices.push(slice);
-    else index.set(key, [slice]);
+    else byService.set(slice.serviceName, [slice]);
   }
   return index;
 }
 
 export function slicesOf(index: SliceIndex, service: Pick<ServiceView, 'namespace' | 'name'>): EndpointSliceView[] {
-  return index.get(serviceKey(service.namespace, service.name)) ?? [];
+  return index.get(service.namespace)?.get(service.name) ?? [];
 }
 
 /** A pod is finished when its phase is Succeeded or Failed: its sandbox, veth and routes are gone. */

@@ -3,7 +3,7 @@
 // vxlan_mgr.go for VXLAN, cni-plugin k8s.go for pod routes); see the model spec §2.
 import { type Cidr, cidrContains, ipFamily, parseCidr, prefixToMask } from '../parse/ip.ts';
 import { compareRoutes } from '../render/route.ts';
-import type { ClusterSnapshot, IPPoolView, NodeView, PodView } from '../snapshot/types.ts';
+import type { ClusterSnapshot, IPPoolView, NodeView, PodView, WorkloadEndpointView } from '../snapshot/types.ts';
 import { calicoVethName, type Encapsulation, inNodeSubnet, nodeRoutingAddress, poolContaining, poolEncapsulation } from './calico.ts';
 import { checkedCidr, findNode, podFinished } from './lookup.ts';
 import type { ExpectedRoute, NodeRoutes, RouteWhy } from './types.ts';
@@ -35,6 +35,11 @@ interface RouteContext {
   local: NodeView;
   pools: IPPoolView[];
   blocks: RoutedBlock[];
+  // Indexes, so that a cluster of N nodes and P pods costs N + P look-ups rather than N × P scans.
+  blocksByNode: Map<string, RoutedBlock[]>;
+  nodesByName: Map<string, NodeView>;
+  /** the first WorkloadEndpoint of each "namespace/pod" */
+  workloadEndpoints: Map<string, WorkloadEndpointView>;
   hostInterface: string;
   workloadRouteMetric: number;
   encapsulationWithoutPool: Encapsulation;
@@ -63,11 +68,15 @@ interface RouteContext {
  * ownedCIDRs: the IPv4 pool CIDRs, else the routed blocks' CIDRs; rows outside them are not Calico's.
  */
 export function expectedRoutes(snapshot: ClusterSnapshot, nodeName: string, options: RouteModelOptions = {}): NodeRoutes {
+  const blocks = routedBlocks(snapshot);
   const context: RouteContext = {
     snapshot,
     local: findNode(snapshot, nodeName),
     pools: snapshot.ipPools.filter((pool) => checkedCidr(pool.cidr, `IPPool ${pool.name}`).family === 'IPv4'),
-    blocks: routedBlocks(snapshot),
+    blocks,
+    blocksByNode: groupBy(blocks, (block) => block.node),
+    nodesByName: firstByKey(snapshot.nodes, (node) => node.name),
+    workloadEndpoints: firstByKey(snapshot.workloadEndpoints, (endpoint) => podKey(endpoint.namespace, endpoint.pod)),
     hostInterface: options.hostInterface ?? 'eth0',
     workloadRouteMetric: options.workloadRouteMetric ?? 0,
     encapsulationWithoutPool: options.encapsulationWithoutPool ?? { tunnel: 'ipip', mode: 'Always' },
@@ -92,6 +101,25 @@ function routedBlocks(snapshot: ClusterSnapshot): RoutedBlock[] {
   return [...blocks.values()];
 }
 
+const podKey = (namespace: string, pod: string) => `${namespace}/${pod}`;
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
+/** Each key's first item, as Array.find would return it. */
+function firstByKey<T>(items: T[], key: (item: T) => string): Map<string, T> {
+  const first = new Map<string, T>();
+  for (const item of items) if (!first.has(key(item))) first.set(key(item), item);
+  return first;
+}
+
 function routeRow(cidr: string, gateway: string, iface: string, metric: number, why: RouteWhy): ExpectedRoute {
   const { network, prefix } = parseCidr(cidr);
   const flags = `U${gateway === ANY ? '' : 'G'}${prefix === 32 ? 'H' : ''}`;
@@ -104,7 +132,7 @@ function ipv4PodIPs(pod: PodView): string[] {
 }
 
 function blockOf(context: RouteContext, node: string, ip: string): RoutedBlock | undefined {
-  return context.blocks.find((b) => b.node === node && cidrContains(b.range, ip));
+  return context.blocksByNode.get(node)?.find((b) => cidrContains(b.range, ip));
 }
 
 function podRoutes(context: RouteContext): ExpectedRoute[] {
@@ -113,7 +141,7 @@ function podRoutes(context: RouteContext): ExpectedRoute[] {
     .filter((pod) => pod.nodeName === local.name)
     .flatMap((pod) =>
       ipv4PodIPs(pod).map((ip) => {
-        const endpoint = snapshot.workloadEndpoints.find((w) => w.namespace === pod.namespace && w.pod === pod.name);
+        const endpoint = context.workloadEndpoints.get(podKey(pod.namespace, pod.name));
         const borrowed = context.blocks[0]?.from === 'ipamBlock' && !blockOf(context, local.name, ip);
         return routeRow(`${ip}/32`, ANY, endpoint?.interfaceName ?? calicoVethName(pod.namespace, pod.name), context.workloadRouteMetric, {
           kind: 'pod',
@@ -139,14 +167,18 @@ function blockRoutes(context: RouteContext): ExpectedRoute[] {
 
 function borrowedRemoteRoutes(context: RouteContext): ExpectedRoute[] {
   if (context.blocks[0]?.from !== 'ipamBlock') return [];
-  return context.snapshot.pods
-    .filter((pod) => pod.nodeName !== null && pod.nodeName !== context.local.name)
-    .flatMap((pod) =>
-      ipv4PodIPs(pod)
-        .filter((ip) => !blockOf(context, pod.nodeName!, ip) && poolContaining(context.pools, `${ip}/32`))
-        .map((ip) => remoteRoute(context, pod.nodeName!, `${ip}/32`, 'ipamBlock', { namespace: pod.namespace, pod: pod.name }))
-        .filter((route) => route !== null),
-    );
+  // A plain loop: this visits every pod of the cluster, and chained filter/flatMap/map made 4 arrays per pod.
+  const routes: ExpectedRoute[] = [];
+  for (const pod of context.snapshot.pods) {
+    const owner = pod.nodeName;
+    if (owner === null || owner === context.local.name) continue;
+    for (const ip of ipv4PodIPs(pod)) {
+      if (blockOf(context, owner, ip) || !poolContaining(context.pools, `${ip}/32`)) continue;
+      const route = remoteRoute(context, owner, `${ip}/32`, 'ipamBlock', { namespace: pod.namespace, pod: pod.name });
+      if (route) routes.push(route);
+    }
+  }
+  return routes;
 }
 
 /** The route to `cidr` (a block or a borrowed pod IP) owned by node `ownerName`; null when it cannot be built. */
@@ -157,7 +189,7 @@ function remoteRoute(
   blockFrom: BlockSource,
   borrowedBy?: { namespace: string; pod: string },
 ): ExpectedRoute | null {
-  const owner = context.snapshot.nodes.find((n) => n.name === ownerName);
+  const owner = context.nodesByName.get(ownerName);
   const nodeIP = owner ? nodeRoutingAddress(owner) : null;
   if (!owner || !nodeIP) return null;
   const pool = poolContaining(context.pools, cidr);

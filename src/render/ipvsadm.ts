@@ -6,6 +6,7 @@
 //   --stats / --rate: the name padded to 33 (28 after "  -> "), then five counters of at least 9 characters.
 // A value the tool did not print (null, e.g. the connection counts of an expected real server) renders as "-".
 import { ipv4ToInt, ipv6ToBigInt } from '../parse/ip.ts';
+import { LineWriter } from './lines.ts';
 import { padLeft, padRight } from './pad.ts';
 import { IPVS_COUNTER_COLUMNS, type IpvsListing } from '../parse/ipvsadm.ts';
 import type { IpvsCounters, IpvsRealServer, IpvsService, IpvsTable } from '../parse/types.ts';
@@ -22,13 +23,14 @@ export interface IpvsRenderOptions {
 
 export function renderIpvsadm(table: IpvsTable, options: IpvsRenderOptions = {}): string {
   const listing = options.listing ?? 'rules';
-  let out = options.versionLine === false ? '' : `IP Virtual Server version ${options.version ?? '1.2.1'} (size=${options.size ?? 4096})\n`;
-  out += `${titleLines(listing)}\n`;
+  const out = new LineWriter();
+  if (options.versionLine !== false) out.line(`IP Virtual Server version ${options.version ?? '1.2.1'} (size=${options.size ?? 4096})`);
+  out.line(titleLines(listing));
   for (const service of table.services) {
-    out += `${renderIpvsServiceLine(service, listing)}\n`;
-    for (const realServer of service.realServers) out += `${renderRealServerLine(realServer, listing)}\n`;
+    out.line(renderIpvsServiceLine(service, listing));
+    for (const realServer of service.realServers) out.line(renderRealServerLine(realServer, listing));
   }
-  return out;
+  return out.text();
 }
 
 function titleLines(listing: IpvsListing): string {
@@ -139,7 +141,7 @@ export function compareIpvsServices(a: IpvsService, b: IpvsService): number {
 }
 
 /** ipvsadm's real-server order within a service: address (with the same int-subtraction quirk), then port. */
-export function compareIpvsRealServers(a: IpvsRealServer, b: IpvsRealServer): number {
+export function compareIpvsRealServers(a: Pick<IpvsRealServer, 'address' | 'port'>, b: Pick<IpvsRealServer, 'address' | 'port'>): number {
   const byAddress = compareAddresses(a.address, b.address);
   if (byAddress !== 0) return byAddress;
   return a.port - b.port;

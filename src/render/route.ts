@@ -4,6 +4,7 @@
 // A value the tool did not print (null) renders as "-".
 import { ipv4ToInt, maskToPrefix } from '../parse/ip.ts';
 import type { RouteEntry, RouteTable } from '../parse/types.ts';
+import { LineWriter } from './lines.ts';
 import { padLeft, padRight } from './pad.ts';
 
 export const ROUTE_N_HEADER = ['Kernel IP routing table', 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface'];
@@ -11,9 +12,10 @@ export const ROUTE_N_INET6_HEADER = ['Kernel IPv6 routing table', 'Destination  
 
 export function renderRouteN(table: RouteTable): string {
   const header = table.ipv6 ? ROUTE_N_INET6_HEADER : ROUTE_N_HEADER;
-  let out = `${header[0]}\n${header[1]}\n`;
-  for (const route of table.routes) out += `${renderRouteLine(route)}\n`;
-  return out;
+  const out = new LineWriter();
+  for (const line of header) out.line(line);
+  for (const route of table.routes) out.line(renderRouteLine(route));
+  return out.text();
 }
 
 /** One row, without the newline. IPv6 rows (destination with ":") use the `-A inet6` layout. */
