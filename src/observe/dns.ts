@@ -81,19 +81,29 @@ export function createRateLimiter(perSecond: number, clock: Clock): () => Promis
   };
 }
 
-function exchangeUdp(request: Buffer, id: number, server: DnsServer, timeoutMs: number, what: string): Promise<Buffer> {
+/**
+ * One request/response exchange on a socket: settles once, on the first of answer, error or timeout,
+ * and always clears the timer and closes the socket.
+ */
+function exchange(timeoutMs: number, what: string, close: () => void, run: (finish: (error: Error | null, message?: Buffer) => void) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
     let settled = false;
     const timer = setTimeout(() => finish(new Error(`${what}: no response within ${timeoutMs} ms`)), timeoutMs);
     function finish(error: Error | null, message?: Buffer): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.close();
+      close();
       if (error) reject(error);
       else resolve(message!);
     }
+    run(finish);
+  });
+}
+
+function exchangeUdp(request: Buffer, id: number, server: DnsServer, timeoutMs: number, what: string): Promise<Buffer> {
+  const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
+  return exchange(timeoutMs, what, () => socket.close(), (finish) => {
     socket.on('error', (err) => finish(new Error(`${what}: ${err.message}`)));
     socket.on('message', (message) => {
       // Ignore stray datagrams whose id is not ours (a late answer to an earlier query, or spoofing).
@@ -104,19 +114,9 @@ function exchangeUdp(request: Buffer, id: number, server: DnsServer, timeoutMs: 
 }
 
 function exchangeTcp(request: Buffer, id: number, server: DnsServer, timeoutMs: number, what: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: server.host, port: server.port });
-    let received = Buffer.alloc(0);
-    let settled = false;
-    const timer = setTimeout(() => finish(new Error(`${what}: no response within ${timeoutMs} ms`)), timeoutMs);
-    function finish(error: Error | null, message?: Buffer): void {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(message!);
-    }
+  const socket = net.connect({ host: server.host, port: server.port });
+  let received = Buffer.alloc(0);
+  return exchange(timeoutMs, what, () => socket.destroy(), (finish) => {
     socket.on('error', (err) => finish(new Error(`${what}: ${err.message}`)));
     socket.on('connect', () => {
       const length = Buffer.alloc(2);
