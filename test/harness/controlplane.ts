@@ -21,9 +21,9 @@ import { writeKubeconfig } from './kubeconfig.ts';
 import { createCa, issueClientCert, issueServingCert } from './pki.ts';
 import type { Pki } from './pki.ts';
 import { trackUntilStopped } from './cleanup.ts';
-import { killRecordedProcesses, reapOrphans, removeRecord, writeRecord } from './instances.ts';
+import { commandOf, isAlive, killRecordedProcesses, reapOrphans, recordFile, removeRecord, writeRecord } from './instances.ts';
 import type { InstanceRecord } from './instances.ts';
-import { startProcess, stopProcess, waitUntilReady } from './processes.ts';
+import { signalGroup, sleep, startProcess, stopProcess, waitUntilReady } from './processes.ts';
 import type { ManagedProcess } from './processes.ts';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
@@ -126,7 +126,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       const [etcd, apiserver, ...rest] = procs; // launch order below
       // Clients first, then the apiserver, then its storage.
       await Promise.all(rest.map((p) => stopProcess(p, stopTimeoutMs)));
-      if (apiserver) await stopProcess(apiserver, stopTimeoutMs);
+      if (apiserver) {
+        // restartApiserver() (in a jest worker, say) may have replaced it: the on-disk record names the live one.
+        const current = readRecord(dir)?.processes.find((p) => p.name === apiserver.name);
+        if (current && current.pid !== apiserver.pid) await stopRecordedProcess(current, stopTimeoutMs);
+        else await stopProcess(apiserver, stopTimeoutMs);
+      }
       if (etcd) await stopProcess(etcd, stopTimeoutMs);
       if (!opts.keep) rmSync(dir, { recursive: true, force: true });
       removeRecord(dir);
@@ -138,7 +143,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const untrack = trackUntilStopped({
     stop,
     killNow: () => {
-      killRecordedProcesses(record);
+      killRecordedProcesses(readRecord(dir) ?? record); // on disk: it has the pid of a restarted apiserver
       if (!record.keep) rmSync(dir, { recursive: true, force: true });
       removeRecord(dir);
     },
@@ -223,6 +228,55 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (opts.keep) (err as Error).message += `\n(temp dir kept: ${dir})`;
     throw err;
   }
+}
+
+export interface ApiserverRestart {
+  /** from SIGTERM until the process was gone and its port free */
+  stopMs: number;
+  /** from the start of the new process until its /readyz answered 200 */
+  readyMs: number;
+}
+
+/**
+ * Stops the control plane's kube-apiserver for real (SIGTERM to its process group, SIGKILL after
+ * `stopTimeoutMs`), runs `whileDown`, then starts the same command on the same port, appending to the same
+ * log, and waits for /readyz. Works from any process that has the info (a jest worker): the new pid goes to
+ * the on-disk instance record (which stop(), the exit handler and the orphan reaper read), to info.json
+ * and to `info` itself, so whatever stops the control plane later stops the new process.
+ */
+export async function restartApiserver(
+  info: ControlPlaneInfo,
+  opts: { whileDown?: () => Promise<void>; stopTimeoutMs?: number; startTimeoutMs?: number } = {},
+): Promise<ApiserverRestart> {
+  const entry = info.processes.find((p) => p.name === 'kube-apiserver');
+  const record = readRecord(info.dir);
+  const recorded = record?.processes.find((p) => p.name === 'kube-apiserver');
+  if (!entry || !record || !recorded) throw new Error(`harness: no kube-apiserver recorded for the control plane in ${info.dir}`);
+
+  const stopping = performance.now();
+  await stopRecordedProcess(recorded, opts.stopTimeoutMs ?? 5_000);
+  // The new process must bind the very port every kubeconfig names.
+  await waitFor(`port ${info.apiserverPort} to be free`, () => portIsFree(info.apiserverPort), 10_000);
+  const stopMs = Math.round(performance.now() - stopping);
+  let readyMs = 0;
+
+  try {
+    await opts.whileDown?.();
+  } finally {
+    // Even when `whileDown` fails: the suites after this one share the control plane.
+    const starting = performance.now();
+    const apiserver = startProcess(entry.name, entry.command, entry.logFile, info.dir);
+    // Recorded before waiting: if the start fails, the teardown must still kill this process.
+    recorded.pid = apiserver.pid;
+    writeRecord(record);
+    entry.pid = apiserver.pid;
+    writeFileSync(path.join(info.dir, 'info.json'), JSON.stringify(info, null, 2));
+    const admin = info.identities.admin!;
+    const tls = { ca: readFileSync(info.caCert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) };
+    await waitUntilReady(apiserver, 'kube-apiserver /readyz', async () => (await httpGet(`${info.apiserverUrl}/readyz`, tls)).status === 200, opts.startTimeoutMs ?? 60_000);
+    readyMs = Math.round(performance.now() - starting);
+  }
+  return { stopMs, readyMs };
 }
 
 /** A new client-certificate identity with its kubeconfig, for tests that need another user. */
@@ -456,6 +510,44 @@ async function ignoreConflict(request: Promise<unknown>): Promise<void> {
   } catch (err) {
     if (!(err instanceof ApiException && err.code === 409)) throw err;
   }
+}
+
+/** The instance record on disk, or null once it is removed. */
+function readRecord(dir: string): InstanceRecord | null {
+  try {
+    return JSON.parse(readFileSync(recordFile(dir), 'utf8')) as InstanceRecord;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * stopProcess() for a process known only by its record (another process may have started it): SIGTERM to
+ * its group, SIGKILL after `graceMs`, resolves when it is gone. A pid now running another command is left alone.
+ */
+async function stopRecordedProcess(proc: InstanceRecord['processes'][number], graceMs: number): Promise<void> {
+  if (commandOf(proc.pid)?.[0] !== proc.bin) return;
+  signalGroup(proc.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(proc.pid) && Date.now() < deadline) await sleep(50);
+  signalGroup(proc.pid, 'SIGKILL');
+  await waitFor(`${proc.name} (pid ${proc.pid}) to exit after SIGKILL`, async () => !isAlive(proc.pid), 10_000);
+}
+
+async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`harness: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 interface HttpResult {

@@ -77,7 +77,8 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-function commandOf(pid: number): string[] | null {
+/** The command line of a running process (from /proc), or null when there is none. */
+export function commandOf(pid: number): string[] | null {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
