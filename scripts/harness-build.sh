@@ -123,7 +123,8 @@ build_etcd
 build_coredns
 build_kubernetes
 log "all binaries in $BIN ($(( $(date +%s) - start ))s)"
+# `sed -n 1p`, not `head -1`: head closes the pipe early, and the SIGPIPE fails the script under pipefail.
 "$BIN/kube-apiserver" --version
-"$BIN/etcd" --version | head -1
-"$BIN/coredns" -version | head -1
-"$BIN/kubectl" version --client 2>/dev/null | head -1
+"$BIN/etcd" --version | sed -n 1p
+"$BIN/coredns" -version | sed -n 1p
+"$BIN/kubectl" version --client 2>/dev/null | sed -n 1p

@@ -41,7 +41,7 @@ check_host() {
 kernel_package() {
   if [ -n "${NETLAB_VM_KERNEL_PACKAGE:-}" ]; then echo "$NETLAB_VM_KERNEL_PACKAGE"; return; fi
   local pkg
-  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -1)
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | sed -n 1p)
   [ -n "$pkg" ] || { echo "vm-build: apt-cache knows no linux-image-amd64 dependency (run apt-get update)" >&2; exit 3; }
   echo "$pkg"
 }
