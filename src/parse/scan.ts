@@ -5,6 +5,16 @@ import { ParseError } from './types.ts';
 
 const SPACE = 32;
 const TAB = 9;
+
+/** The index of the first character at or after `i` that is not a space or tab (or `end`). */
+function skipBlanks(text: string, i: number, end: number): number {
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c !== SPACE && c !== TAB) break;
+    i++;
+  }
+  return i;
+}
 const CR = 13;
 const MINUS = 45;
 
@@ -71,12 +81,7 @@ export class LineScanner {
   nextToken(): boolean {
     const text = this.text;
     const end = this.lineEnd;
-    let i = this.cursor;
-    while (i < end) {
-      const c = text.charCodeAt(i);
-      if (c !== SPACE && c !== TAB) break;
-      i++;
-    }
+    let i = skipBlanks(text, this.cursor, end);
     if (i >= end) {
       this.cursor = end;
       return false;
@@ -100,12 +105,7 @@ export class LineScanner {
   nextUint(): number {
     const text = this.text;
     const end = this.lineEnd;
-    let i = this.cursor;
-    while (i < end) {
-      const c = text.charCodeAt(i);
-      if (c !== SPACE && c !== TAB) break;
-      i++;
-    }
+    let i = skipBlanks(text, this.cursor, end);
     this.tokenStart = i;
     let value = i < end ? 0 : -1;
     while (i < end) {
