@@ -181,6 +181,16 @@ export function buildSnapshot(inputs: readonly SnapshotInput[]): ClusterSnapshot
   return assembleSnapshot(into, { namespacesInUse: [...namespacesInUse], calico: 'read' });
 }
 
+/** A ConfigMap's settings with their notes, or (a copy of) the defaults with a note saying what was assumed. */
+function configOrDefault<T>(found: WithNotes<T> | null, fallback: T, notes: string[], assumption: string): T {
+  if (found === null) {
+    notes.push(assumption);
+    return structuredClone(fallback);
+  }
+  notes.push(...found.notes);
+  return found.view;
+}
+
 /**
  * Completes projected views into a snapshot: the defaults for absent ConfigMaps (each noted in plain
  * words), the DNS service address, IPAM blocks merged with their affinities, every list sorted by name.
@@ -194,21 +204,10 @@ export function assembleSnapshot(into: SnapshotViews, context: { namespacesInUse
     notes.push('no Namespace objects given: namespaces are the ones the other objects are in');
   }
 
-  let kubeProxy = structuredClone(defaultKubeProxy);
-  if (into.kubeProxy === null) {
-    notes.push('no ConfigMap kube-system/kube-proxy given: assumed kube-proxy in ipvs mode, scheduler rr, NodePorts on every node address');
-  } else {
-    kubeProxy = into.kubeProxy.view;
-    notes.push(...into.kubeProxy.notes);
-  }
-
-  let coreDNS = structuredClone(defaultCoreDNS);
-  if (into.coreDNS === null) {
-    notes.push('no ConfigMap kube-system/coredns given: assumed kubeadm\'s Corefile (cluster.local, pods insecure, ttl 30)');
-  } else {
-    coreDNS = into.coreDNS.view;
-    notes.push(...into.coreDNS.notes);
-  }
+  const kubeProxy = configOrDefault(into.kubeProxy, defaultKubeProxy, notes,
+    'no ConfigMap kube-system/kube-proxy given: assumed kube-proxy in ipvs mode, scheduler rr, NodePorts on every node address');
+  const coreDNS = configOrDefault(into.coreDNS, defaultCoreDNS, notes,
+    'no ConfigMap kube-system/coredns given: assumed kubeadm\'s Corefile (cluster.local, pods insecure, ttl 30)');
   const kubeDNS = into.services.find((service) => service.namespace === 'kube-system' && service.name === 'kube-dns');
   if (kubeDNS === undefined) notes.push('no Service kube-system/kube-dns given: pods get no cluster nameserver');
 
