@@ -18,7 +18,8 @@ import { parseIpvsadm } from '../parse/ipvsadm.ts';
 import { parseResolvConf } from '../parse/resolvconf.ts';
 import { parseRouteN } from '../parse/route.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
-import type { CheckOptions, CheckReport, LayerResult, NodeObservation, Observation, ReportSection, UserDnsQuery } from './types.ts';
+import type { NodeObservation, Observation } from '../observation/types.ts';
+import type { CheckOptions, CheckReport, LayerResult, ReportSection, UserDnsQuery } from './types.ts';
 
 export const ALL_LAYERS: Layer[] = ['routes', 'ipvs', 'dns', 'resolvconf'];
 

@@ -1,30 +1,8 @@
 // The whole check as one pure step: snapshot + observation -> report.
 // The CLI (`netlab check`, `netlab demo`) and the operator both call checkLab() in src/check/check.ts.
-import type { ClusterSnapshot } from '../snapshot/types.ts';
 import type { Finding, Layer } from '../compare/types.ts';
 import type { AnnotatedLine } from '../explain/types.ts';
-import type { DnsAnswer, DnsQuery, DnsType } from '../model/types.ts';
-
-/** What an observer brought back for one node. An Error means the probe failed (the layer becomes Unknown). */
-export interface NodeObservation {
-  node: string;
-  routeN?: string | Error; // raw `route -n` text
-  ipvsadmLn?: string | Error; // raw `ipvsadm -Ln` text
-}
-
-export interface ObservedDnsAnswer {
-  query: DnsQuery;
-  /** which server answered, e.g. "10.96.0.10:53/udp" */
-  server: string;
-  answer: DnsAnswer | Error;
-}
-
-export interface Observation {
-  nodes: NodeObservation[];
-  dns?: ObservedDnsAnswer[];
-  /** raw resolv.conf text of a pod in `namespace` (the operator reads its own) */
-  resolvConf?: { namespace: string; dnsPolicy: string; text: string | Error };
-}
+import type { DnsType } from '../model/types.ts';
 
 export interface UserDnsQuery {
   name: string;

@@ -1,6 +1,6 @@
 // DNS layer: the answers CoreDNS must give against the answers it gave. Answers are compared as sets
 // (CoreDNS's loadbalance plugin shuffles them); TTLs are not compared.
-import type { ObservedDnsAnswer } from '../check/types.ts';
+import type { ObservedDnsAnswer } from '../observation/types.ts';
 import type { DnsAnswer, DnsExpectation, DnsRecord } from '../model/types.ts';
 import type { Finding } from './types.ts';
 

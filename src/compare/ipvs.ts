@@ -3,7 +3,8 @@
 import type { IpvsRealServer, IpvsService, IpvsTable } from '../parse/types.ts';
 import { renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
 import type { ExpectedVirtualServer, NodeIpvs } from '../model/types.ts';
-import { RealServerIndex, realServerKey, virtualServerKey } from './keys.ts';
+import { RealServerIndex } from '../net/real-server-index.ts';
+import { realServerKey, virtualServerKey } from './keys.ts';
 import type { Finding } from './types.ts';
 
 export type ObservedLineStatus = 'ok' | 'mismatch' | 'unexpected' | 'draining';

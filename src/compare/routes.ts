@@ -1,5 +1,5 @@
 // Routes layer: one node's expected Calico rows against its observed `route -n`.
-import { cidrContains } from '../parse/ip.ts';
+import { cidrContains } from '../net/ip.ts';
 import type { RouteEntry, RouteTable } from '../parse/types.ts';
 import { renderRouteLine } from '../render/route.ts';
 import type { ExpectedRoute, NodeRoutes } from '../model/types.ts';

@@ -2,7 +2,7 @@
 // Sources: projectcalico/calico v3.32 (libcalico-go workload_endpoint_default.go VethNameForWorkload,
 // resources/node.go, felix calc/l3_route_resolver.go nodeInOurSubnet).
 import { createHash } from 'node:crypto';
-import { cidrContains, ipFamily, parseCidr } from '../parse/ip.ts';
+import { cidrContains, ipFamily, parseCidr } from '../net/ip.ts';
 import type { EncapMode, IPPoolView, NodeView } from '../snapshot/types.ts';
 
 /** The host side of a pod's veth: "cali" + the first 11 hex digits of SHA-1("<namespace>.<pod>") (15 characters, IFNAMSIZ). */

@@ -1,9 +1,9 @@
 // Which endpoints kube-proxy sends a service port's traffic to, as seen from one node.
 // Sources: kubernetes pkg/proxy endpointslicecache.go (gathering), topology.go CategorizeEndpoints,
 // serviceport.go (UsesClusterEndpoints / UsesLocalEndpoints), pkg/api/v1/service ExternalPolicyLocal.
-import { ipFamily, type IpFamily } from '../parse/ip.ts';
+import { ipFamily, type IpFamily } from '../net/ip.ts';
 import type { EndpointSliceView, EndpointView, ServicePortView, ServiceView } from '../snapshot/types.ts';
-import { RealServerIndex } from '../compare/keys.ts';
+import { RealServerIndex } from '../net/real-server-index.ts';
 import type { RealServerWhy } from './types.ts';
 
 /** One endpoint of a service port, as kube-proxy keys it: address:port. */

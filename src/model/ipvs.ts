@@ -1,7 +1,7 @@
 // The virtual servers kube-proxy (IPVS mode) programs on one node, as `ipvsadm -Ln` lists them.
 // Source: kubernetes pkg/proxy/ipvs/proxier.go syncProxyRules/syncService/syncEndpoint (v1.31+); model spec §1.
-import { ipFamily, type IpFamily } from '../parse/ip.ts';
-import { compareIpvsRealServers, compareIpvsServices } from '../render/ipvsadm.ts';
+import { ipFamily, type IpFamily } from '../net/ip.ts';
+import { compareIpvsRealServers, compareIpvsServices } from './tool-order.ts';
 import type { ClusterSnapshot, EndpointSliceView, NodeView, ServicePortView, ServiceView } from '../snapshot/types.ts';
 import { type CategorizedEndpoints, categorizeEndpoints, endpointsForPolicy, externalPolicyLocal, type PortEndpoint, portEndpoints } from './endpoints.ts';
 import { findNode, indexSlices, slicesOf } from './lookup.ts';

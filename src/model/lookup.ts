@@ -1,5 +1,5 @@
 // Finding objects in a snapshot, with errors that name what was asked for.
-import { type Cidr, parseCidr } from '../parse/ip.ts';
+import { type Cidr, parseCidr } from '../net/ip.ts';
 import type { ClusterSnapshot, EndpointSliceView, NodeView, ServiceView } from '../snapshot/types.ts';
 
 /** The node called `name`; throws naming the nodes the snapshot does have. */

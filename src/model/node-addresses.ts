@@ -1,7 +1,7 @@
 // The node addresses kube-proxy (IPVS mode) opens NodePorts on.
 // Sources: kubernetes pkg/proxy/ipvs/proxier.go (nodeIPs), pkg/proxy/util/nodeport_addresses.go,
 // pkg/proxy/ipvs/util netlink_linux.go (GetAllLocalAddressesExcept), cmd/kube-proxy/app/server.go ("primary").
-import { cidrContains, ipFamily, type IpFamily, parseCidr } from '../parse/ip.ts';
+import { cidrContains, ipFamily, type IpFamily, parseCidr } from '../net/ip.ts';
 import type { NodeView } from '../snapshot/types.ts';
 import { checkedCidr } from './lookup.ts';
 

@@ -1,7 +1,7 @@
 // The /etc/resolv.conf kubelet gives a pod (through the container runtime).
 // Source: kubernetes pkg/kubelet/network/dns/dns.go (GetPodDNS, getPodDNSType, appendDNSConfig,
 // mergeDNSOptions, formDNSConfigFitsLimits); model spec §4.
-import { ipFamily } from '../parse/ip.ts';
+import { ipFamily } from '../net/ip.ts';
 import type { ResolvConf } from '../parse/types.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
 import type { ExpectedResolvConf } from './types.ts';

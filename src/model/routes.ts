@@ -1,8 +1,8 @@
 // Calico's rows in one node's `route -n` (IPv4 main table), worked out from the cluster objects.
 // Sources: projectcalico/calico v3.32 (BIRD templates for IP-in-IP/no-encap, felix route_mgr.go and
 // vxlan_mgr.go for VXLAN, cni-plugin k8s.go for pod routes); see the model spec §2.
-import { type Cidr, cidrContains, ipFamily, parseCidr, prefixToMask } from '../parse/ip.ts';
-import { compareRoutes } from '../render/route.ts';
+import { type Cidr, cidrContains, ipFamily, parseCidr, prefixToMask } from '../net/ip.ts';
+import { compareRoutes } from './tool-order.ts';
 import type { ClusterSnapshot, IPPoolView, NodeView, PodView, WorkloadEndpointView } from '../snapshot/types.ts';
 import { calicoVethName, type Encapsulation, inNodeSubnet, nodeRoutingAddress, poolContaining, poolEncapsulation } from './calico.ts';
 import { checkedCidr, findNode, podFinished } from './lookup.ts';
@@ -46,7 +46,7 @@ interface RouteContext {
 }
 
 /**
- * The routes Calico programs on `nodeName`, in /proc/net/route order (render/route.ts compareRoutes). Rules:
+ * The routes Calico programs on `nodeName`, in /proc/net/route order (tool-order.ts compareRoutes). Rules:
  * - Pod routes: every pod on the node that is not hostNetwork and not finished (phase Succeeded/Failed)
  *   gets, for its IPv4 pod IP, `<ip> 0.0.0.0 255.255.255.255 UH <metric> 0 0 <veth>`. The veth is the
  *   WorkloadEndpoint's interfaceName when the snapshot has one for the pod, else "cali" + 11 hex digits of

@@ -5,7 +5,7 @@
 //   <dir>/dns.json                DNS answers (optional): [{query:{name,type}, server, answer:{rcode, answers:[{name,type,data}]}}]
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NodeObservation, Observation, ObservedDnsAnswer } from '../check/types.ts';
+import type { NodeObservation, Observation, ObservedDnsAnswer } from '../observation/types.ts';
 
 export class ObservationError extends Error {
   constructor(message: string) {

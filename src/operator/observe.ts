@@ -3,7 +3,8 @@
 // the cluster DNS service and to each CoreDNS endpoint, and the operator's own resolv.conf. Every
 // observer is an interface; a failure becomes an Error in the Observation (the layer turns Unknown for
 // that node), never an exception.
-import type { Observation, NodeObservation, ObservedDnsAnswer, UserDnsQuery } from '../check/types.ts';
+import type { UserDnsQuery } from '../check/types.ts';
+import type { NodeObservation, Observation, ObservedDnsAnswer } from '../observation/types.ts';
 import type { Layer } from '../compare/types.ts';
 import { expectedDns } from '../model/dns/index.ts';
 import type { DnsQuery } from '../model/types.ts';

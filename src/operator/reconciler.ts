@@ -3,7 +3,8 @@
 // runs the same pure check as `netlab check`, applies the grace window, writes the status only when it
 // changed, records an Event per condition transition, and says when to look again.
 import { checkLab } from '../check/check.ts';
-import type { CheckOptions, CheckReport, Observation } from '../check/types.ts';
+import type { CheckOptions, CheckReport } from '../check/types.ts';
+import type { Observation } from '../observation/types.ts';
 import type { Finding, Layer } from '../compare/types.ts';
 import type { ClusterSnapshot, ServiceView } from '../snapshot/types.ts';
 import { advance, emptyConvergence, recordChange, type Change, type ConvergenceState } from './convergence.ts';

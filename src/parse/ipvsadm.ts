@@ -1,7 +1,7 @@
 // Parsers for ipvsadm 1.31 output: the listing (`ipvsadm -Ln`, with `--stats` or `--rate`, or for one
 // service), the save format (`ipvsadm -S -n`) and `ipvsadm -L --timeout`. Only numeric output (-n) is
 // accepted: with names, ipvsadm cuts IPv4 service names at 33 characters and the address is lost.
-import { ipv4ValueAt, isIpv6 } from './ip.ts';
+import { ipv4ValueAt, isIpv6 } from '../net/ip.ts';
 import { decimalAt, LineScanner } from './scan.ts';
 import {
   ParseError,

@@ -11,7 +11,7 @@
 // keywords after leading blanks). netlab reports them as ParseErrors instead, since a line the
 // resolver ignores is usually the bug being looked for. `sortlist` is a real keyword and is accepted,
 // but not kept: kubelet never writes it and netlab does not model address sorting.
-import { isIpv4, isIpv6 } from './ip.ts';
+import { isIpv4, isIpv6 } from '../net/ip.ts';
 import { LineScanner } from './scan.ts';
 import type { ResolvConf } from './types.ts';
 

@@ -2,7 +2,7 @@
 // Columns are separated by whitespace rather than cut at fixed offsets: an IPv6 destination longer
 // than its 30-character column pushes the rest of the row to the right, and hand-trimmed copies
 // (articles, chat) lose their padding.
-import { isIpv4, isIpv6, maskToPrefix } from './ip.ts';
+import { isIpv4, isIpv6, maskToPrefix } from '../net/ip.ts';
 import { LineScanner } from './scan.ts';
 import { ParseError, type RouteEntry, type RouteTable } from './types.ts';
 

@@ -5,7 +5,6 @@
 //   real     "  -> %-28s %-7s %-6d %-10u %-10u" (IPv4 cut at 28), so every line ends in spaces
 //   --stats / --rate: the name padded to 33 (28 after "  -> "), then five counters of at least 9 characters.
 // A value the tool did not print (null, e.g. the connection counts of an expected real server) renders as "-".
-import { ipv4ToInt, ipv6ToBigInt } from '../parse/ip.ts';
 import { LineWriter } from './lines.ts';
 import { padLeft, padRight } from './pad.ts';
 import { IPVS_COUNTER_COLUMNS, type IpvsListing } from '../parse/ipvsadm.ts';
@@ -112,59 +111,4 @@ function largeNumber(value: number): string {
   if (value < 1e11) return `${padLeft(String(Math.floor(value / 1e6)), 8)}M`;
   if (value < 1e14) return `${padLeft(String(Math.floor(value / 1e9)), 8)}G`;
   return `${padLeft(String(Math.floor(value / 1e12)), 8)}T`;
-}
-
-// ---- ipvsadm's sort order (libipvs.c ipvs_cmp_services, ipvs_cmp_dests) ----
-
-const PROTOCOL_NUMBERS: Record<IpvsService['protocol'], number> = { TCP: 6, UDP: 17, SCTP: 132, FWM: 0 };
-const AF_INET = 2;
-const AF_INET6 = 10;
-
-/**
- * ipvsadm's service order: fwmark, then address family (IPv4 first), then protocol number
- * (TCP 6 < UDP 17 < SCTP 132), then address, then port. Like the C code, fwmarks and address words
- * are compared by subtracting unsigned 32-bit values into a signed int: when two values differ by
- * 2^31 or more (e.g. 10.x.x.x against 192.168.x.x) the result wraps and they sort the "wrong" way.
- * Such a comparator is not transitive, so with several far-apart addresses the exact order also
- * depends on glibc's qsort; for the usual cluster ranges it is a plain ascending order.
- */
-export function compareIpvsServices(a: IpvsService, b: IpvsService): number {
-  const byMark = ((a.fwmark ?? 0) - (b.fwmark ?? 0)) | 0;
-  if (byMark !== 0) return byMark;
-  const byFamily = serviceFamily(a) - serviceFamily(b);
-  if (byFamily !== 0) return byFamily;
-  const byProtocol = PROTOCOL_NUMBERS[a.protocol] - PROTOCOL_NUMBERS[b.protocol];
-  if (byProtocol !== 0) return byProtocol;
-  const byAddress = compareAddresses(a.address, b.address);
-  if (byAddress !== 0) return byAddress;
-  return (a.port ?? 0) - (b.port ?? 0);
-}
-
-/** ipvsadm's real-server order within a service: address (with the same int-subtraction quirk), then port. */
-export function compareIpvsRealServers(a: Pick<IpvsRealServer, 'address' | 'port'>, b: Pick<IpvsRealServer, 'address' | 'port'>): number {
-  const byAddress = compareAddresses(a.address, b.address);
-  if (byAddress !== 0) return byAddress;
-  return a.port - b.port;
-}
-
-function serviceFamily(service: IpvsService): number {
-  const ipv6 = service.protocol === 'FWM' ? service.fwmarkIPv6 === true : service.address?.includes(':') === true;
-  return ipv6 ? AF_INET6 : AF_INET;
-}
-
-/** The C code compares as many 32-bit words as the first address's family has (1 for IPv4, 4 for IPv6). */
-function compareAddresses(a: string | null, b: string | null): number {
-  const words = a?.includes(':') ? 4 : 1;
-  for (let index = 0; index < words; index++) {
-    const difference = (addressWord(a, index) - addressWord(b, index)) | 0;
-    if (difference !== 0) return difference;
-  }
-  return 0;
-}
-
-/** The index-th 32-bit word of the address in network order; an IPv4 address fills word 0; null (FWM) is zero. */
-function addressWord(address: string | null, index: number): number {
-  if (address === null) return 0;
-  if (!address.includes(':')) return index === 0 ? ipv4ToInt(address) : 0;
-  return Number((ipv6ToBigInt(address) >> BigInt(96 - 32 * index)) & 0xffffffffn);
 }

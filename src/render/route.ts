@@ -2,7 +2,6 @@
 //   IPv4 "%-15s %-15s %-15s %-5s %-6d %-2d %7d %s" (reject routes print "-" for Gateway, Ref and Iface)
 //   IPv6 "%-30s %-26s %-4s %-3d %-1d %6d %s" with "address/prefix" as the destination.
 // A value the tool did not print (null) renders as "-".
-import { ipv4ToInt, maskToPrefix } from '../parse/ip.ts';
 import type { RouteEntry, RouteTable } from '../parse/types.ts';
 import { LineWriter } from './lines.ts';
 import { padLeft, padRight } from './pad.ts';
@@ -32,18 +31,4 @@ export function renderRouteLine(route: RouteEntry): string {
     `${padRight(route.destination, 15)} ${padRight(route.gateway, 15)} ${padRight(route.genmask, 15)} ` +
     `${padRight(route.flags, 5)} ${padRight(String(route.metric), 6)} ${padRight(ref, 2)} ${padLeft(String(route.use), 7)} ${route.iface}`
   );
-}
-
-/**
- * The order of /proc/net/route, which `route -n` prints as is: the kernel walks its FIB trie in
- * ascending destination order; routes to the same destination come longer prefix first, then by
- * ascending metric, compared as the kernel's unsigned value (a printed -1 is 4294967295, so it sorts last).
- * IPv4 only: the IPv6 table is walked in a different order.
- */
-export function compareRoutes(a: RouteEntry, b: RouteEntry): number {
-  const byDestination = ipv4ToInt(a.destination) - ipv4ToInt(b.destination);
-  if (byDestination !== 0) return byDestination;
-  const byPrefix = maskToPrefix(b.genmask) - maskToPrefix(a.genmask);
-  if (byPrefix !== 0) return byPrefix;
-  return (a.metric >>> 0) - (b.metric >>> 0);
 }

@@ -6,7 +6,7 @@ import { DEMO_FAULTS } from '../../src/demo/faults.ts';
 import { readObservationDir } from '../../src/observe/files.ts';
 import { loadSnapshotDir } from '../../src/snapshot/load.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
-import type { Observation } from '../../src/check/types.ts';
+import type { Observation } from '../../src/observation/types.ts';
 
 const example = fileURLToPath(new URL('../../examples/seed/', import.meta.url));
 let snapshot: ClusterSnapshot;

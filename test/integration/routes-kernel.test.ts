@@ -4,7 +4,7 @@
 // parser on real kernel output, and says nothing about the route model (src/model/routes.ts).
 import { calicoVethName } from '../../src/model/calico.ts';
 import { outputOf } from '../../src/observe/exec.ts';
-import { maskToPrefix, prefixToMask } from '../../src/parse/ip.ts';
+import { maskToPrefix, prefixToMask } from '../../src/net/ip.ts';
 import { parseRouteN } from '../../src/parse/route.ts';
 import type { RouteEntry } from '../../src/parse/types.ts';
 import { describeVm } from '../harness/vm/require-vm.ts';

@@ -3,7 +3,7 @@ import { parseRouteN } from '../../src/parse/route.ts';
 import { calicoVethName } from '../../src/model/calico.ts';
 import { expectedRoutes } from '../../src/model/routes.ts';
 import type { ExpectedRoute } from '../../src/model/types.ts';
-import { cidrContains } from '../../src/parse/ip.ts';
+import { cidrContains } from '../../src/net/ip.ts';
 import { makeBlock, makeNode, makePod, makePool, makeSnapshot, makeWorkloadEndpoint } from './builders.ts';
 
 const row = (r: ExpectedRoute) => `${r.destination} ${r.gateway} ${r.genmask} ${r.flags} ${r.metric} ${r.ref} ${r.use} ${r.iface}`;

@@ -1,12 +1,6 @@
 import { parseIpvsadm } from '../../src/parse/ipvsadm.ts';
 import type { IpvsRealServer, IpvsService } from '../../src/parse/types.ts';
-import {
-  compareIpvsRealServers,
-  compareIpvsServices,
-  renderIpvsadm,
-  renderIpvsServiceLine,
-  renderRealServerLine,
-} from '../../src/render/ipvsadm.ts';
+import { renderIpvsadm, renderIpvsServiceLine, renderRealServerLine } from '../../src/render/ipvsadm.ts';
 import { readCapture } from '../fixtures/captures/read.ts';
 
 const svc = (fields: Partial<IpvsService>): IpvsService => ({
@@ -121,45 +115,3 @@ describe('renderRealServerLine', () => {
   });
 });
 
-describe('ipvsadm sort order', () => {
-  const rotate = <T>(items: T[]): T[] => [...items.slice(5).reverse(), ...items.slice(0, 5)];
-
-  test('sorting the services of a real listing, shuffled, gives its order back', () => {
-    const { services } = parseIpvsadm(readCapture('vm-ipvsadm-Ln.txt'));
-    const shuffled = rotate(services);
-    expect(shuffled).not.toEqual(services);
-    expect(shuffled.sort(compareIpvsServices)).toEqual(services);
-  });
-
-  test('real servers: address, then port', () => {
-    const { services } = parseIpvsadm(readCapture('vm-ipvsadm-Ln.txt'));
-    const ipv4 = services.flatMap((s) => s.realServers).filter((r) => !r.address.includes(':'));
-    const sorted = [...ipv4].reverse().sort(compareIpvsRealServers).map((r) => `${r.address}:${r.port}`);
-    expect(sorted.slice(0, 6)).toEqual([
-      '10.130.29.80:6443', '10.130.29.81:6443', '10.130.29.82:6443', '10.244.0.137:53', '10.244.0.137:53', '10.244.0.137:9153',
-    ]);
-    expect(sorted.at(-1)).toBe('10.244.2.9:8443');
-    expect([rs({ port: 9153 }), rs({ port: 53 })].sort(compareIpvsRealServers).map((r) => r.port)).toEqual([53, 9153]);
-  });
-
-  test('fwmark first, then family, then protocol number', () => {
-    const fwm4 = svc({ protocol: 'FWM', address: null, port: null, fwmark: 100 });
-    const fwm6 = svc({ protocol: 'FWM', address: null, port: null, fwmark: 100, fwmarkIPv6: true });
-    const udp = svc({ protocol: 'UDP', address: '10.0.0.1' });
-    const sctp = svc({ protocol: 'SCTP', address: '10.0.0.1' });
-    const tcp6 = svc({ address: '::1' });
-    const tcp = svc({ address: '10.200.0.1' });
-    expect([fwm6, fwm4, tcp6, sctp, udp, tcp].sort(compareIpvsServices)).toEqual([tcp, udp, sctp, tcp6, fwm4, fwm6]);
-  });
-
-  test('the int-subtraction quirk: addresses 2^31 or more apart compare the wrong way round', () => {
-    const ten = svc({ address: '10.96.0.1' });
-    const private192 = svc({ address: '192.168.0.1' });
-    const cgnat = svc({ address: '100.64.0.1' });
-    expect(compareIpvsServices(ten, cgnat)).toBeLessThan(0); // 0x0a600001 - 0x64400001 fits in an int: ascending
-    expect(compareIpvsServices(ten, private192)).toBeGreaterThan(0); // 0x0a600001 - 0xc0a80001 wraps to a positive int
-    expect(compareIpvsServices(private192, ten)).toBeLessThan(0);
-    expect(compareIpvsServices(ten, svc({ address: '172.18.0.2' }))).toBeGreaterThan(0); // 10/8 and 172.16/12 are 2^31+ apart too
-    expect(compareIpvsRealServers(rs({ address: '10.0.0.1' }), rs({ address: '192.168.0.1' }))).toBeGreaterThan(0);
-  });
-});

@@ -1,6 +1,6 @@
 import { parseRouteN } from '../../src/parse/route.ts';
 import type { RouteEntry } from '../../src/parse/types.ts';
-import { compareRoutes, renderRouteLine, renderRouteN } from '../../src/render/route.ts';
+import { renderRouteLine, renderRouteN } from '../../src/render/route.ts';
 import { readCapture } from '../fixtures/captures/read.ts';
 
 describe('renderRouteN reproduces real route -n output byte for byte', () => {
@@ -42,35 +42,5 @@ describe('renderRouteLine', () => {
     expect(renderRouteLine({ destination: 'fd01::', gateway: 'fd00::1', genmask: '64', flags: 'UG', metric: 1024, ref: 1, use: 0, iface: 'd0' })).toBe(
       'fd01::/64                      fd00::1                    UG   1024 1      0 d0',
     );
-  });
-});
-
-describe('compareRoutes follows the /proc/net/route (FIB trie) order', () => {
-  test.each(['vm-route-n.txt', 'seed-route-n.txt', 'netns-route-n-reject-metric.txt'])('sorting %s shuffled gives the real order back', (file) => {
-    const { routes } = parseRouteN(readCapture(file));
-    const shuffled = [...routes.slice(3).reverse(), ...routes.slice(0, 3)];
-    expect(shuffled).not.toEqual(routes);
-    expect(shuffled.sort(compareRoutes)).toEqual(routes);
-  });
-
-  test('same destination: longer prefix first, then metric as unsigned (-1 last)', () => {
-    const base: RouteEntry = { destination: '10.6.0.0', gateway: '0.0.0.0', genmask: '255.255.0.0', flags: 'U', metric: 0, ref: 0, use: 0, iface: 'eth0' };
-    const rows = [
-      { ...base, metric: -1 },
-      { ...base, metric: 5 },
-      { ...base, genmask: '255.255.255.0' },
-      { ...base, destination: '10.5.255.0', genmask: '255.255.255.0' },
-    ];
-    expect(rows.sort(compareRoutes).map((r) => `${r.destination}/${r.genmask}/${r.metric}`)).toEqual([
-      '10.5.255.0/255.255.255.0/0',
-      '10.6.0.0/255.255.255.0/0',
-      '10.6.0.0/255.255.0.0/5',
-      '10.6.0.0/255.255.0.0/-1',
-    ]);
-  });
-
-  test('IPv6 rows are refused (the IPv6 table is walked in another order)', () => {
-    const v6 = parseRouteN(readCapture('netns-route-n-inet6.txt')).routes;
-    expect(() => compareRoutes(v6[0]!, v6[1]!)).toThrow('not an IPv4 address: "fd00::"');
   });
 });

@@ -1,7 +1,7 @@
 // `netlab demo` (= `npm start`): the whole pipeline on the built-in seed cluster, then again with faults.
 import { fileURLToPath } from 'node:url';
 import { ALL_LAYERS, checkLab } from '../../check/check.ts';
-import type { Observation } from '../../check/types.ts';
+import type { Observation } from '../../observation/types.ts';
 import { DEMO_FAULTS } from '../../demo/faults.ts';
 import { readObservationDir } from '../../observe/files.ts';
 import { renderFinding, renderReport, renderSection, renderSummary } from '../../report/text.ts';

@@ -1,7 +1,8 @@
 // `netlab explain FILE|- --format route|ipvsadm|resolv [--snapshot DIR] [--node NAME]`:
 // annotates real output line by line. With a snapshot, each line is also checked against the model.
 import { checkLab } from '../../check/check.ts';
-import type { CheckReport, Observation } from '../../check/types.ts';
+import type { CheckReport } from '../../check/types.ts';
+import type { Observation } from '../../observation/types.ts';
 import type { Layer } from '../../compare/types.ts';
 import { describeScheduler } from '../../explain/schedulers.ts';
 import { explainOptions, explainSearch } from '../../explain/resolvconf.ts';

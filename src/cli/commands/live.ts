@@ -3,7 +3,8 @@
 // from the API, `route -n` and `ipvsadm -Ln` through the netlab-probe DaemonSet. DNS and resolv.conf are
 // checked by the operator from inside the cluster (cluster addresses are not reachable from a workstation).
 import { KubeConfig } from '@kubernetes/client-node';
-import type { CheckReport, Observation } from '../../check/types.ts';
+import type { CheckReport } from '../../check/types.ts';
+import type { Observation } from '../../observation/types.ts';
 import type { Layer } from '../../compare/types.ts';
 import { probeExec, PROBE_LABEL, type ProbePod } from '../../observe/probe-exec.ts';
 import { GROUP, PLURAL, readLab, selectorMatches, VERSION, type Lab } from '../../operator/lab.ts';

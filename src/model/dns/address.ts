@@ -1,5 +1,5 @@
 // A and AAAA answers (coredns plugin/backend_lookup.go A/AAAA, plugin/kubernetes ns.go).
-import { ipFamily, type IpFamily } from '../../parse/ip.ts';
+import { ipFamily, type IpFamily } from '../../net/ip.ts';
 import type { DnsRecord } from '../types.ts';
 import { type ModelAnswer, noerror, nxdomain } from './answer.ts';
 import { canonicalIp, isInZone } from './names.ts';

@@ -1,5 +1,5 @@
 // CNAME answers (coredns plugin/backend_lookup.go CNAME).
-import { ipFamily } from '../../parse/ip.ts';
+import { ipFamily } from '../../net/ip.ts';
 import { isNameserverName } from './address.ts';
 import { type ModelAnswer, noerror, nxdomain } from './answer.ts';
 import { type DnsContext, lookupRecords } from './records.ts';

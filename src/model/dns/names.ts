@@ -1,6 +1,6 @@
 // DNS names as CoreDNS's kubernetes plugin reads and writes them (coredns plugin/kubernetes parse.go,
 // kubernetes.go endpointHostname and findPods, plugin/pkg/dnsutil/reverse.go).
-import { bigIntToIpv6, ipFamily, ipv6ToBigInt } from '../../parse/ip.ts';
+import { bigIntToIpv6, ipFamily, ipv6ToBigInt } from '../../net/ip.ts';
 
 export const REVERSE_ZONES = ['in-addr.arpa', 'ip6.arpa'] as const;
 

@@ -1,5 +1,5 @@
 // Which questions the DNS layer asks: the names the cluster objects promise (and a few they deny).
-import { ipFamily } from '../../parse/ip.ts';
+import { ipFamily } from '../../net/ip.ts';
 import type { ClusterSnapshot, ServiceView } from '../../snapshot/types.ts';
 import { podFinished, slicesOf } from '../lookup.ts';
 import type { DnsExpectation, DnsQuery } from '../types.ts';

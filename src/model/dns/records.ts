@@ -1,6 +1,6 @@
 // The kubernetes plugin's record lookup (coredns plugin/kubernetes kubernetes.go Records, findServices,
 // findPods): a name under the cluster zone becomes a list of entries, or "no such name".
-import { ipFamily } from '../../parse/ip.ts';
+import { ipFamily } from '../../net/ip.ts';
 import type { ClusterSnapshot, EndpointSliceView, EndpointView, ServiceView } from '../../snapshot/types.ts';
 import { indexSlices, type SliceIndex, slicesOf } from '../lookup.ts';
 import { canonicalIp, endpointLabel, labelsBelowZone, normalizeName, parseRequest, podLabelAddress, type RecordRequest } from './names.ts';

@@ -1,5 +1,5 @@
 // SRV answers (coredns plugin/backend_lookup.go SRV, plugin/kubernetes kubernetes.go Services).
-import { ipFamily } from '../../parse/ip.ts';
+import { ipFamily } from '../../net/ip.ts';
 import type { DnsRecord } from '../types.ts';
 import { isNameserverName } from './address.ts';
 import { type ModelAnswer, noerror, nxdomain } from './answer.ts';

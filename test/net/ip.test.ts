@@ -10,7 +10,7 @@ import {
   maskToPrefix,
   parseCidr,
   prefixToMask,
-} from '../../src/parse/ip.ts';
+} from '../../src/net/ip.ts';
 
 describe('IPv4 numbers', () => {
   test.each([

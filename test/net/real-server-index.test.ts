@@ -1,4 +1,4 @@
-import { RealServerIndex } from '../../src/compare/keys.ts';
+import { RealServerIndex } from '../../src/net/real-server-index.ts';
 
 /** The plain answer: the last item with this address and port. */
 function naiveLastIndexOf(items: { address: string; port: number }[], address: string, port: number): number {
