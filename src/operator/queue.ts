@@ -54,6 +54,8 @@ interface KeyState {
   dirty: boolean;
   queued: boolean;
   failures: number;
+  /** forget() came while the key was running: its outcome is dropped when the run ends */
+  forgotten: boolean;
 }
 
 /** Exponential backoff: base, 2*base, 4*base ... up to max, with +-10% jitter so retries do not align. */
@@ -107,7 +109,10 @@ export class WorkQueue {
     this.#schedule(key, state, this.#timers.now() + ms, false);
   }
 
-  /** The key is gone (lab deleted): drop its timers and retry count. A run in progress finishes. */
+  /**
+   * The key is gone (lab deleted): drop its timers and retry count. A run in progress finishes, but
+   * nothing it asks for (a retry, the next periodic check) is scheduled; an add() after this starts afresh.
+   */
   forget(key: string): void {
     const state = this.#keys.get(key);
     if (state === undefined) return;
@@ -115,7 +120,8 @@ export class WorkQueue {
     const index = this.#ready.indexOf(key);
     if (index >= 0) this.#ready.splice(index, 1);
     if (!state.running) this.#keys.delete(key);
-    else Object.assign(state, { dirty: false, dueAt: null, timer: undefined, queued: false });
+    // The state stays while the run lasts, so that an add() meanwhile still waits for the run to end.
+    else Object.assign(state, { forgotten: true, dirty: false, dueAt: null, timer: undefined, queued: false });
   }
 
   /** Keys waiting or running: for /metrics and tests. */
@@ -146,7 +152,7 @@ export class WorkQueue {
   #state(key: string): KeyState {
     let state = this.#keys.get(key);
     if (state === undefined) {
-      state = { dueAt: null, timer: undefined, dueByEvent: false, burstStart: null, running: false, dirty: false, queued: false, failures: 0 };
+      state = { dueAt: null, timer: undefined, dueByEvent: false, burstStart: null, running: false, dirty: false, queued: false, failures: 0, forgotten: false };
       this.#keys.set(key, state);
     }
     return state;
@@ -209,7 +215,12 @@ export class WorkQueue {
     }
     state.running = false;
     this.#onResult?.(key, outcome, this.#timers.now() - started);
-    if (this.#keys.get(key) !== state) return; // forgotten while running
+    if (state.forgotten) {
+      // The outcome belongs to a lab that is gone. An event since (the lab created again) starts a new key.
+      this.#keys.delete(key);
+      if (state.dirty) this.add(key);
+      return;
+    }
     switch (outcome.kind) {
       case 'ok':
         state.failures = 0;

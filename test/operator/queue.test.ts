@@ -147,6 +147,42 @@ test('a terminal outcome is not retried; forget drops a pending key', async () =
   await queue.stop();
 });
 
+describe('a lab forgotten while its check runs', () => {
+  // The race: the lab is deleted (forget) while its run is in progress, and the run then asks for more.
+  test.each([
+    ['the next periodic check', { kind: 'requeueAfter', ms: 100 }],
+    ['a retry after a transient failure', { kind: 'transient', error: new Error('probe timed out') }],
+  ] as [string, Outcome][])('is not run again when its run asks for %s', async (_what, outcome) => {
+    const { runs, handler } = recorder(500, () => outcome);
+    const queue = new WorkQueue(handler, { debounceMs: 0, backoffBaseMs: 100 });
+    queue.add('ns/gone');
+    await jest.advanceTimersByTimeAsync(100); // the run started at 0 and lasts until 500
+    expect(runs).toHaveLength(1);
+    queue.add('ns/gone'); // an event during the run (would make one more run after it)...
+    queue.forget('ns/gone'); // ...then the lab is deleted
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(runs).toHaveLength(1);
+    expect(queue.size).toBe(0);
+    expect(queue.dueAt('ns/gone')).toBeNull();
+    await queue.stop();
+  });
+
+  test('created again before the run ends, it runs once more, after that run, from a clean retry count', async () => {
+    const { runs, handler } = recorder(500, (_key, n) => (n === 1 ? { kind: 'transient', error: new Error('old lab') } : { kind: 'ok' }));
+    const queue = new WorkQueue(handler, { debounceMs: 0, backoffBaseMs: 100 });
+    queue.add('ns/lab');
+    await jest.advanceTimersByTimeAsync(100);
+    queue.forget('ns/lab');
+    queue.add('ns/lab'); // a new lab of the same name
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(runs).toHaveLength(2);
+    expect(runs[1]!.start).toBeGreaterThanOrEqual(runs[0]!.end!);
+    expect(queue.failures('ns/lab')).toBe(0);
+    expect(queue.size).toBe(0);
+    await queue.stop();
+  });
+});
+
 test('backoffDelay doubles from the base up to the ceiling', () => {
   const noJitter = () => 0.5;
   expect([1, 2, 3, 4, 10, 30].map((n) => backoffDelay(n, 500, 8000, noJitter))).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
