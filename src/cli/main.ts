@@ -11,6 +11,7 @@ import { expectCommand } from './commands/expect.ts';
 import { explainCommand } from './commands/explain.ts';
 import { parseCommand } from './commands/parse.ts';
 import { liveCheckCommand, liveExplainCommand } from './commands/live.ts';
+import { traceCommand } from './commands/trace.ts';
 import { registerLabCommands } from '../lab/commands.ts';
 import { EXIT, FORMATS, UsageError } from './io.ts';
 
@@ -107,6 +108,34 @@ Exit codes: 0 everything matches, 1 findings, 2 usage or input error (no cluster
       if (opts.format === 'resolv') throw new UsageError('--live explains route or ipvsadm output of a node');
       exit(await liveExplainCommand(opts));
     });
+
+  program.command('trace')
+    .description('Follow one packet from a pod (or a node) to a name or an address, hop by hop: name resolution with the\n'
+      + 'search list under ndots, the Service\'s virtual server and its backends, the longest-prefix match on each node\n'
+      + '(expected and observed), the tunnel, the veth into the pod, and the reply. Each hop has a verdict:\n'
+      + 'OK, BROKEN, NOT OBSERVED (the model\'s answer only) or UNKNOWN (netlab cannot tell).\n'
+      + '  offline: --snapshot DIR [--observed DIR]   captured files (as for `netlab check`)\n'
+      + '  live:    (no --snapshot)                   the current kubeconfig context; the nodes on the path are\n'
+      + '                                             observed through the netlab-probe DaemonSet')
+    .requiredOption('--from <pod|node>', 'where the packet starts: NAMESPACE/POD, a pod name, or a node name')
+    .requiredOption('--to <dest>', 'where it goes: NAME[:PORT] (resolved as the pod\'s resolver would) or IP:PORT')
+    .addOption(new Option('--protocol <protocol>', 'the protocol (default: the first the Service lists)').choices(['TCP', 'UDP', 'SCTP']))
+    .option('--endpoint <ip>', 'follow this backend of the Service (default: the first one listed)')
+    .option('--snapshot <dir>', 'offline: folder of `kubectl get ... -o yaml` files')
+    .option('--observed <dir>', 'offline: folder of captured node output (see `netlab check --help`)')
+    .option('--kubeconfig <path>', 'live: kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+    .addOption(namespaceOption())
+    .addOption(dnsPolicyOption())
+    .option('--json', 'print the hops as JSON')
+    .option('--no-explain', 'print the hops without explanations')
+    .addHelpText('after', `
+Examples:
+  netlab trace --snapshot examples/seed/snapshot --observed examples/seed/observed \\
+    --from default/rpc-75d9b7d7c9-2zzrx --to kube-dns.kube-system
+  netlab trace --from default/web-0 --to 10.96.0.10:53 --protocol UDP --json
+
+Exit codes: 0 no hop is BROKEN, 1 a hop is BROKEN, 2 usage or input error.`)
+    .action(async (opts) => exit(await traceCommand(opts)));
 
   program.command('parse')
     .argument('<format>', 'route, ipvsadm or resolv')

@@ -24,7 +24,7 @@ const TITLE: Record<Layer, string> = {
   resolvconf: 'resolv.conf',
 };
 
-function wrap(text: string, width: number, indent: string): string {
+export function wrap(text: string, width: number, indent: string): string {
   const words = text.split(/\s+/);
   const lines: string[] = [];
   let line = '';

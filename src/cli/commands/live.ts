@@ -98,7 +98,8 @@ export async function probePods(cluster: Cluster): Promise<Map<string, ProbePod>
   return pods;
 }
 
-function observers(cluster: Cluster, pods: Map<string, ProbePod>): Observers {
+/** What a workstation can observe: each node through its probe pod; DNS and resolv.conf are refused. */
+export function observers(cluster: Cluster, pods: Map<string, ProbePod>): Observers {
   const unused = (what: string) => () => Promise.reject(new Error(`${what} is not observed from a workstation`));
   return {
     nodeExec: probeExec(cluster.kc, (node) => pods.get(node) ?? null),

@@ -1,0 +1,78 @@
+// What a trace reads: the snapshot, each node's expected tables (built once per node) and the observed ones.
+import type { NodeObservation, Observation } from '../check/types.ts';
+import { compareRoutes, type RoutesComparison } from '../compare/routes.ts';
+import { expectedIpvs } from '../model/ipvs.ts';
+import { expectedRoutes } from '../model/routes.ts';
+import type { NodeIpvs, NodeRoutes } from '../model/types.ts';
+import { parseIpvsadm } from '../parse/ipvsadm.ts';
+import { parseRouteN } from '../parse/route.ts';
+import type { IpvsTable } from '../parse/types.ts';
+import type { ClusterSnapshot, PodView } from '../snapshot/types.ts';
+
+/** An observed table: parsed, or why there is none ("no route -n output was observed", a parse error). */
+export type Observed<T> = { table: T } | { missing: string };
+
+export interface TraceContext {
+  snapshot: ClusterSnapshot;
+  observation: Observation | null;
+  routes(node: string): { expected: NodeRoutes; observed: Observed<RoutesComparison> };
+  ipvs(node: string): { expected: NodeIpvs; observed: Observed<IpvsTable> };
+  /** the running pod that has `ip`, if any */
+  podWithIP(ip: string): PodView | null;
+}
+
+function observedText(obs: NodeObservation | undefined, what: 'routeN' | 'ipvsadmLn', command: string): { text: string } | { missing: string } {
+  const raw = obs?.[what];
+  if (raw === undefined) return { missing: `no ${command} output of this node was observed` };
+  if (raw instanceof Error) return { missing: `${command} failed: ${raw.message}` };
+  return { text: raw };
+}
+
+function parsed<T>(got: { text: string } | { missing: string }, parse: (text: string) => T): Observed<T> {
+  if ('missing' in got) return got;
+  try {
+    return { table: parse(got.text) };
+  } catch (error) {
+    return { missing: (error as Error).message };
+  }
+}
+
+export function traceContext(snapshot: ClusterSnapshot, observation: Observation | null): TraceContext {
+  const byNode = new Map((observation?.nodes ?? []).map((o) => [o.node, o] as const));
+  const routes = new Map<string, ReturnType<TraceContext['routes']>>();
+  const ipvs = new Map<string, ReturnType<TraceContext['ipvs']>>();
+  const podsByIP = new Map<string, PodView>();
+  for (const pod of snapshot.pods) {
+    if (pod.hostNetwork || pod.phase === 'Succeeded' || pod.phase === 'Failed') continue;
+    for (const ip of pod.podIPs) if (!podsByIP.has(ip)) podsByIP.set(ip, pod);
+  }
+  return {
+    snapshot,
+    observation,
+    routes(node) {
+      let tables = routes.get(node);
+      if (!tables) {
+        const expected = expectedRoutes(snapshot, node);
+        const source = `${node}:route -n`;
+        const observed = parsed(observedText(byNode.get(node), 'routeN', 'route -n'), (text) => compareRoutes(expected, parseRouteN(text, source)));
+        routes.set(node, (tables = { expected, observed }));
+      }
+      return tables;
+    },
+    ipvs(node) {
+      let tables = ipvs.get(node);
+      if (!tables) {
+        const source = `${node}:ipvsadm -Ln`;
+        const observed = parsed(observedText(byNode.get(node), 'ipvsadmLn', 'ipvsadm -Ln'), (text) => parseIpvsadm(text, source));
+        ipvs.set(node, (tables = { expected: expectedIpvs(snapshot, node), observed }));
+      }
+      return tables;
+    },
+    podWithIP: (ip) => podsByIP.get(ip) ?? null,
+  };
+}
+
+/** "no route -n output ..." → "No route -n output ...": a reason that starts a sentence. */
+export function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
