@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['lab', 'demo', 'report', 'operator'],
-  ['observe', 'check'],
+  ['observe', 'check', 'trace'],
   ['explain'],
   ['compare'],
   ['render', 'observation'],

@@ -1,5 +1,5 @@
 // What a trace reads: the snapshot, each node's expected tables (built once per node) and the observed ones.
-import type { NodeObservation, Observation } from '../check/types.ts';
+import type { NodeObservation, Observation } from '../observation/types.ts';
 import { compareRoutes, type RoutesComparison } from '../compare/routes.ts';
 import { expectedIpvs } from '../model/ipvs.ts';
 import { expectedRoutes } from '../model/routes.ts';

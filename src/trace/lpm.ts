@@ -1,5 +1,5 @@
 // Longest-prefix match: the kernel's choice of a route for one destination, over `route -n` rows.
-import { ipv4ToInt, isIpv4, maskToPrefix } from '../parse/ip.ts';
+import { ipv4ToInt, isIpv4, maskToPrefix } from '../net/ip.ts';
 import type { RouteEntry } from '../parse/types.ts';
 
 /**

@@ -1,9 +1,9 @@
 // Follow one packet: a pure function over the snapshot and (when present) the observation, beside checkLab.
 // The CLI prints its hops (`netlab trace`), the web page draws them; neither recomputes anything.
-import type { Observation } from '../check/types.ts';
+import type { Observation } from '../observation/types.ts';
 import { isInZone } from '../model/dns/names.ts';
 import { nodeRoutingAddress } from '../model/calico.ts';
-import { isIpv4, isIpv6 } from '../parse/ip.ts';
+import { isIpv4, isIpv6 } from '../net/ip.ts';
 import type { ClusterSnapshot, NodeView, PodView, Protocol } from '../snapshot/types.ts';
 import { type TraceContext, traceContext } from './context.ts';
 import { dnsHop } from './dns.ts';

@@ -1,6 +1,6 @@
 import { readObservationDir } from '../../src/observe/files.ts';
 import { loadSnapshotDir } from '../../src/snapshot/load.ts';
-import type { Observation } from '../../src/check/types.ts';
+import type { Observation } from '../../src/observation/types.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
 import { injectFaults } from '../../src/cli/commands/demo.ts';
 import { traceFlow } from '../../src/trace/trace.ts';

@@ -1,6 +1,6 @@
 // `netlab trace --from POD|NODE --to NAME[:PORT]|IP:PORT`: one packet's path, hop by hop, offline on captured
 // files or live on the current kubeconfig context (the nodes on the path observed through the probe pods).
-import type { Observation } from '../../check/types.ts';
+import type { Observation } from '../../observation/types.ts';
 import { readObservationDir } from '../../observe/files.ts';
 import { observeLab } from '../../operator/observe.ts';
 import { renderTrace } from '../../report/trace.ts';
