@@ -14,7 +14,9 @@ import { expectedIpvs } from '../model/ipvs.ts';
 import { expectedResolvConf } from '../model/resolvconf.ts';
 import { expectedRoutes } from '../model/routes.ts';
 import type { DnsExpectation } from '../model/types.ts';
+import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpvsadm } from '../parse/ipvsadm.ts';
+import type { InterfaceAddressTable } from '../parse/types.ts';
 import { parseResolvConf } from '../parse/resolvconf.ts';
 import { parseRouteN } from '../parse/route.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
@@ -57,6 +59,26 @@ function observedText(obs: NodeObservation | undefined, layer: NodeLayer): { tex
   return { text: raw };
 }
 
+/**
+ * The node's interface addresses (`ip -o addr`) when they were observed and can be read; otherwise null, and
+ * the model works without them. An unreadable listing is noted (naming node, file line and text), not fatal:
+ * the layer can still be checked.
+ */
+export function observedInterfaces(obs: NodeObservation | undefined, node: string, notes: string[]): InterfaceAddressTable | null {
+  const raw = obs?.ipAddr;
+  if (raw === undefined) return null;
+  if (raw instanceof Error) {
+    notes.push(`node ${node}: the node's addresses could not be read (ip -o addr failed: ${raw.message}); NodePort addresses were inferred from the Node object.`);
+    return null;
+  }
+  try {
+    return parseIpAddr(raw, `${node}:ip -o addr`);
+  } catch (e) {
+    notes.push(`node ${node}: the node's addresses were not used: ${errorText(e)}`);
+    return null;
+  }
+}
+
 function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, node: string, obs: NodeObservation | undefined, result: LayerResult, sections: ReportSection[]): void {
   const source = `${node}:${layer === 'routes' ? 'route -n' : 'ipvsadm -Ln'}`;
   let lines: AnnotatedLine[];
@@ -76,7 +98,7 @@ function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, node: strin
         lines = expected.routes.map((r) => annotateExpectedRoute(r, 'expected'));
       }
     } else {
-      const expected = expectedIpvs(snapshot, node);
+      const expected = expectedIpvs(snapshot, node, { interfaces: observedInterfaces(obs, node, result.notes) });
       result.counts.expected += expected.services.length;
       if ('text' in got) {
         const cmp = compareIpvs(expected, parseIpvsadm(got.text, source));

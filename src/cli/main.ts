@@ -138,13 +138,14 @@ Exit codes: 0 no hop is BROKEN, 1 a hop is BROKEN, 2 usage or input error.`)
     .action(async (opts) => exit(await traceCommand(opts)));
 
   program.command('parse')
-    .argument('<format>', 'route, ipvsadm or resolv')
+    .argument('<format>', 'route, ipvsadm, resolv or ip-addr (`ip -o addr`)')
     .argument('[file]', 'the output to parse; - or nothing reads standard input')
     .description('Print the parsed structure as JSON. Shapes:\n'
       + '  route:   {"routes":[{"destination","gateway","genmask","flags","metric","ref","use","iface"}]}\n'
       + '  ipvsadm: {"services":[{"protocol","address","port","fwmark","scheduler","persistent","netmask","flags":[],\n'
       + '            "realServers":[{"address","port","forward","weight","activeConn","inactConn"}]}]}\n'
       + '  resolv:  {"nameservers":[],"search":[],"options":{}}\n'
+      + '  ip-addr: {"addresses":[{"index","iface","family","address","prefixLength","peer","broadcast","scope","flags":[],"metric","label"}]}\n'
       + 'ipvsadm accepts -Ln, --stats, --rate, a one-service listing and -S -n. Numbers are numbers; a missing value is null.')
     .option('--json', 'print JSON (the default and only output)')
     .action(async (format, file, opts) => exit(await parseCommand(format, file, opts)));

@@ -1,5 +1,6 @@
 // IPVS layer: one node's expected virtual servers (what kube-proxy should program) against `ipvsadm -Ln`.
 // Like kube-proxy's own sync loop, it diffs two keyed sets; counters (ActiveConn, InActConn) are ignored.
+import { ipFamily } from '../net/ip.ts';
 import type { IpvsRealServer, IpvsService, IpvsTable } from '../parse/types.ts';
 import { renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
 import type { ExpectedVirtualServer, NodeIpvs } from '../model/types.ts';
@@ -43,10 +44,20 @@ export function compareIpvs(expected: NodeIpvs, observed: IpvsTable): IpvsCompar
   const findings: Finding[] = [];
   const rows: ObservedVirtualServer[] = [];
 
+  const onAnyAddress = new Map((expected.nodePortsOnAnyAddress ?? []).map((vs) => [anyAddressKey(vs), vs] as const));
   for (const service of observed.services) {
     const key = virtualServerKey(service);
     const index = wanted.get(key);
-    if (index === undefined || matched[index]) {
+    let want: ExpectedVirtualServer | undefined;
+    if (index !== undefined && !matched[index]) {
+      matched[index] = 1;
+      want = expected.services[index]!;
+    } else if (index === undefined && service.address !== null) {
+      // The node's addresses were not observed: a NodePort on any address of the node is kube-proxy's.
+      const template = onAnyAddress.get(anyAddressKey(service));
+      if (template) want = { ...template, address: service.address };
+    }
+    if (!want) {
       rows.push({
         service, status: 'unexpected', expected: null, missingRealServers: [],
         realServers: service.realServers.map((server) => ({ server, status: 'unexpected' })),
@@ -54,8 +65,6 @@ export function compareIpvs(expected: NodeIpvs, observed: IpvsTable): IpvsCompar
       findings.push(serviceUnexpected(node, key, service));
       continue;
     }
-    matched[index] = 1;
-    const want = expected.services[index]!;
     const fields = changedFields(SERVICE_FIELDS, want, service, sameValue);
     if (fields) findings.push(serviceMismatch(node, key, want, service, fields));
     const { realServers, missingRealServers } = compareRealServers(node, key, want, service, findings);
@@ -64,6 +73,11 @@ export function compareIpvs(expected: NodeIpvs, observed: IpvsTable): IpvsCompar
   const missing = expected.services.filter((_, i) => !matched[wanted.get(wantedKeys[i]!)!]);
   for (const want of missing) findings.push(serviceMissing(node, want));
   return { findings, observed: rows, missing };
+}
+
+/** Protocol, family and port: what a NodePort on an unknown node address is recognised by. */
+function anyAddressKey(vs: Pick<IpvsService, 'protocol' | 'address' | 'port'>): string {
+  return `${vs.protocol} ${vs.address === null ? null : ipFamily(vs.address)} ${vs.port}`;
 }
 
 function compareRealServers(node: string, vsKey: string, want: ExpectedVirtualServer, got: IpvsService, findings: Finding[]) {
@@ -143,7 +157,7 @@ function serviceUnexpected(node: string, key: string, got: IpvsService): Finding
     layer: 'ipvs', kind: 'unexpected', node, key, fields: [],
     expected: null, observed: renderIpvsServiceLine(got),
     message: `Virtual server ${key} on ${node} matches no Service port in the cluster.`,
-    cause: 'A stale virtual server of a deleted Service that kube-proxy has not cleaned up yet, a node address netlab does not know (NodePorts bind to every interface address), or one added by hand with ipvsadm.',
+    cause: 'A stale virtual server of a deleted Service that kube-proxy has not cleaned up yet, or one added by hand with ipvsadm.',
     next: `kubectl get services -A -o wide | grep ${got.address ?? got.fwmark}; kube-proxy logs on ${node}`,
   };
 }

@@ -14,9 +14,8 @@ export const IPVS_HEADER = [
   '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
 ];
 
-const KIND_WORDS: Record<ExpectedVirtualServer['why']['kind'], string> = {
+const KIND_WORDS: Record<Exclude<ExpectedVirtualServer['why']['kind'], 'NodePort'>, string> = {
   ClusterIP: 'its ClusterIP, reachable from inside the cluster',
-  NodePort: 'its NodePort on one of this node\'s addresses, reachable from outside the cluster',
   ExternalIP: 'one of its externalIPs',
   LoadBalancer: 'its load balancer\'s ingress IP, so traffic for it is handled on the node without leaving',
 };
@@ -26,10 +25,21 @@ function podName(why: RealServerWhy | undefined, address: string): string {
   return why.pod ? `pod ${why.namespace}/${why.pod}${why.node ? ` on ${why.node}` : ''}` : `${address} (an endpoint with no pod, e.g. an API server)`;
 }
 
+/** Which address of the node a NodePort is on, and how netlab knows the node has it. */
+function nodePortAddressWords(vs: ExpectedVirtualServer): string {
+  const source = vs.why.nodeAddress;
+  const on = `NodePort on ${vs.address}`;
+  if (!source) {
+    return `${on}, an address of this node (kube-proxy opens NodePorts on every interface address, e.g. docker0 or a second NIC; the node's addresses were not observed, so this one is recognised by its port: capture \`ip -o addr\` to check it)`;
+  }
+  return source.observed ? `${on}, an address of this node on ${source.iface}` : `${on}, the node's ${source.field}`;
+}
+
 export function explainVirtualServer(vs: ExpectedVirtualServer): string {
   const w = vs.why;
   const port = `${w.portName ? `port "${w.portName}" ` : ''}(${vs.port}/${vs.protocol})`;
-  const parts = [`Service ${w.namespace}/${w.service} ${port}: ${KIND_WORDS[w.kind]}.`];
+  const what = w.kind === 'NodePort' ? `${nodePortAddressWords(vs)}, reachable from outside the cluster` : KIND_WORDS[w.kind];
+  const parts = [`Service ${w.namespace}/${w.service} ${port}: ${what}.`];
   parts.push(`${vs.scheduler} = ${describeScheduler(vs.scheduler)}.`);
   if (vs.persistent !== null) {
     parts.push(`persistent ${vs.persistent} = sessionAffinity: ClientIP: a client keeps the same real server until it has been idle ${vs.persistent} s.`);

@@ -2,16 +2,17 @@
 // Source: kubernetes pkg/proxy/ipvs/proxier.go syncProxyRules/syncService/syncEndpoint (v1.31+); model spec §1.
 import { ipFamily, type IpFamily } from '../net/ip.ts';
 import { compareIpvsRealServers, compareIpvsServices } from './tool-order.ts';
+import type { InterfaceAddressTable } from '../parse/types.ts';
 import type { ClusterSnapshot, EndpointSliceView, NodeView, ServicePortView, ServiceView } from '../snapshot/types.ts';
 import { type CategorizedEndpoints, categorizeEndpoints, endpointsForPolicy, externalPolicyLocal, type PortEndpoint, portEndpoints } from './endpoints.ts';
 import { findNode, indexSlices, slicesOf } from './lookup.ts';
-import { nodePortAddresses } from './node-addresses.ts';
+import { type NodePortAddress, nodePortAddresses } from './node-addresses.ts';
 import type { ExpectedVirtualServer, NodeIpvs, RealServerWhy, VirtualServerWhy } from './types.ts';
 
 export interface IpvsModelOptions {
-  /** Interface addresses of the node that the API does not show (docker0, secondary IPs): kube-proxy opens
-   *  NodePorts on every interface address, netlab only knows those it is told about. */
-  extraNodeAddresses?: string[];
+  /** The node's interface addresses (`ip -o addr`): kube-proxy opens NodePorts on them. Without them netlab
+   *  expects NodePorts only on the addresses the Node object shows, and recognises the others by port. */
+  interfaces?: InterfaceAddressTable | null;
 }
 
 const FAMILIES: IpFamily[] = ['IPv4', 'IPv6'];
@@ -22,7 +23,14 @@ interface VirtualServerSpec {
   port: number;
   kind: VirtualServerWhy['kind'];
   localPolicy: boolean;
+  nodeAddress?: NodePortAddress['source'] | null;
 }
+
+/** The address of a NodePort virtual server that stands for "any address of this node" (nodePortsOnAnyAddress). */
+const ANY_ADDRESS: Record<IpFamily, string> = { IPv4: '0.0.0.0', IPv6: '::' };
+
+/** The NodePort addresses of one family, or null when the node's addresses were not observed (any address may carry one). */
+type NodeAddressesOf = (family: IpFamily) => { addresses: NodePortAddress[]; complete: boolean };
 
 /**
  * Every virtual server kube-proxy creates on `nodeName`, in ipvsadm's order. Rules:
@@ -49,14 +57,17 @@ interface VirtualServerSpec {
 export function expectedIpvs(snapshot: ClusterSnapshot, nodeName: string, options: IpvsModelOptions = {}): NodeIpvs {
   const node = findNode(snapshot, nodeName);
   const slices = indexSlices(snapshot);
+  const interfaces = options.interfaces ?? null;
   // The same for every NodePort: worked out at the first one of each family (not before, as it can throw).
-  const nodeAddresses = new Map<IpFamily, string[]>();
-  const nodeAddressesOf = (family: IpFamily) => {
+  const nodeAddresses = new Map<IpFamily, NodePortAddress[]>();
+  const nodeAddressesOf: NodeAddressesOf = (family) => {
     let addresses = nodeAddresses.get(family);
-    if (!addresses) nodeAddresses.set(family, (addresses = nodePortAddresses(node, family, snapshot.kubeProxy.nodePortAddresses, options.extraNodeAddresses)));
-    return addresses;
+    if (!addresses) nodeAddresses.set(family, (addresses = nodePortAddresses(node, family, snapshot.kubeProxy.nodePortAddresses, interfaces)));
+    // "primary" names one address whether or not the others were observed
+    return { addresses, complete: interfaces !== null || snapshot.kubeProxy.nodePortAddresses.includes('primary') };
   };
   const byKey = new Map<string, ExpectedVirtualServer>();
+  const anyAddress = new Map<string, ExpectedVirtualServer>();
   for (const service of snapshot.services) {
     if (service.headless || service.type === 'ExternalName') continue;
     const serviceSlices = slicesOf(slices, service);
@@ -66,15 +77,18 @@ export function expectedIpvs(snapshot: ClusterSnapshot, nodeName: string, option
       for (const port of service.ports) {
         for (const vs of virtualServersOfPort(snapshot, serviceSlices, node, service, port, family, clusterIP, nodeAddressesOf)) {
           const key = `${vs.protocol} ${vs.address}:${vs.port}`;
-          if (!byKey.has(key)) byKey.set(key, vs);
+          const into = vs.address === ANY_ADDRESS[family] ? anyAddress : byKey;
+          if (!into.has(key)) into.set(key, vs);
         }
       }
     }
   }
-  return { node: nodeName, services: [...byKey.values()].sort(compareIpvsServices) };
+  const ipvs: NodeIpvs = { node: nodeName, services: [...byKey.values()].sort(compareIpvsServices) };
+  if (anyAddress.size) ipvs.nodePortsOnAnyAddress = [...anyAddress.values()];
+  return ipvs;
 }
 
-function virtualServerSpecs(service: ServiceView, port: ServicePortView, family: IpFamily, clusterIP: string, nodeAddressesOf: (family: IpFamily) => string[]): VirtualServerSpec[] {
+function virtualServerSpecs(service: ServiceView, port: ServicePortView, family: IpFamily, clusterIP: string, nodeAddressesOf: NodeAddressesOf): VirtualServerSpec[] {
   const externalLocal = externalPolicyLocal(service);
   const specs: VirtualServerSpec[] = [{ address: clusterIP, port: port.port, kind: 'ClusterIP', localPolicy: service.internalTrafficPolicy === 'Local' }];
   for (const address of service.externalIPs) {
@@ -84,9 +98,11 @@ function virtualServerSpecs(service: ServiceView, port: ServicePortView, family:
     if (ipFamily(address) === family) specs.push({ address, port: port.port, kind: 'LoadBalancer', localPolicy: externalLocal });
   }
   if (port.nodePort) {
-    for (const address of nodeAddressesOf(family)) {
-      specs.push({ address, port: port.nodePort, kind: 'NodePort', localPolicy: externalLocal });
+    const { addresses, complete } = nodeAddressesOf(family);
+    for (const { address, source } of addresses) {
+      specs.push({ address, port: port.nodePort, kind: 'NodePort', localPolicy: externalLocal, nodeAddress: source });
     }
+    if (!complete) specs.push({ address: ANY_ADDRESS[family], port: port.nodePort, kind: 'NodePort', localPolicy: externalLocal, nodeAddress: null });
   }
   return specs;
 }
@@ -99,7 +115,7 @@ function virtualServersOfPort(
   port: ServicePortView,
   family: IpFamily,
   clusterIP: string,
-  nodeAddressesOf: (family: IpFamily) => string[],
+  nodeAddressesOf: NodeAddressesOf,
 ): ExpectedVirtualServer[] {
   const specs = virtualServerSpecs(service, port, family, clusterIP, nodeAddressesOf);
   // ServicePort.ExternallyAccessible: a nodePort, or an external/LB IP of this family (node addresses or not)
@@ -110,7 +126,7 @@ function virtualServersOfPort(
   return specs.map((spec) => {
     const { chosen, localFallback } = endpointsForPolicy(categorized, spec.localPolicy);
     const endpoints = chosen.endpoints;
-    return {
+    const vs: ExpectedVirtualServer = {
       protocol: port.protocol,
       address: spec.address,
       port: spec.port,
@@ -130,6 +146,8 @@ function virtualServersOfPort(
         realServers: endpoints.map((e) => realServerWhy(service, e, chosen.reason)),
       },
     };
+    if (spec.nodeAddress !== undefined) vs.why.nodeAddress = spec.nodeAddress;
+    return vs;
   });
 }
 

@@ -2,6 +2,7 @@
 // parsed observation (so they compare field by field) plus `why`: the facts that put it
 // there, which the explanations turn into plain words.
 import type { IpvsService, ResolvConf, RouteEntry } from '../parse/types.ts';
+import type { NodePortAddress } from './node-addresses.ts';
 
 export type RouteWhy =
   | {
@@ -56,6 +57,8 @@ export interface VirtualServerWhy {
   /** Local policy but no local endpoint: kube-proxy falls back to cluster endpoints */
   localFallback: boolean;
   realServers: RealServerWhy[]; // same order as realServers
+  /** NodePorts: how netlab knows the address is the node's (null: recognised by its port, see nodePortsOnAnyAddress) */
+  nodeAddress?: NodePortAddress['source'] | null;
 }
 
 export interface ExpectedVirtualServer extends IpvsService {
@@ -65,6 +68,12 @@ export interface ExpectedVirtualServer extends IpvsService {
 export interface NodeIpvs {
   node: string;
   services: ExpectedVirtualServer[];
+  /**
+   * Set when the node's addresses were not observed: one NodePort virtual server per Service port and
+   * family, with `address` null. kube-proxy opens it on every interface address, which netlab cannot list,
+   * so an observed virtual server on this protocol and port at another address of the family is this one.
+   */
+  nodePortsOnAnyAddress?: ExpectedVirtualServer[];
 }
 
 export type DnsType = 'A' | 'AAAA' | 'SRV' | 'CNAME' | 'PTR' | 'TXT';

@@ -8,6 +8,8 @@ export interface NodeObservation {
   node: string;
   routeN?: string | Error; // raw `route -n` text
   ipvsadmLn?: string | Error; // raw `ipvsadm -Ln` text
+  /** raw `ip -o addr` text: the node's interface addresses (optional; without it NodePort addresses are inferred) */
+  ipAddr?: string | Error;
 }
 
 export interface ObservedDnsAnswer {

@@ -1,6 +1,7 @@
 // Reads an observation from a folder, the offline counterpart of exec-ing on nodes:
 //   <dir>/<node>/route-n.txt      `route -n` on that node
 //   <dir>/<node>/ipvsadm-Ln.txt   `ipvsadm -Ln` on that node
+//   <dir>/<node>/ip-addr.txt      `ip -o addr` on that node (optional: the node's interface addresses)
 //   <dir>/resolv.conf             /etc/resolv.conf of a pod (optional)
 //   <dir>/dns.json                DNS answers (optional): [{query:{name,type}, server, answer:{rcode, answers:[{name,type,data}]}}]
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -60,8 +61,11 @@ export async function readObservationDir(dir: string, opts: ObservationDirOption
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
     const routeN = await readIfPresent(join(dir, entry.name, 'route-n.txt'));
     const ipvsadmLn = await readIfPresent(join(dir, entry.name, 'ipvsadm-Ln.txt'));
-    if (routeN === undefined && ipvsadmLn === undefined) continue;
-    nodes.push({ node: entry.name, routeN, ipvsadmLn });
+    const ipAddr = await readIfPresent(join(dir, entry.name, 'ip-addr.txt'));
+    if (routeN === undefined && ipvsadmLn === undefined && ipAddr === undefined) continue;
+    const node: NodeObservation = { node: entry.name, routeN, ipvsadmLn };
+    if (ipAddr !== undefined) node.ipAddr = ipAddr;
+    nodes.push(node);
   }
   const observation: Observation = { nodes };
   const resolv = await readIfPresent(join(dir, 'resolv.conf'));
@@ -70,7 +74,7 @@ export async function readObservationDir(dir: string, opts: ObservationDirOption
   const dns = await readIfPresent(dnsPath);
   if (dns !== undefined) observation.dns = parseDnsAnswers(dns, dnsPath);
   if (!nodes.length && !observation.resolvConf && !observation.dns) {
-    throw new ObservationError(`${dir}: no observation found (expected <node>/route-n.txt, <node>/ipvsadm-Ln.txt, resolv.conf or dns.json)`);
+    throw new ObservationError(`${dir}: no observation found (expected <node>/route-n.txt, <node>/ipvsadm-Ln.txt, <node>/ip-addr.txt, resolv.conf or dns.json)`);
   }
   return observation;
 }

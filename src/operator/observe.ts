@@ -1,4 +1,4 @@
-// Gathers one lab's Observation: `route -n` and `ipvsadm -Ln` from each selected node (through a
+// Gathers one lab's Observation: `route -n`, `ipvsadm -Ln` and `ip -o addr` from each selected node (through a
 // NodeExec: probe pods on a real cluster, the exec channel of the test VM in tests), real DNS queries to
 // the cluster DNS service and to each CoreDNS endpoint, and the operator's own resolv.conf. Every
 // observer is an interface; a failure becomes an Error in the Observation (the layer turns Unknown for
@@ -44,6 +44,7 @@ export interface ObserveOptions {
 
 export const ROUTE_N = ['route', '-n'];
 export const IPVSADM_LN = ['ipvsadm', '-Ln'];
+export const IP_ADDR = ['ip', '-o', 'addr'];
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
@@ -125,6 +126,8 @@ export async function observeLab(observers: Observers, request: ObserveRequest, 
       const observed: NodeObservation = { node };
       if (wantRoutes) observed.routeN = await runProbe(observers.nodeExec, node, ROUTE_N, options);
       if (wantIpvs) observed.ipvsadmLn = await runProbe(observers.nodeExec, node, IPVSADM_LN, options);
+      // The node's own addresses: NodePort virtual servers and the uplink interface depend on them.
+      observed.ipAddr = await runProbe(observers.nodeExec, node, IP_ADDR, options);
       nodeTimes.push({ node, startedAt, ok: !(observed.routeN instanceof Error) && !(observed.ipvsadmLn instanceof Error) });
       return observed;
     });

@@ -82,3 +82,32 @@ export class ParseError extends Error {
     this.source = source;
   }
 }
+
+/** One address line of `ip -o addr`: an address and the interface that holds it. */
+export interface InterfaceAddress {
+  /** the interface's index, e.g. 7 */
+  index: number;
+  /** the interface's name, e.g. "ens5", "docker0", "vxlan.calico" */
+  iface: string;
+  family: 'IPv4' | 'IPv6';
+  /** the local address, as `ip` prints it (IPv6 in its compressed form) */
+  address: string;
+  prefixLength: number;
+  /** the other end of a point-to-point address ("peer"), null otherwise */
+  peer: string | null;
+  /** "brd" (IPv4), null when not printed */
+  broadcast: string | null;
+  /** global, link, host, site, or a number */
+  scope: string;
+  /** address flags as printed: secondary, dynamic, tentative, nodad, noprefixroute, ... */
+  flags: string[];
+  /** "metric" of the prefix route, null when not printed */
+  metric: number | null;
+  /** the IPv4 label, e.g. "ens5" or "ens5:vip"; null for IPv6 (the kernel keeps labels for IPv4 only) */
+  label: string | null;
+}
+
+/** The addresses observed on a node (`ip -o addr`), each with the interface that holds it, in `ip`'s order. */
+export interface InterfaceAddressTable {
+  addresses: InterfaceAddress[];
+}

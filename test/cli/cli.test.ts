@@ -27,6 +27,8 @@ describe('netlab parse', () => {
     'vm-ipvsadm-S-n.txt': ['ipvsadm', 17, 26],
     'vm-ipvsadm-Ln-one-service.txt': ['ipvsadm', 1, 2],
     'seed-resolv.conf': ['resolv', 1, 3],
+    // [format, addresses, IPv4 addresses]
+    'vm-ip-o-addr.txt': ['ip-addr', 15, 9],
   };
 
   test.each(Object.entries(counts))('%s parses with the right counts and JSON shape', (file, [format, top, inner]) => {
@@ -43,6 +45,10 @@ describe('netlab parse', () => {
       expect(json.services.reduce((n: number, s: { realServers: unknown[] }) => n + s.realServers.length, 0)).toBe(inner);
       for (const key of ['protocol', 'address', 'port', 'fwmark', 'scheduler', 'persistent', 'netmask', 'flags', 'realServers']) expect(json.services[0]).toHaveProperty(key);
       for (const key of ['address', 'port', 'forward', 'weight', 'activeConn', 'inactConn']) expect(json.services[0].realServers[0]).toHaveProperty(key);
+    } else if (format === 'ip-addr') {
+      expect(json.addresses).toHaveLength(top);
+      expect(json.addresses.filter((a: { family: string }) => a.family === 'IPv4')).toHaveLength(inner);
+      expect(Object.keys(json.addresses[0]).sort()).toEqual(['address', 'broadcast', 'family', 'flags', 'iface', 'index', 'label', 'metric', 'peer', 'prefixLength', 'scope']);
     } else {
       expect(json).toEqual({ nameservers: ['10.96.0.10'], search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: { ndots: '5' } });
       expect(json.nameservers).toHaveLength(top);
@@ -50,7 +56,7 @@ describe('netlab parse', () => {
     }
   });
 
-  test('every capture of route -n, ipvsadm and resolv.conf from ../shared/captures is covered by the table above', () => {
+  test('every capture of route -n, ipvsadm, resolv.conf and ip -o addr is covered by the table above', () => {
     // netns-* files are the parser's own edge cases (test/parse); ip-route and --timeout are other formats.
     const files = readdirSync(captures).filter((f) => (f.endsWith('.txt') || f.endsWith('.conf')) && !f.startsWith('netns-'));
     const uncovered = files.filter((f) => !(f in counts) && !/timeout|ip-route|ip-6-route/.test(f));

@@ -79,3 +79,27 @@ describe('compareIpvs on the real seed listing', () => {
     expect(f).toMatchObject({ kind: 'mismatch', fields: ['weight'], key: 'TCP 10.96.0.10:53 -> 10.244.0.137:53' });
   });
 });
+
+describe('NodePorts on addresses netlab did not observe', () => {
+  /** The seed's kube-dns line read as a NodePort 53 on "any address of the node" (nodePortsOnAnyAddress). */
+  function onAnyAddress(address: string, servers: [string, number][]): NodeIpvs {
+    const template = vs(address, 53, servers, 'kube-dns');
+    template.why = { ...template.why, kind: 'NodePort', nodeAddress: null };
+    return { node: 'node-1', services: [seedExpectation().services[0]!], nodePortsOnAnyAddress: [template] };
+  }
+
+  test('an observed virtual server on that protocol, family and port is the NodePort: no finding, compared like any other', () => {
+    const cmp = compareIpvs(onAnyAddress('0.0.0.0', [['10.244.0.137', 53], ['10.244.0.138', 53]]), seed);
+    expect(cmp.findings).toEqual([]);
+    const row = cmp.observed[1]!;
+    expect(row.status).toBe('ok');
+    expect(row.expected).toMatchObject({ address: '10.96.0.10', port: 53, why: { kind: 'NodePort', nodeAddress: null } });
+  });
+
+  test('its real servers are still checked; another family or port is not recognised', () => {
+    const wrongServers = compareIpvs(onAnyAddress('0.0.0.0', [['10.244.0.137', 53]]), seed);
+    expect(wrongServers.findings.map((f) => [f.kind, f.key])).toEqual([['unexpected', 'TCP 10.96.0.10:53 -> 10.244.0.138:53']]);
+    const ipv6 = compareIpvs(onAnyAddress('::', [['10.244.0.137', 53], ['10.244.0.138', 53]]), seed);
+    expect(ipv6.findings.map((f) => [f.kind, f.key])).toEqual([['unexpected', 'TCP 10.96.0.10:53']]);
+  });
+});

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { expectedIpvs } from '../../src/model/ipvs.ts';
 import type { ExpectedVirtualServer, NodeIpvs } from '../../src/model/types.ts';
 import { parseIpvsadm } from '../../src/parse/ipvsadm.ts';
+import { parseIpAddr } from '../../src/parse/ip-addr.ts';
 import type { IpvsService } from '../../src/parse/types.ts';
 import type { ClusterSnapshot, ServiceView } from '../../src/snapshot/types.ts';
+import { readCapture } from '../fixtures/captures/read.ts';
 import { makeEndpoint, makeNode, makeService, makeSlice, makeSnapshot } from './builders.ts';
 
 const key = (vs: ExpectedVirtualServer) => `${vs.protocol} ${vs.address}:${vs.port}`;
@@ -104,7 +106,40 @@ describe('virtual servers', () => {
 });
 
 describe('NodePorts', () => {
-  test('a NodePort opens on every node address the API shows: InternalIP, ExternalIP and the Calico addresses', () => {
+  // Real `ip -o addr` of a node-like network namespace: ens5 10.130.29.80 (+ .90 secondary, 192.168.50.4
+  // labelled), docker0 172.17.0.1, vxlan.calico 10.244.25.0, a point-to-point 10.0.0.1, link-scope 169.254.3.3,
+  // and kube-ipvs0 holding 10.96.0.1 and 10.111.151.87 (see test/fixtures/captures/README.md).
+  const interfaces = parseIpAddr(readCapture('netns-ip-o-addr.txt'));
+
+  test('observed addresses: a NodePort opens on every address of every interface but kube-ipvs0 and loopback (MatchAll)', () => {
+    const ipvs = expectedIpvs(webSnapshot(nodePort), 'node-1', { interfaces });
+    expect(nodePortKeys(ipvs)).toEqual([
+      'TCP 10.0.0.1:30080', 'TCP 10.130.29.80:30080', 'TCP 10.130.29.90:30080', 'TCP 10.244.25.0:30080', 'TCP 10.5.5.5:30080',
+      'TCP 10.96.0.10:30080', 'TCP 169.254.3.3:30080', 'TCP 172.17.0.1:30080', 'TCP 192.168.50.4:30080',
+    ]);
+    expect(find(ipvs, 'TCP 172.17.0.1:30080')!.why.nodeAddress).toEqual({ observed: true, iface: 'docker0' });
+    expect(ipvs.nodePortsOnAnyAddress).toBeUndefined();
+  });
+
+  test('observed addresses, nodePortAddresses CIDRs: every interface address inside them, kube-ipvs0 included', () => {
+    const snapshot = webSnapshot(nodePort);
+    snapshot.kubeProxy.nodePortAddresses = ['10.96.0.0/12', '172.17.0.0/16', 'fd00::/8'];
+    const ipvs = expectedIpvs(snapshot, 'node-1', { interfaces });
+    expect(nodePortKeys(ipvs)).toEqual(['TCP 10.111.151.87:30080', 'TCP 10.96.0.10:30080', 'TCP 10.96.0.1:30080', 'TCP 172.17.0.1:30080']);
+    // 10.96.0.10 is on docker0 in this capture: the explanation names that interface, not kube-ipvs0
+    expect(find(ipvs, 'TCP 10.96.0.10:30080')!.why.nodeAddress).toEqual({ observed: true, iface: 'docker0' });
+    expect(find(ipvs, 'TCP 10.96.0.1:30080')!.why.nodeAddress).toEqual({ observed: true, iface: 'kube-ipvs0' });
+  });
+
+  test('observed addresses, "primary": the node\'s primary address only', () => {
+    const snapshot = webSnapshot(nodePort);
+    snapshot.kubeProxy.nodePortAddresses = ['primary'];
+    const ipvs = expectedIpvs(snapshot, 'node-1', { interfaces });
+    expect(nodePortKeys(ipvs)).toEqual(['TCP 10.130.29.80:30080']);
+    expect(find(ipvs, 'TCP 10.130.29.80:30080')!.why.nodeAddress).toEqual({ observed: true, iface: 'ens5' });
+  });
+
+  test('not observed: the InternalIP and the Calico addresses, never an ExternalIP; the rest is recognised by port', () => {
     const snapshot = webSnapshot(nodePort);
     snapshot.nodes[0] = makeNode('node-1', '10.130.29.80', {
       addresses: [
@@ -114,21 +149,19 @@ describe('NodePorts', () => {
       ],
       calico: { ipv4Address: '10.130.29.80/24', ipipTunnelAddr: '10.244.0.1' },
     });
-    expect(nodePortKeys(expectedIpvs(snapshot, 'node-1'))).toEqual(['TCP 10.130.29.80:30080', 'TCP 10.244.0.1:30080', 'TCP 203.0.113.4:30080']);
+    const ipvs = expectedIpvs(snapshot, 'node-1');
+    expect(nodePortKeys(ipvs)).toEqual(['TCP 10.130.29.80:30080', 'TCP 10.244.0.1:30080']);
+    expect(find(ipvs, 'TCP 10.130.29.80:30080')!.why.nodeAddress).toEqual({ observed: false, field: 'InternalIP' });
+    expect(ipvs.nodePortsOnAnyAddress!.map(key)).toEqual(['TCP 0.0.0.0:30080']);
+    expect(ipvs.nodePortsOnAnyAddress![0]!.why.nodeAddress).toBeNull();
   });
 
-  test('extraNodeAddresses adds interface addresses the API cannot show (docker0); loopback never counts', () => {
-    const ipvs = expectedIpvs(webSnapshot(nodePort), 'node-1', { extraNodeAddresses: ['172.17.0.1', '127.0.0.1'] });
-    expect(nodePortKeys(ipvs)).toEqual(['TCP 10.130.29.80:30080', 'TCP 172.17.0.1:30080']);
-  });
-
-  test('nodePortAddresses CIDRs keep only the addresses inside them; "primary" keeps the primary node IP', () => {
+  test('not observed, "primary": one address is certain, so nothing is recognised by port', () => {
     const snapshot = webSnapshot(nodePort);
-    snapshot.kubeProxy.nodePortAddresses = ['172.17.0.0/16'];
-    const extra = { extraNodeAddresses: ['172.17.0.1'] };
-    expect(nodePortKeys(expectedIpvs(snapshot, 'node-1', extra))).toEqual(['TCP 172.17.0.1:30080']);
     snapshot.kubeProxy.nodePortAddresses = ['primary'];
-    expect(nodePortKeys(expectedIpvs(snapshot, 'node-1', extra))).toEqual(['TCP 10.130.29.80:30080']);
+    const ipvs = expectedIpvs(snapshot, 'node-1');
+    expect(nodePortKeys(ipvs)).toEqual(['TCP 10.130.29.80:30080']);
+    expect(ipvs.nodePortsOnAnyAddress).toBeUndefined();
   });
 
   test('a bad nodePortAddresses CIDR is an error that says where it came from', () => {

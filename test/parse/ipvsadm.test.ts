@@ -1,18 +1,10 @@
 import { parseIpvsadm, parseIpvsList, parseIpvsSave, parseIpvsTimeout } from '../../src/parse/ipvsadm.ts';
-import { ParseError, type IpvsService, type IpvsTable } from '../../src/parse/types.ts';
+import type { IpvsService, IpvsTable } from '../../src/parse/types.ts';
 import { readCapture } from '../fixtures/captures/read.ts';
+import { parseErrorOf } from './parse-error.ts';
 
 const TITLE = 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
 
-function parseErrorOf(parse: () => unknown): ParseError {
-  try {
-    parse();
-  } catch (error) {
-    if (error instanceof ParseError) return error;
-    throw error;
-  }
-  throw new Error('expected a ParseError');
-}
 
 function service(table: IpvsTable, name: string): IpvsService {
   const found = table.services.find((s) => (s.protocol === 'FWM' ? `FWM ${s.fwmark}` : `${s.protocol} ${s.address}:${s.port}`) === name);

@@ -1,16 +1,8 @@
 import { parseResolvConf } from '../../src/parse/resolvconf.ts';
-import { ParseError } from '../../src/parse/types.ts';
 import { readCapture } from '../fixtures/captures/read.ts';
+import { parseErrorOf } from './parse-error.ts';
 
-function parseErrorOf(text: string): ParseError {
-  try {
-    parseResolvConf(text, 'pod/etc/resolv.conf');
-  } catch (error) {
-    if (error instanceof ParseError) return error;
-    throw error;
-  }
-  throw new Error('expected a ParseError');
-}
+const parseErrorOfText = (text: string) => parseErrorOf(() => parseResolvConf(text, 'pod/etc/resolv.conf'));
 
 describe('parseResolvConf', () => {
   test("the seed article's pod resolv.conf", () => {
@@ -61,7 +53,7 @@ describe('parseResolvConf reports the lines glibc would silently ignore', () => 
     ['options ndots:5 __proto__\n', 1, '"__proto__" is not a resolver option'],
     ['options :5\n', 1, '":5" is not a resolver option'],
   ])('%j -> line %d: %s', (text, line, reason) => {
-    const error = parseErrorOf(text);
+    const error = parseErrorOfText(text);
     expect(error.line).toBe(line);
     expect(error.source).toBe('pod/etc/resolv.conf');
     expect(error.message).toContain(reason);

@@ -1,19 +1,10 @@
 import { parseRouteN } from '../../src/parse/route.ts';
-import { ParseError } from '../../src/parse/types.ts';
 import { readCapture } from '../fixtures/captures/read.ts';
+import { parseErrorOf } from './parse-error.ts';
 
 const HEADER = 'Kernel IP routing table\nDestination     Gateway         Genmask         Flags Metric Ref    Use Iface\n';
 
-/** The ParseError a parse throws (fails the test when it does not throw one). */
-function parseErrorOf(text: string): ParseError {
-  try {
-    parseRouteN(text, 'test-input');
-  } catch (error) {
-    if (error instanceof ParseError) return error;
-    throw error;
-  }
-  throw new Error('expected a ParseError');
-}
+const parseErrorOfText = (text: string) => parseErrorOf(() => parseRouteN(text, 'test-input'));
 
 describe('parseRouteN on captures', () => {
   test('seed-route-n.txt: 8 rows, the blackhole row has Iface "*" and flags U', () => {
@@ -91,7 +82,7 @@ describe('parseRouteN edge cases', () => {
 
 describe('parseRouteN errors name the line', () => {
   test('a garbage row', () => {
-    const error = parseErrorOf(`${HEADER}10.0.0.0 0.0.0.0 255.0.0.0 U 0 0 0 eth0\nhello world\n`);
+    const error = parseErrorOfText(`${HEADER}10.0.0.0 0.0.0.0 255.0.0.0 U 0 0 0 eth0\nhello world\n`);
     expect(error.line).toBe(4);
     expect(error.text).toBe('hello world');
     expect(error.source).toBe('test-input');
@@ -110,25 +101,25 @@ describe('parseRouteN errors name the line', () => {
     ['Kernel IP routing cache', 'the routing cache (route -C) is not supported'],
     ['Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface', 'the extended layout (route -e / -ee) is not supported'],
   ])('%j: %s', (row, reason) => {
-    const error = parseErrorOf(`${HEADER}${row}\n`);
+    const error = parseErrorOfText(`${HEADER}${row}\n`);
     expect(error.line).toBe(3);
     expect(error.message).toContain(reason);
   });
 
   test('a header after rows (two listings pasted together)', () => {
-    const error = parseErrorOf(`${HEADER}10.0.0.0 0.0.0.0 255.0.0.0 U 0 0 0 eth0\n${HEADER}`);
+    const error = parseErrorOfText(`${HEADER}10.0.0.0 0.0.0.0 255.0.0.0 U 0 0 0 eth0\n${HEADER}`);
     expect(error.line).toBe(4);
     expect(error.message).toContain('a header line after route rows');
   });
 
   test('an IPv6 row with a bad prefix', () => {
-    const error = parseErrorOf('Kernel IPv6 routing table\nfd00::/129 :: U 256 1 0 eth0\n');
+    const error = parseErrorOfText('Kernel IPv6 routing table\nfd00::/129 :: U 256 1 0 eth0\n');
     expect(error.line).toBe(2);
     expect(error.message).toContain('Destination "fd00::/129" is not an IPv6 prefix');
   });
 
   test('empty output is an error, not an empty table', () => {
-    const error = parseErrorOf('');
+    const error = parseErrorOfText('');
     expect(error.line).toBe(1);
     expect(error.message).toContain('empty output');
   });

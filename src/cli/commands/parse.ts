@@ -1,4 +1,5 @@
-// `netlab parse route|ipvsadm|resolv [FILE|-] --json`: the parsed structure of a tool's output.
+// `netlab parse route|ipvsadm|resolv|ip-addr [FILE|-] --json`: the parsed structure of a tool's output.
+import { parseIpAddr } from '../../parse/ip-addr.ts';
 import { parseIpvsadm } from '../../parse/ipvsadm.ts';
 import { parseResolvConf } from '../../parse/resolvconf.ts';
 import { parseRouteN } from '../../parse/route.ts';
@@ -15,9 +16,12 @@ export function parseText(format: string, text: string, source: string): unknown
   }
 }
 
+/** `ip -o addr` is parsed (it feeds the model) but not explained or expected line by line. */
+export const IP_ADDR_FORMAT = 'ip-addr';
+
 export async function parseCommand(format: string, file: string | undefined, opts: { json?: boolean }): Promise<number> {
   const { text, source } = await readInput(file);
-  const parsed = parseText(format, text, source);
+  const parsed = format === IP_ADDR_FORMAT ? parseIpAddr(text, source) : parseText(format, text, source);
   // JSON is the only output format today; --json is accepted so scripts can say what they rely on.
   void opts.json;
   process.stdout.write(JSON.stringify(parsed, null, 2) + '\n');
