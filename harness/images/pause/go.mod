@@ -1,0 +1,3 @@
+module netlab.local/pause
+
+go 1.26

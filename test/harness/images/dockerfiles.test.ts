@@ -1,0 +1,149 @@
+// The Dockerfiles stay the source of truth for users with Docker; the harness builds the same images from
+// local files (harness/images/recipes.ts). These tests read each Dockerfile and check that the builder puts
+// the same files at the same paths, with the same user, working directory, environment and entrypoint,
+// under the names manifests/ uses.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { PROJECT_ROOT } from '../binaries.ts';
+import { debianCodename, imagePath, packageFiles } from '../../../harness/images/host-files.ts';
+import { defaultContext } from '../../../harness/images/images.ts';
+import type { ImageSpec } from '../../../harness/images/oci.ts';
+import { normalizeEntries, type TarEntry } from '../../../harness/images/tar.ts';
+import { nodeBinary, OPERATOR, PROBE, RECIPES } from '../../../harness/images/recipes.ts';
+import { all, envEntries, only, parseDockerfile, type Stage } from './dockerfile.ts';
+import { findProgram, resolveInImage } from './image-files.ts';
+
+const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
+const finalStage = (file: string): Stage => parseDockerfile(read(file)).at(-1)!;
+const entrypoint = (stage: Stage): string[] => JSON.parse(only(stage, 'ENTRYPOINT').args) as string[];
+
+/** Every file under a project directory, relative to it. */
+function projectFiles(dir: string): string[] {
+  return readdirSync(path.join(PROJECT_ROOT, dir), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(path.join(PROJECT_ROOT, dir), path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+function sourceAt(spec: ImageSpec, imageFile: string): string | undefined {
+  const entry = spec.files.find((file) => file.path === imageFile.replace(/^\//, ''));
+  return entry?.type === 'file' ? entry.source : undefined;
+}
+
+describe('the images are named as manifests/ names them', () => {
+  const images = readdirSync(path.join(PROJECT_ROOT, 'manifests/operator'))
+    .filter((file) => file.endsWith('.yaml'))
+    .flatMap((file) => parseAllDocuments(read(`manifests/operator/${file}`)).map((doc) => doc.toJS()))
+    .flatMap((object) => object?.spec?.template?.spec?.containers ?? [])
+    .map((container: { name: string; image: string }) => [container.name, container.image]);
+
+  test('operator and probe', () => {
+    expect(Object.fromEntries(images)).toEqual({ operator: OPERATOR.name, probe: PROBE.name });
+    expect(RECIPES.operator.name).toBe(OPERATOR.name);
+    expect(RECIPES.probe.name).toBe(PROBE.name);
+  });
+});
+
+describe('Dockerfile (the operator) and the builder agree', () => {
+  const stages = parseDockerfile(read('Dockerfile'));
+  const final = stages.at(-1)!;
+  let spec: ImageSpec;
+  let files: TarEntry[]; // with the parent directories the layer adds
+  beforeAll(() => {
+    spec = RECIPES.operator.spec(defaultContext()); // runs `npm ci --omit=dev` once, then reuses its cache
+    files = normalizeEntries(spec.files);
+  }, 300_000);
+
+  test('user, working directory, environment and entrypoint', () => {
+    expect(OPERATOR.config.user).toBe(only(final, 'USER').args);
+    expect(OPERATOR.config.workingDir).toBe(only(final, 'WORKDIR').args);
+    expect(OPERATOR.appDir).toBe(only(final, 'WORKDIR').args);
+    expect(OPERATOR.config.env).toEqual(expect.arrayContaining(envEntries(final)));
+    expect(OPERATOR.config.entrypoint).toEqual(entrypoint(final));
+    expect(all(final, 'CMD')).toEqual([]);
+    expect('cmd' in OPERATOR.config).toBe(false);
+  });
+
+  test('the node binary is the release the Dockerfile pins, at the node image\'s path, found through PATH', () => {
+    const [, version] = /^node:(\d+\.\d+\.\d+)-/.exec(final.image)!;
+    expect(nodeBinary(PROJECT_ROOT).version).toBe(version);
+    expect(sourceAt(spec, OPERATOR.nodePath)).toBe(nodeBinary(PROJECT_ROOT).path);
+    expect(findProgram(files, OPERATOR.config.entrypoint[0]!, OPERATOR.config.env, OPERATOR.config.workingDir)?.path).toBe(OPERATOR.nodePath.slice(1));
+  });
+
+  test('the same COPY sources at the same paths', () => {
+    const copies = all(final, 'COPY').map((copy) => {
+      const [from, to] = copy.args.split(/\s+/) as [string, string];
+      // a destination ending in / is a directory the source goes into
+      const dest = path.posix.resolve(OPERATOR.appDir, to) + (to.endsWith('/') ? `/${path.posix.basename(from)}` : '');
+      return { stage: copy.flags.from ?? null, from, to: dest };
+    });
+    expect(copies).toEqual([
+      { stage: 'dependencies', from: `${OPERATOR.appDir}/node_modules`, to: `${OPERATOR.appDir}/node_modules` },
+      ...OPERATOR.copies.map(({ from, to }) => ({ stage: null, from, to: `${OPERATOR.appDir}/${to}` })),
+    ]);
+    for (const file of projectFiles('src')) expect(sourceAt(spec, `${OPERATOR.appDir}/src/${file}`)).toBe(path.join(PROJECT_ROOT, 'src', file));
+    const inImage = spec.files.filter((f) => f.type === 'file' && f.path.startsWith(`${OPERATOR.appDir.slice(1)}/src/`));
+    expect(inImage).toHaveLength(projectFiles('src').length);
+    expect(sourceAt(spec, `${OPERATOR.appDir}/package.json`)).toBe(path.join(PROJECT_ROOT, 'package.json'));
+    expect(sourceAt(spec, `${OPERATOR.appDir}/package-lock.json`)).toBeUndefined(); // only the dependencies stage has it
+  });
+
+  test('node_modules is what the dependencies stage installs: every production package, no dev package', () => {
+    const dependencies = stages.find((stage) => stage.name === 'dependencies')!;
+    expect(only(dependencies, 'RUN').args).toContain(`npm ${OPERATOR.npmInstall.join(' ')}`);
+    expect(only(dependencies, 'COPY').args).toBe('package.json package-lock.json ./');
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    const packages = Object.entries(lock.packages).filter(([key]) => key.startsWith('node_modules/'));
+    const has = (key: string) => resolveInImage(files, `${OPERATOR.appDir}/${key}/package.json`) !== null;
+    const production = packages.filter(([, info]) => !info.dev).map(([key]) => key);
+    expect(production.length).toBeGreaterThan(10);
+    expect(production.filter((key) => !has(key))).toEqual([]);
+    expect(packages.filter(([key, info]) => info.dev && has(key)).map(([key]) => key)).toEqual([]);
+  });
+
+  test('npm, npx, corepack and yarn are gone, as the Dockerfile removes them', () => {
+    const removed = only(final, 'RUN').args.replace(/^rm -rf /, '').split(/\s+/);
+    expect(removed).toContain('/usr/local/bin/npm');
+    for (const gone of removed) {
+      const prefix = gone.replace(/\*$/, '').slice(1);
+      expect(spec.files.filter((file) => file.path.startsWith(prefix)).map((file) => file.path)).toEqual([]);
+    }
+  });
+});
+
+describe('Dockerfile.probe and the builder agree', () => {
+  const final = finalStage('Dockerfile.probe');
+  let spec: ImageSpec;
+  let files: TarEntry[];
+  beforeAll(() => {
+    spec = RECIPES.probe.spec(defaultContext());
+    files = normalizeEntries(spec.files);
+  }, 120_000);
+
+  test('user, working directory and entrypoint; sleep found through PATH', () => {
+    expect(PROBE.config.user).toBe(only(final, 'USER').args);
+    expect(PROBE.config.entrypoint).toEqual(entrypoint(final));
+    expect(all(final, 'WORKDIR')).toEqual([]); // Debian's default, /
+    expect(PROBE.config.workingDir).toBe('/');
+    expect(findProgram(files, 'sleep', PROBE.config.env, '/')).toMatchObject({ type: 'file', mode: 0o755 });
+  });
+
+  test('the same Debian release and the same packages as its apt-get install', () => {
+    const [, codename] = /^debian:(\w+)-/.exec(final.image)!;
+    expect(debianCodename()).toBe(codename);
+    const install = only(final, 'RUN').args.split('&&').find((command) => command.includes('apt-get install'))!;
+    const words = install.trim().split(/\s+/);
+    expect(words.slice(words.indexOf('install') + 1).filter((word) => !word.startsWith('-'))).toEqual(PROBE.packages);
+  });
+
+  test('every program of those packages is at its path, with the libraries it loads', () => {
+    const programs = PROBE.packages.flatMap(packageFiles).filter((file) => /\/s?bin\//.test(file));
+    expect(programs.map((file) => imagePath(file))).toEqual(expect.arrayContaining(['usr/sbin/route', 'usr/sbin/ipvsadm', 'usr/bin/ip', 'usr/bin/dig']));
+    for (const program of programs) expect(resolveInImage(files, `/${program}`)).not.toBeNull(); // also through /sbin → usr/sbin
+    for (const tool of ['route', 'ipvsadm', 'ip', 'dig']) expect(findProgram(files, tool, PROBE.config.env, '/')).not.toBeNull();
+    expect(resolveInImage(files, '/lib64/ld-linux-x86-64.so.2')).toMatchObject({ type: 'file' });
+    expect(resolveInImage(files, '/lib/x86_64-linux-gnu/libc.so.6')).toMatchObject({ type: 'file' });
+  });
+});
