@@ -44,7 +44,7 @@ function syntheticCluster(): ClusterSnapshot {
       ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: null }],
       selector: { app: name }, sessionAffinity: 'None', sessionAffinityTimeoutSeconds: null,
       externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', externalIPs: [], loadBalancerIngressIPs: [],
-      externalName: null, publishNotReadyAddresses: false,
+      externalName: null, publishNotReadyAddresses: false, trafficDistribution: null, topologyMode: null,
     });
     const endpoints: EndpointSliceView['endpoints'] = [];
     for (let e = 0; e < ENDPOINTS_PER_SERVICE; e++, podIndex++) {
@@ -57,7 +57,7 @@ function syntheticCluster(): ClusterSnapshot {
       });
       endpoints.push({
         addresses: [address], ready: true, serving: true, terminating: false, hostname: null, nodeName: `node-${node}`,
-        zone: null, targetRef: { kind: 'Pod', namespace: 'bench', name: pod },
+        zone: null, zoneHints: [], nodeHints: [], targetRef: { kind: 'Pod', namespace: 'bench', name: pod },
       });
     }
     endpointSlices.push({ namespace: 'bench', name: `${name}-abcde`, serviceName: name, addressType: 'IPv4', ports: [{ name: 'http', protocol: 'TCP', port: 8080 }], endpoints });

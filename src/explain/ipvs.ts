@@ -1,7 +1,7 @@
 // Plain-word explanations of `ipvsadm -Ln` lines, and the annotated table of one node.
 import type { IpvsComparison } from '../compare/ipvs.ts';
 import { virtualServerKey } from '../compare/keys.ts';
-import type { ExpectedVirtualServer, NodeIpvs, RealServerWhy } from '../model/types.ts';
+import type { ExpectedVirtualServer, NodeIpvs, RealServerWhy, TopologyChoice } from '../model/types.ts';
 import type { IpvsRealServer, IpvsService } from '../parse/types.ts';
 import { hostPort, renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
@@ -35,6 +35,25 @@ function nodePortAddressWords(vs: ExpectedVirtualServer): string {
   return source.observed ? `${on}, an address of this node on ${source.iface}` : `${on}, the node's ${source.field}`;
 }
 
+/** How topology hints shaped the real servers, in plain words; null when there is nothing to say. */
+export function explainTopology(topology: TopologyChoice | undefined): string | null {
+  if (!topology) return null;
+  const asked = topology.askedBy ? ` (${topology.askedBy})` : '';
+  if (topology.mode === 'PreferSameZone') {
+    return `Only same-zone endpoints${asked}: every ready endpoint carries a zone hint, so kube-proxy keeps those hinted for ${topology.zone}, this node's zone.`;
+  }
+  if (topology.mode === 'PreferSameNode') {
+    return `Only endpoints on this node${asked}: every ready endpoint carries a node hint, so kube-proxy keeps those hinted for ${topology.node}.`;
+  }
+  const why = {
+    'some-endpoints-unhinted': 'not every ready endpoint has a zone hint',
+    'node-has-no-zone': 'this node has no topology.kubernetes.io/zone label',
+    'no-endpoint-for-zone': 'no ready endpoint is hinted for this node\'s zone',
+  };
+  if (topology.ignored) return `Topology hints ignored${asked}: ${why[topology.ignored]}, so kube-proxy uses every ready endpoint.`;
+  return `The Service asks for topology-aware routing${asked}, but no endpoint carries a hint yet (the EndpointSlice controller sets them), so every ready endpoint is used.`;
+}
+
 export function explainVirtualServer(vs: ExpectedVirtualServer): string {
   const w = vs.why;
   const port = `${w.portName ? `port "${w.portName}" ` : ''}(${vs.port}/${vs.protocol})`;
@@ -50,6 +69,8 @@ export function explainVirtualServer(vs: ExpectedVirtualServer): string {
     const pods = vs.realServers.map((rs, i) => podName(w.realServers[i], rs.address));
     parts.push(`Real servers: ${pods.join(', ')}.`);
   }
+  const topology = explainTopology(w.topology);
+  if (topology) parts.push(topology);
   if (w.policy === 'Local') {
     parts.push(w.localFallback
       ? 'Traffic policy Local, but no endpoint runs on this node, so kube-proxy uses every endpoint of the cluster instead.'

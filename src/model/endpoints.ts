@@ -4,7 +4,10 @@
 import { ipFamily, type IpFamily } from '../net/ip.ts';
 import type { EndpointSliceView, EndpointView, ServicePortView, ServiceView } from '../snapshot/types.ts';
 import { RealServerIndex } from '../net/real-server-index.ts';
-import type { RealServerWhy } from './types.ts';
+import type { RealServerWhy, TopologyChoice } from './types.ts';
+
+/** The node label kube-proxy reads its zone from. */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 /** One endpoint of a service port, as kube-proxy keys it: address:port. */
 export interface PortEndpoint {
@@ -18,6 +21,14 @@ export interface PortEndpoint {
 export interface ChosenEndpoints {
   endpoints: PortEndpoint[];
   reason: RealServerWhy['reason'];
+  /** cluster endpoints only: how topology hints narrowed them */
+  topology?: TopologyChoice;
+}
+
+/** The node kube-proxy runs on, as topology sees it: its name and its zone label (null without one). */
+export interface TopologyNode {
+  name: string;
+  zone: string | null;
 }
 
 /**
@@ -69,18 +80,55 @@ export interface CategorizedEndpoints {
   local: ChosenEndpoints | null;
 }
 
+/** What asked the EndpointSlice controller for hints, for explanations: "trafficDistribution: PreferClose". */
+function hintsAskedBy(service: ServiceView): string | null {
+  if (service.trafficDistribution) return `trafficDistribution: ${service.trafficDistribution}`;
+  if (service.topologyMode) return `service.kubernetes.io/topology-mode: ${service.topologyMode}`;
+  return null;
+}
+
 /**
- * kube-proxy's CategorizeEndpoints, without topology hints (netlab's snapshot carries no hints; with
- * hints, kube-proxy may narrow the cluster endpoints to this node's zone):
- * - cluster endpoints: the ready ones; if none is ready anywhere, the serving-and-terminating ones.
- *   Computed only when the port uses Cluster policy: internalTrafficPolicy Cluster, or the port is
- *   reachable from outside at all (`portExternallyAccessible`: NodePort, externalIPs or LB VIPs) — even
- *   with externalTrafficPolicy Local, kube-proxy keeps them for in-cluster short circuits.
+ * kube-proxy's topologyModeFromHints (pkg/proxy/topology.go), over the ready endpoints. kube-proxy reads only
+ * the hints, never the Service's trafficDistribution (the EndpointSlice controller turns that into hints):
+ * - every ready endpoint has a node hint and one names this node: PreferSameNode (keep those hinted for it);
+ * - else every ready endpoint has a zone hint and one names this node's zone: PreferSameZone;
+ * - else no narrowing: hints that are incomplete, or name neither this node nor its zone, are ignored.
+ */
+export function topologyOf(endpoints: PortEndpoint[], node: TopologyNode, service: ServiceView): TopologyChoice {
+  const askedBy = hintsAskedBy(service);
+  const ready = endpoints.filter((e) => e.endpoint.ready);
+  const hinted = ready.filter((e) => e.endpoint.zoneHints.length || e.endpoint.nodeHints.length);
+  if (hinted.length === 0) return { mode: null, ignored: null, askedBy };
+  const everyReady = (test: (e: EndpointView) => boolean) => ready.every((e) => test(e.endpoint));
+  const someReady = (test: (e: EndpointView) => boolean) => ready.some((e) => test(e.endpoint));
+  if (everyReady((e) => e.nodeHints.length > 0) && someReady((e) => e.nodeHints.includes(node.name))) {
+    return { mode: 'PreferSameNode', node: node.name, askedBy };
+  }
+  if (!everyReady((e) => e.zoneHints.length > 0)) return { mode: null, ignored: 'some-endpoints-unhinted', askedBy };
+  if (node.zone === null) return { mode: null, ignored: 'node-has-no-zone', askedBy };
+  if (!someReady((e) => e.zoneHints.includes(node.zone!))) return { mode: null, ignored: 'no-endpoint-for-zone', askedBy };
+  return { mode: 'PreferSameZone', zone: node.zone, askedBy };
+}
+
+/** availableForTopology: whether the chosen topology mode keeps this endpoint. */
+function availableForTopology(endpoint: EndpointView, topology: TopologyChoice): boolean {
+  if (topology.mode === 'PreferSameNode') return endpoint.nodeHints.includes(topology.node);
+  if (topology.mode === 'PreferSameZone') return endpoint.zoneHints.includes(topology.zone);
+  return true;
+}
+
+/**
+ * kube-proxy's CategorizeEndpoints (pkg/proxy/topology.go):
+ * - cluster endpoints: the ready ones that the topology hints keep for this node (topologyOf); if none is
+ *   ready anywhere, the serving-and-terminating ones (without topology). Computed only when the port uses
+ *   Cluster policy: internalTrafficPolicy Cluster, or the port is reachable from outside at all
+ *   (`portExternallyAccessible`: NodePort, externalIPs or LB VIPs) — even with externalTrafficPolicy Local,
+ *   kube-proxy keeps them for in-cluster short circuits.
  * - local endpoints: the ready ones on this node; if none, this node's serving-and-terminating ones.
  *   Computed only when the port uses Local policy: internalTrafficPolicy Local, or externalTrafficPolicy
  *   Local on a port reachable from outside.
  */
-export function categorizeEndpoints(endpoints: PortEndpoint[], service: ServiceView, portExternallyAccessible: boolean): CategorizedEndpoints {
+export function categorizeEndpoints(endpoints: PortEndpoint[], service: ServiceView, portExternallyAccessible: boolean, node: TopologyNode): CategorizedEndpoints {
   const internalLocal = service.internalTrafficPolicy === 'Local';
   const usesCluster = !internalLocal || portExternallyAccessible;
   const usesLocal = internalLocal || (externalPolicyLocal(service) && portExternallyAccessible);
@@ -88,9 +136,13 @@ export function categorizeEndpoints(endpoints: PortEndpoint[], service: ServiceV
 
   let cluster: ChosenEndpoints | null = null;
   if (usesCluster) {
-    // Usually every endpoint is ready: the list is then used as it is.
-    const ready = endpoints.every((e) => e.endpoint.ready) ? endpoints : endpoints.filter((e) => e.endpoint.ready);
-    cluster = ready.length ? { endpoints: ready, reason: 'ready' } : { endpoints: endpoints.filter(servingTerminating), reason: 'serving-terminating' };
+    const topology = topologyOf(endpoints, node, service);
+    const usable = (e: PortEndpoint) => e.endpoint.ready && availableForTopology(e.endpoint, topology);
+    // Usually every endpoint is usable: the list is then used as it is.
+    const ready = endpoints.every(usable) ? endpoints : endpoints.filter(usable);
+    cluster = ready.length
+      ? { endpoints: ready, reason: 'ready', topology }
+      : { endpoints: endpoints.filter(servingTerminating), reason: 'serving-terminating', topology: { mode: null, ignored: null, askedBy: topology.askedBy } };
   }
   let local: ChosenEndpoints | null = null;
   if (usesLocal) {

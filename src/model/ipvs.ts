@@ -4,7 +4,7 @@ import { ipFamily, type IpFamily } from '../net/ip.ts';
 import { compareIpvsRealServers, compareIpvsServices } from './tool-order.ts';
 import type { InterfaceAddressTable } from '../parse/types.ts';
 import type { ClusterSnapshot, EndpointSliceView, NodeView, ServicePortView, ServiceView } from '../snapshot/types.ts';
-import { type CategorizedEndpoints, categorizeEndpoints, endpointsForPolicy, externalPolicyLocal, type PortEndpoint, portEndpoints } from './endpoints.ts';
+import { type CategorizedEndpoints, categorizeEndpoints, endpointsForPolicy, externalPolicyLocal, type PortEndpoint, portEndpoints, ZONE_LABEL } from './endpoints.ts';
 import { findNode, indexSlices, slicesOf } from './lookup.ts';
 import { type NodePortAddress, nodePortAddresses } from './node-addresses.ts';
 import type { ExpectedVirtualServer, NodeIpvs, RealServerWhy, VirtualServerWhy } from './types.ts';
@@ -120,7 +120,8 @@ function virtualServersOfPort(
   const specs = virtualServerSpecs(service, port, family, clusterIP, nodeAddressesOf);
   // ServicePort.ExternallyAccessible: a nodePort, or an external/LB IP of this family (node addresses or not)
   const portExternallyAccessible = Boolean(port.nodePort) || specs.some((s) => s.kind === 'ExternalIP' || s.kind === 'LoadBalancer');
-  const categorized = inIpvsadmOrder(categorizeEndpoints(portEndpoints(serviceSlices, port, family, node.name), service, portExternallyAccessible));
+  const topologyNode = { name: node.name, zone: node.labels[ZONE_LABEL] ?? null };
+  const categorized = inIpvsadmOrder(categorizeEndpoints(portEndpoints(serviceSlices, port, family, node.name), service, portExternallyAccessible, topologyNode));
   const scheduler = snapshot.kubeProxy.scheduler || 'rr';
   const persistent = service.sessionAffinity === 'ClientIP' ? (service.sessionAffinityTimeoutSeconds ?? SESSION_AFFINITY_DEFAULT_TIMEOUT) : null;
   return specs.map((spec) => {
@@ -146,6 +147,9 @@ function virtualServersOfPort(
         realServers: endpoints.map((e) => realServerWhy(service, e, chosen.reason)),
       },
     };
+    const topology = chosen.topology;
+    // only when there is something to say: hints were used or ignored, or the Service asked for them
+    if (topology && (topology.mode || topology.ignored || topology.askedBy)) vs.why.topology = topology;
     if (spec.nodeAddress !== undefined) vs.why.nodeAddress = spec.nodeAddress;
     return vs;
   });

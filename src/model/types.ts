@@ -47,6 +47,20 @@ export interface RealServerWhy {
   reason: 'ready' | 'serving-terminating' | 'local' | 'local-serving-terminating';
 }
 
+/**
+ * How kube-proxy narrowed a Service's cluster endpoints by the EndpointSlice topology hints, as data for
+ * explanations. `askedBy` names what asked for hints ("trafficDistribution: PreferClose"), null when nothing did.
+ */
+export type TopologyChoice =
+  | { mode: 'PreferSameNode'; node: string; askedBy: string | null }
+  | { mode: 'PreferSameZone'; zone: string; askedBy: string | null }
+  | {
+      mode: null;
+      /** why hints present were not used; null when no ready endpoint has any */
+      ignored: 'some-endpoints-unhinted' | 'node-has-no-zone' | 'no-endpoint-for-zone' | null;
+      askedBy: string | null;
+    };
+
 export interface VirtualServerWhy {
   namespace: string;
   service: string;
@@ -57,6 +71,8 @@ export interface VirtualServerWhy {
   /** Local policy but no local endpoint: kube-proxy falls back to cluster endpoints */
   localFallback: boolean;
   realServers: RealServerWhy[]; // same order as realServers
+  /** how topology hints narrowed the cluster endpoints; absent when this virtual server uses local endpoints */
+  topology?: TopologyChoice;
   /** NodePorts: how netlab knows the address is the node's (null: recognised by its port, see nodePortsOnAnyAddress) */
   nodeAddress?: NodePortAddress['source'] | null;
 }

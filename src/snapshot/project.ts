@@ -120,9 +120,14 @@ function projectServicePort(port: Field): ServicePortView {
   };
 }
 
+/** The annotation that asks the EndpointSlice controller for topology hints, and the name it had before 1.27. */
+const topologyModeAnnotation = 'service.kubernetes.io/topology-mode';
+const legacyTopologyAnnotation = 'service.kubernetes.io/topology-aware-hints';
+
 export function projectService(raw: unknown, source: string): ServiceView {
   const { root, name, namespace } = readNamespacedMetadata(raw, source);
   const spec = root.child('spec');
+  const annotations = root.at('metadata.annotations');
   const type = spec.child('type').oneOf<ServiceType>(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'], 'ClusterIP');
 
   // spec.clusterIPs is the dual-stack list; older objects only have spec.clusterIP.
@@ -167,6 +172,8 @@ export function projectService(raw: unknown, source: string): ServiceView {
     loadBalancerIngressIPs,
     externalName: isExternalName ? spec.child('externalName').string() : null,
     publishNotReadyAddresses: spec.child('publishNotReadyAddresses').boolean(false),
+    trafficDistribution: spec.child('trafficDistribution').stringOrEmpty(),
+    topologyMode: (annotations.child(topologyModeAnnotation).absent ? annotations.child(legacyTopologyAnnotation) : annotations.child(topologyModeAnnotation)).stringOrEmpty(),
   };
 }
 
@@ -178,18 +185,20 @@ function projectEndpoint(endpoint: Field, addressType: EndpointSliceView['addres
     return address.ip(addressType === 'IPv4' ? 4 : 6);
   });
   const conditions = endpoint.child('conditions');
-  // The API documents nil conditions: ready nil means ready, serving nil means "same as ready",
-  // terminating nil means not terminating.
-  const ready = conditions.child('ready').boolean(true);
+  // Nil conditions as kube-proxy reads them (pkg/proxy/endpointslicecache.go addEndpoints): ready nil is
+  // true, serving nil is true (the API documents "same as ready"; kube-proxy does not), terminating nil is false.
   const targetRef = endpoint.child('targetRef');
+  const hintNames = (list: string) => endpoint.at(`hints.${list}`).list().map((hint) => hint.child('name').string());
   return {
     addresses,
-    ready,
-    serving: conditions.child('serving').boolean(ready),
+    ready: conditions.child('ready').boolean(true),
+    serving: conditions.child('serving').boolean(true),
     terminating: conditions.child('terminating').boolean(false),
     hostname: endpoint.child('hostname').stringOrEmpty(),
     nodeName: endpoint.child('nodeName').stringOrEmpty(),
     zone: endpoint.child('zone').stringOrEmpty(),
+    zoneHints: hintNames('forZones'),
+    nodeHints: hintNames('forNodes'),
     targetRef: targetRef.absent
       ? null
       : {

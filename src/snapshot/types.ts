@@ -74,17 +74,26 @@ export interface ServiceView {
   loadBalancerIngressIPs: string[];
   externalName: string | null;
   publishNotReadyAddresses: boolean;
+  /** spec.trafficDistribution (PreferClose, PreferSameZone, PreferSameNode), null when unset */
+  trafficDistribution: string | null;
+  /** annotation service.kubernetes.io/topology-mode (or the older topology-aware-hints), null when unset */
+  topologyMode: string | null;
 }
 
 export interface EndpointView {
   addresses: string[];
-  /** conditions.ready; a nil condition counts as true, as the API documents. */
+  /** conditions.ready; nil counts as true (the API's rule, and kube-proxy's) */
   ready: boolean;
+  /** conditions.serving; nil counts as true, as kube-proxy reads it (not "same as ready") */
   serving: boolean;
+  /** conditions.terminating; nil counts as false */
   terminating: boolean;
   hostname: string | null;
   nodeName: string | null;
   zone: string | null;
+  /** hints.forZones[].name and hints.forNodes[].name (set by the EndpointSlice controller for topology-aware routing) */
+  zoneHints: string[];
+  nodeHints: string[];
   targetRef: { kind: string; namespace: string; name: string } | null;
 }
 

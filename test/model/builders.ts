@@ -80,6 +80,8 @@ export function makeService(namespace: string, name: string, clusterIPs: string[
     loadBalancerIngressIPs: [],
     externalName: null,
     publishNotReadyAddresses: false,
+    trafficDistribution: null,
+    topologyMode: null,
     ...overrides,
   };
 }
@@ -94,6 +96,8 @@ export function makeEndpoint(address: string, nodeName: string | null, pod: stri
     hostname: null,
     nodeName,
     zone: null,
+    zoneHints: [],
+    nodeHints: [],
     targetRef: pod === null ? null : { kind: 'Pod', namespace: 'default', name: pod },
     ...overrides,
   };

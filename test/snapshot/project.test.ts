@@ -179,7 +179,16 @@ describe('projectService', () => {
       loadBalancerIngressIPs: [],
       externalName: null,
       publishNotReadyAddresses: false,
+      trafficDistribution: null,
+      topologyMode: null,
     });
+  });
+
+  test('topology: spec.trafficDistribution, and the topology-mode annotation (or its older name)', () => {
+    expect(projectService(service({ trafficDistribution: 'PreferClose' }), 's')).toMatchObject({ trafficDistribution: 'PreferClose', topologyMode: null });
+    const annotated = (annotations: Record<string, string>) => ({ ...service({}), metadata: { name: 'web', namespace: 'default', annotations } });
+    expect(projectService(annotated({ 'service.kubernetes.io/topology-mode': 'Auto' }), 's').topologyMode).toBe('Auto');
+    expect(projectService(annotated({ 'service.kubernetes.io/topology-aware-hints': 'auto' }), 's').topologyMode).toBe('auto');
   });
 
   test('headless service: no cluster IPs, headless true', () => {
@@ -249,7 +258,7 @@ describe('projectService', () => {
 });
 
 describe('projectEndpointSlice', () => {
-  test('nil conditions: ready true, serving = ready, terminating false; nil port; serviceName from the label', () => {
+  test('nil conditions as kube-proxy reads them: ready true, serving true (not "same as ready"), terminating false; hints; nil port', () => {
     const view = projectEndpointSlice(
       slice({
         ports: [{ name: 'https', port: 6443 }, { port: null }],
@@ -262,6 +271,7 @@ describe('projectEndpointSlice', () => {
             hostname: 'web-0',
             nodeName: 'node-1',
             zone: 'zone-a',
+            hints: { forZones: [{ name: 'zone-a' }], forNodes: [{ name: 'node-1' }] },
             targetRef: { kind: 'Pod', name: 'web-0' },
           },
         ],
@@ -278,8 +288,9 @@ describe('projectEndpointSlice', () => {
         { name: '', protocol: 'TCP', port: null },
       ],
       endpoints: [
-        { addresses: ['10.130.29.80'], ready: true, serving: true, terminating: false, hostname: null, nodeName: null, zone: null, targetRef: null },
-        { addresses: ['10.244.0.9'], ready: false, serving: false, terminating: false, hostname: null, nodeName: null, zone: null, targetRef: null },
+        { addresses: ['10.130.29.80'], ready: true, serving: true, terminating: false, hostname: null, nodeName: null, zone: null, zoneHints: [], nodeHints: [], targetRef: null },
+        // serving nil is true even when ready is false (pkg/proxy/endpointslicecache.go)
+        { addresses: ['10.244.0.9'], ready: false, serving: true, terminating: false, hostname: null, nodeName: null, zone: null, zoneHints: [], nodeHints: [], targetRef: null },
         {
           addresses: ['10.244.0.10'],
           ready: false,
@@ -288,6 +299,8 @@ describe('projectEndpointSlice', () => {
           hostname: 'web-0',
           nodeName: 'node-1',
           zone: 'zone-a',
+          zoneHints: ['zone-a'],
+          nodeHints: ['node-1'],
           // targetRef without a namespace is in the slice's namespace
           targetRef: { kind: 'Pod', namespace: 'default', name: 'web-0' },
         },
