@@ -314,7 +314,7 @@ export function adminKubeConfig(info: ControlPlaneInfo): KubeConfig {
   return kc;
 }
 
-export function renderCorefile(p: { dnsPort: number; healthPort: number; readyPort: number; kubeconfig: string }): string {
+export function renderCorefile(p: { dnsPort: number; healthPort: number; readyPort: number; kubeconfig: string; pods?: 'insecure' | 'verified' }): string {
   // kubeadm's Corefile without `forward`, `cache` and `prometheus`: nothing may leave loopback, and a cache
   // would hide changes between a test's steps.
   return `.:${p.dnsPort} {
@@ -324,13 +324,58 @@ export function renderCorefile(p: { dnsPort: number; healthPort: number; readyPo
     ready 127.0.0.1:${p.readyPort}
     kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {
         kubeconfig ${p.kubeconfig}
-        pods insecure
+        pods ${p.pods ?? 'insecure'}
         fallthrough in-addr.arpa ip6.arpa
         ttl 30
     }
     loadbalance
 }
 `;
+}
+
+export interface ExtraCoreDns {
+  dns: { host: string; port: number };
+  corefile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A second CoreDNS on free loopback ports, watching the same apiserver with CoreDNS's identity, for a
+ * Corefile setting the shared one does not have (pods verified). stop() ends it; so does process exit.
+ */
+export async function startExtraCoreDns(info: ControlPlaneInfo, pods: 'insecure' | 'verified', startTimeoutMs = 60_000): Promise<ExtraCoreDns> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'netlab-coredns-'));
+  const ports = await freePorts({ dns: 'tcp+udp', health: 'tcp', ready: 'tcp' });
+  const corefile = renderCorefile({ dnsPort: ports.dns, healthPort: ports.health, readyPort: ports.ready, kubeconfig: info.identities.coredns!.kubeconfig, pods });
+  writeFileSync(path.join(dir, 'Corefile'), corefile);
+  const proc = startProcess('coredns', [info.binaries.coredns!, '-conf', path.join(dir, 'Corefile')], path.join(dir, 'coredns.log'), dir);
+  const record: InstanceRecord = { ownerPid: process.pid, dir, keep: false, processes: [{ name: 'coredns', pid: proc.pid, bin: info.binaries.coredns! }] };
+  writeRecord(record);
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      await stopProcess(proc, 5_000);
+      rmSync(dir, { recursive: true, force: true });
+      removeRecord(dir);
+      untrack();
+    })();
+    return stopping;
+  };
+  const untrack = trackUntilStopped({
+    stop,
+    killNow: () => {
+      killRecordedProcesses(record);
+      rmSync(dir, { recursive: true, force: true });
+      removeRecord(dir);
+    },
+  });
+  try {
+    await waitUntilReady(proc, 'CoreDNS /ready', async () => (await httpGet(`http://127.0.0.1:${ports.ready}/ready`)).status === 200, startTimeoutMs);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { dns: { host: '127.0.0.1', port: ports.dns }, corefile, stop };
 }
 
 type Ports = Record<'etcd' | 'etcdPeer' | 'apiserver' | 'controllerManager' | 'dns' | 'health' | 'ready', number>;

@@ -12,6 +12,8 @@ import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
 import { clientsFor, createNamespace, createNode, createPod, readyAddresses, waitFor, waitForEndpointSlices } from '../../test/harness/cluster.ts';
 import type { Clients, PodFixture } from '../../test/harness/cluster.ts';
+import { startExtraCoreDns } from '../../test/harness/controlplane.ts';
+import type { ExtraCoreDns } from '../../test/harness/controlplane.ts';
 import { describeReal } from '../../test/harness/require-real.ts';
 
 // Pod addresses from a range no other suite uses, so PTR answers cannot pick up their endpoints.
@@ -197,4 +199,70 @@ describeReal('the DNS model against CoreDNS (real components)', (info) => {
     }
     expect(disagreements).toEqual([]);
   }, 120_000);
+});
+
+// Pod names (`<dashed ip>.<ns>.pod.<zone>`) in both pods modes: the shared CoreDNS runs `pods insecure`, a
+// second one started here runs `pods verified` against the same apiserver. Point 9 of issue 10: verified
+// compares the label as written with the pod's IP text, so another spelling of the same address is NXDOMAIN.
+describeReal('pod names against CoreDNS in pods insecure and pods verified mode (real components)', (info) => {
+  const c: Clients = clientsFor(info.kubeconfig);
+  const prober = createDnsProber({ timeoutMs: 3000 });
+  const podsNs = `dns-${run}-pods`;
+  const PODS_NODE = { name: 'dns-pods-node', internalIP: '192.168.250.12' };
+  let verified: ExtraCoreDns | null = null;
+  let snapshot: ClusterSnapshot;
+
+  beforeAll(async () => {
+    await createNode(c, PODS_NODE).catch((err) => {
+      if (err?.code !== 409) throw err;
+    });
+    await createNamespace(c, podsNs);
+    await createPod(c, { namespace: podsNs, name: 'v4', nodeName: PODS_NODE.name, hostIP: PODS_NODE.internalIP, podIPs: ['10.250.7.10'] });
+    await createPod(c, { namespace: podsNs, name: 'v6', nodeName: PODS_NODE.name, hostIP: PODS_NODE.internalIP, podIPs: ['fd00:250:7::10'] });
+    verified = await startExtraCoreDns(info, 'verified');
+    const zone = info.clusterDomain;
+    // both servers watch the API: wait until each has seen the IPv6 pod (verified answers it only then)
+    for (const dns of [info.dns, verified.dns]) {
+      await waitFor(`CoreDNS ${dns.port} to see the pods`, async () => {
+        const answer = await prober.query({ name: `fd00-250-7--10.${podsNs}.pod.${zone}`, type: 'AAAA' }, { ...dns, transport: 'udp' });
+        return answer.rcode === 'NOERROR' && answer.answers.length === 1;
+      });
+    }
+    snapshot = await fetchSnapshot(c.kc);
+  }, 120_000);
+
+  afterAll(async () => {
+    await verified?.stop();
+  });
+
+  const labels = (zone: string): { query: DnsQuery; insecure: string; verified: string }[] => [
+    { query: { name: `10-250-7-10.${podsNs}.pod.${zone}`, type: 'A' }, insecure: 'NOERROR', verified: 'NOERROR' },
+    // leading zeros: Go's ParseIP refuses them, and the text differs from the pod's
+    { query: { name: `010-250-007-010.${podsNs}.pod.${zone}`, type: 'A' }, insecure: 'NXDOMAIN', verified: 'NXDOMAIN' },
+    { query: { name: `fd00-250-7--10.${podsNs}.pod.${zone}`, type: 'AAAA' }, insecure: 'NOERROR', verified: 'NOERROR' },
+    // the same address written out in full: insecure answers it, verified compares the text and does not
+    { query: { name: `fd00-250-7-0-0-0-0-10.${podsNs}.pod.${zone}`, type: 'AAAA' }, insecure: 'NOERROR', verified: 'NXDOMAIN' },
+    // three dashes and no "--" reads as IPv4 ("fd00.250.7.10"): no address at all
+    { query: { name: `fd00-250-7-10.${podsNs}.pod.${zone}`, type: 'AAAA' }, insecure: 'NXDOMAIN', verified: 'NXDOMAIN' },
+    // no pod has this address: only insecure answers
+    { query: { name: `10-250-7-99.${podsNs}.pod.${zone}`, type: 'A' }, insecure: 'NOERROR', verified: 'NXDOMAIN' },
+  ];
+
+  test.each(['insecure', 'verified'] as const)('pods %s: CoreDNS answers each spelling as the model says', async (mode) => {
+    const server = mode === 'insecure' ? info.dns : verified!.dns;
+    const modeSnapshot: ClusterSnapshot = { ...snapshot, dns: { ...snapshot.dns, podsMode: mode } };
+    const disagreements: Disagreement[] = [];
+    for (const row of labels(snapshot.dns.clusterDomain)) {
+      const expectation = dnsExpectationFor(modeSnapshot, row.query);
+      // the rule under test, stated outright as well as through the model
+      expect(`${row.query.name} ${expectation.expect.rcode}`).toBe(`${row.query.name} ${row[mode]}`);
+      for (const transport of ['udp', 'tcp'] as const) {
+        const got = await prober.query(row.query, { ...server, transport });
+        if (!agrees(expectation.expect, got)) {
+          disagreements.push({ query: `${row.query.type} ${row.query.name}`, transport, model: answerText(expectation.expect), coredns: answerText(got), why: expectation.why });
+        }
+      }
+    }
+    expect(disagreements).toEqual([]);
+  }, 60_000);
 });

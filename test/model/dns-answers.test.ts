@@ -211,6 +211,26 @@ describe('pod names', () => {
     expect(ask(snapshot, `fd00--5.default.pod.${Z}`, 'AAAA')).toEqual(NXDOMAIN);
     expect(ask(snapshot, `10-244-0-5.kube-system.pod.${Z}`, 'A')).toEqual(NXDOMAIN);
   });
+
+  test('verified mode compares the label as written with the pod IP\'s text: another spelling of the same address is NXDOMAIN', () => {
+    const snapshot = cluster({ pods: [makePod('default', 'v6', 'node-1', ['fd00::7']), makePod('default', 'v4', 'node-1', ['10.244.0.7'])] });
+    snapshot.dns.podsMode = 'verified';
+    expect(data(ask(snapshot, `fd00--7.default.pod.${Z}`, 'AAAA'))).toEqual(['AAAA fd00::7']);
+    const longhand = dnsExpectationFor(snapshot, { name: `fd00-0-0-0-0-0-0-7.default.pod.${Z}`, type: 'AAAA' });
+    expect(longhand.expect).toEqual(NXDOMAIN);
+    expect(longhand.why).toContain('only fd00--7 names it');
+    expect(ask(snapshot, `fd00-0-0-0-0-0--7.default.pod.${Z}`, 'AAAA')).toEqual(NXDOMAIN);
+    // insecure mode answers any spelling with the address itself
+    snapshot.dns.podsMode = 'insecure';
+    expect(data(ask(snapshot, `fd00-0-0-0-0-0-0-7.default.pod.${Z}`, 'AAAA'))).toEqual(['AAAA fd00::7']);
+  });
+
+  test('a label with leading zeros is no address (Go refuses it), in either mode', () => {
+    const snapshot = cluster({ pods: [makePod('default', 'v4', 'node-1', ['10.244.0.7'])] });
+    expect(ask(snapshot, `010-244-000-007.default.pod.${Z}`, 'A')).toEqual(NXDOMAIN);
+    snapshot.dns.podsMode = 'verified';
+    expect(ask(snapshot, `010-244-000-007.default.pod.${Z}`, 'A')).toEqual(NXDOMAIN);
+  });
 });
 
 describe('PTR', () => {

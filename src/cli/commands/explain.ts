@@ -4,15 +4,11 @@ import { checkLab } from '../../check/check.ts';
 import type { CheckReport } from '../../check/types.ts';
 import type { Observation } from '../../observation/types.ts';
 import type { Layer } from '../../compare/types.ts';
-import { describeScheduler } from '../../explain/schedulers.ts';
-import { explainOptions, explainSearch } from '../../explain/resolvconf.ts';
-import { explainUnaccountedRoute } from '../../explain/routes.ts';
+import { explainIpvsByShape, explainResolvConfByShape, explainRoutesByShape } from '../../explain/shape.ts';
 import type { AnnotatedLine } from '../../explain/types.ts';
 import { parseIpvsadm } from '../../parse/ipvsadm.ts';
 import { parseResolvConf } from '../../parse/resolvconf.ts';
 import { parseRouteN } from '../../parse/route.ts';
-import { renderIpvsServiceLine, renderRealServerLine } from '../../render/ipvsadm.ts';
-import { renderRouteLine } from '../../render/route.ts';
 import { renderReport, renderSection } from '../../report/text.ts';
 import { loadSnapshotDir } from '../../snapshot/load.ts';
 import type { ClusterSnapshot } from '../../snapshot/types.ts';
@@ -21,21 +17,9 @@ import { asFormat, EXIT, type Format, readInput, UsageError } from '../io.ts';
 
 /** Without a snapshot there is no model: lines are explained from their shape alone. */
 function explainByShape(format: Format, text: string, source: string): AnnotatedLine[] {
-  if (format === 'route') {
-    return parseRouteN(text, source).routes.map((r) => ({ text: renderRouteLine(r), status: 'info', explanation: explainUnaccountedRoute(r, null, false).replace(' Not managed by the CNI.', '') }));
-  }
-  if (format === 'ipvsadm') {
-    return parseIpvsadm(text, source).services.flatMap((s) => [
-      { text: renderIpvsServiceLine(s), status: 'info' as const, explanation: `Virtual server: ${s.scheduler ?? ''} = ${describeScheduler(s.scheduler)}${s.persistent !== null ? `; persistent ${s.persistent} = a client sticks to one real server for ${s.persistent} s of idleness (sessionAffinity: ClientIP)` : ''}.` },
-      ...s.realServers.map((rs) => ({ text: renderRealServerLine(rs), status: 'info' as const, explanation: `Real server: connections are forwarded here (${rs.forward ?? 'forward method not shown'}, weight ${rs.weight ?? '-'}).` })),
-    ]);
-  }
-  const conf = parseResolvConf(text, source);
-  return [
-    ...conf.nameservers.map((ns) => ({ text: `nameserver ${ns}`, status: 'info' as const, explanation: 'A DNS server the resolver asks, in order.' })),
-    { text: `search ${conf.search.join(' ')}`, status: 'info', explanation: explainSearch(conf.search, '<namespace>') },
-    { text: `options ${Object.entries(conf.options).map(([k, v]) => (v === null ? k : `${k}:${v}`)).join(' ')}`, status: 'info', explanation: explainOptions(conf.options) },
-  ];
+  if (format === 'route') return explainRoutesByShape(parseRouteN(text, source));
+  if (format === 'ipvsadm') return explainIpvsByShape(parseIpvsadm(text, source));
+  return explainResolvConfByShape(parseResolvConf(text, source));
 }
 
 const LAYER: Record<Format, Layer> = { route: 'routes', ipvsadm: 'ipvs', resolv: 'resolvconf' };

@@ -79,11 +79,14 @@ export function podLabel(ip: string): string {
   return ip.toLowerCase().replaceAll(ipFamily(ip) === 'IPv4' ? '.' : ':', '-');
 }
 
-/** findPods' reading of a pod label: 3 dashes and no "--" is IPv4, anything else IPv6. Null when it is no address. */
-export function podLabelAddress(label: string): string | null {
+/**
+ * findPods' reading of a pod label, as text: 3 dashes and no "--" is IPv4 (dashes become dots), anything
+ * else IPv6 (dashes become colons). CoreDNS keeps this text: pods verified compares it with the pod's IP as
+ * written, so "fd00-0-0-0-0-0-0-5" is not the pod "fd00::5".
+ */
+export function podLabelText(label: string): string {
   const ipv4 = (label.match(/-/g) ?? []).length === 3 && !label.includes('--');
-  const text = label.replaceAll('-', ipv4 ? '.' : ':');
-  return ipFamily(text) ? canonicalIp(text) : null;
+  return label.replaceAll('-', ipv4 ? '.' : ':');
 }
 
 /** The text Go's net.IP.String gives an address (RFC 5952 for IPv6). */

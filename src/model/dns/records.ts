@@ -3,7 +3,7 @@
 import { ipFamily } from '../../net/ip.ts';
 import type { ClusterSnapshot, EndpointSliceView, EndpointView, ServiceView } from '../../snapshot/types.ts';
 import { indexSlices, type SliceIndex, slicesOf } from '../lookup.ts';
-import { canonicalIp, endpointLabel, labelsBelowZone, normalizeName, parseRequest, podLabelAddress, type RecordRequest } from './names.ts';
+import { canonicalIp, endpointLabel, labelsBelowZone, normalizeName, parseRequest, podLabel, podLabelText, type RecordRequest } from './names.ts';
 
 /** The snapshot with the indexes CoreDNS's informers keep, built once per model run. */
 export interface DnsContext {
@@ -106,7 +106,8 @@ export function lookupRecords(context: DnsContext, name: string): Lookup {
  * - disabled: no pod names at all;
  * - "<ns>.pod.<zone>": the namespace, no records;
  * - insecure: any label that decodes to an address answers that address, pod or no pod;
- * - verified: only when a pod of that namespace, not being deleted, has that primary pod IP.
+ * - verified: only when a pod of that namespace, not being deleted, has a primary pod IP written exactly as
+ *   the label decodes (CoreDNS compares the text, kubernetes.go findPods: `ip == p.PodIP`).
  * Labels left of the pod label are ignored, as CoreDNS does.
  */
 function findPods(context: DnsContext, request: RecordRequest): Lookup {
@@ -114,15 +115,21 @@ function findPods(context: DnsContext, request: RecordRequest): Lookup {
   if (mode === 'disabled') return notFound('pod records are disabled in CoreDNS (kubernetes plugin without "pods insecure" or "pods verified")');
   if (request.service === '') return { found: true, entries: [], about: `namespace ${request.namespace} exists, but this name names no pod` };
   const owner = `${request.service}.${request.namespace}.pod.${context.zone}`;
-  const address = podLabelAddress(request.service);
-  if (!address) return notFound(`${JSON.stringify(request.service)} does not decode to an IP address`);
+  const text = podLabelText(request.service);
+  if (!ipFamily(text)) return notFound(`${JSON.stringify(request.service)} does not decode to an IP address (it reads as ${JSON.stringify(text)})`);
+  const address = canonicalIp(text);
   if (mode === 'insecure') {
     return { found: true, entries: [{ host: address, port: 0, owner }], about: `pods mode is insecure: CoreDNS answers the address the label spells (${address}) without checking for a pod` };
   }
-  const pods = context.snapshot.pods.filter(
-    (p) => p.namespace === request.namespace && !p.terminating && p.podIPs[0] !== undefined && canonicalIp(p.podIPs[0]) === address,
-  );
-  if (!pods.length) return notFound(`pods mode is verified and no pod in ${request.namespace} has primary IP ${address}`);
+  const live = context.snapshot.pods.filter((p) => p.namespace === request.namespace && !p.terminating && p.podIPs[0] !== undefined);
+  const pods = live.filter((p) => p.podIPs[0] === text);
+  if (!pods.length) {
+    const respelled = live.find((p) => canonicalIp(p.podIPs[0]!) === address);
+    if (respelled) {
+      return notFound(`pods mode is verified: pod ${request.namespace}/${respelled.name} has IP ${respelled.podIPs[0]}, but CoreDNS compares the label's text (${text}) with it as written, so only ${podLabel(respelled.podIPs[0]!)} names it`);
+    }
+    return notFound(`pods mode is verified and no pod in ${request.namespace} has primary IP ${text}`);
+  }
   return {
     found: true,
     entries: pods.map(() => ({ host: address, port: 0, owner })),
