@@ -1,6 +1,6 @@
 // IPVS layer: one node's expected virtual servers (what kube-proxy should program) against `ipvsadm -Ln`.
 // Like kube-proxy's own sync loop, it diffs two keyed sets; counters (ActiveConn, InActConn) are ignored.
-import { ipFamily } from '../net/ip.ts';
+import { cidrContains, ipFamily } from '../net/ip.ts';
 import type { IpvsRealServer, IpvsService, IpvsTable } from '../parse/types.ts';
 import { renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
 import type { ExpectedVirtualServer, NodeIpvs } from '../model/types.ts';
@@ -55,7 +55,8 @@ export function compareIpvs(expected: NodeIpvs, observed: IpvsTable): IpvsCompar
     } else if (index === undefined && service.address !== null) {
       // The node's addresses were not observed: a NodePort on any address of the node is kube-proxy's.
       const template = onAnyAddress.get(anyAddressKey(service));
-      if (template) want = { ...template, address: service.address };
+      const within = template?.why.nodeAddressWithin;
+      if (template && (!within || within.some((cidr) => cidrContains(cidr, service.address!)))) want = { ...template, address: service.address };
     }
     if (!want) {
       rows.push({

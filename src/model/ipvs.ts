@@ -24,13 +24,17 @@ interface VirtualServerSpec {
   kind: VirtualServerWhy['kind'];
   localPolicy: boolean;
   nodeAddress?: NodePortAddress['source'] | null;
+  within?: string[];
 }
 
 /** The address of a NodePort virtual server that stands for "any address of this node" (nodePortsOnAnyAddress). */
 const ANY_ADDRESS: Record<IpFamily, string> = { IPv4: '0.0.0.0', IPv6: '::' };
 
-/** The NodePort addresses of one family, or null when the node's addresses were not observed (any address may carry one). */
-type NodeAddressesOf = (family: IpFamily) => { addresses: NodePortAddress[]; complete: boolean };
+/**
+ * The NodePort addresses of one family. `unlisted`: addresses netlab cannot list may carry NodePorts too (the
+ * node's addresses were not observed): null when none can, otherwise the CIDRs bounding them ([] = any).
+ */
+type NodeAddressesOf = (family: IpFamily) => { addresses: NodePortAddress[]; unlisted: string[] | null };
 
 /**
  * Every virtual server kube-proxy creates on `nodeName`, in ipvsadm's order. Rules:
@@ -59,12 +63,16 @@ export function expectedIpvs(snapshot: ClusterSnapshot, nodeName: string, option
   const slices = indexSlices(snapshot);
   const interfaces = options.interfaces ?? null;
   // The same for every NodePort: worked out at the first one of each family (not before, as it can throw).
-  const nodeAddresses = new Map<IpFamily, NodePortAddress[]>();
+  const nodeAddresses = new Map<IpFamily, ReturnType<NodeAddressesOf>>();
   const nodeAddressesOf: NodeAddressesOf = (family) => {
-    let addresses = nodeAddresses.get(family);
-    if (!addresses) nodeAddresses.set(family, (addresses = nodePortAddresses(node, family, snapshot.kubeProxy.nodePortAddresses, interfaces)));
-    // "primary" names one address whether or not the others were observed
-    return { addresses, complete: interfaces !== null || snapshot.kubeProxy.nodePortAddresses.includes('primary') };
+    let found = nodeAddresses.get(family);
+    if (!found) {
+      const { addresses, within } = nodePortAddresses(node, family, snapshot.kubeProxy.nodePortAddresses, interfaces);
+      // CIDRs of single addresses ("primary") leave nothing unlisted: netlab knows those addresses
+      const unlisted = interfaces !== null || within?.every((cidr) => cidr.prefix === (family === 'IPv4' ? 32 : 128)) ? null : (within ?? []).map((c) => `${c.address}/${c.prefix}`);
+      nodeAddresses.set(family, (found = { addresses, unlisted }));
+    }
+    return found;
   };
   const byKey = new Map<string, ExpectedVirtualServer>();
   const anyAddress = new Map<string, ExpectedVirtualServer>();
@@ -98,11 +106,11 @@ function virtualServerSpecs(service: ServiceView, port: ServicePortView, family:
     if (ipFamily(address) === family) specs.push({ address, port: port.port, kind: 'LoadBalancer', localPolicy: externalLocal });
   }
   if (port.nodePort) {
-    const { addresses, complete } = nodeAddressesOf(family);
+    const { addresses, unlisted } = nodeAddressesOf(family);
     for (const { address, source } of addresses) {
       specs.push({ address, port: port.nodePort, kind: 'NodePort', localPolicy: externalLocal, nodeAddress: source });
     }
-    if (!complete) specs.push({ address: ANY_ADDRESS[family], port: port.nodePort, kind: 'NodePort', localPolicy: externalLocal, nodeAddress: null });
+    if (unlisted) specs.push({ address: ANY_ADDRESS[family], port: port.nodePort, kind: 'NodePort', localPolicy: externalLocal, nodeAddress: null, within: unlisted });
   }
   return specs;
 }
@@ -151,6 +159,7 @@ function virtualServersOfPort(
     // only when there is something to say: hints were used or ignored, or the Service asked for them
     if (topology && (topology.mode || topology.ignored || topology.askedBy)) vs.why.topology = topology;
     if (spec.nodeAddress !== undefined) vs.why.nodeAddress = spec.nodeAddress;
+    if (spec.within?.length) vs.why.nodeAddressWithin = spec.within;
     return vs;
   });
 }

@@ -75,6 +75,8 @@ export interface VirtualServerWhy {
   topology?: TopologyChoice;
   /** NodePorts: how netlab knows the address is the node's (null: recognised by its port, see nodePortsOnAnyAddress) */
   nodeAddress?: NodePortAddress['source'] | null;
+  /** a NodePort recognised by its port: the nodePortAddresses CIDRs its address must lie in (absent: any) */
+  nodeAddressWithin?: string[];
 }
 
 export interface ExpectedVirtualServer extends IpvsService {

@@ -102,4 +102,14 @@ describe('NodePorts on addresses netlab did not observe', () => {
     const ipv6 = compareIpvs(onAnyAddress('::', [['10.244.0.137', 53], ['10.244.0.138', 53]]), seed);
     expect(ipv6.findings.map((f) => [f.kind, f.key])).toEqual([['unexpected', 'TCP 10.96.0.10:53']]);
   });
+
+  test('with nodePortAddresses CIDRs, only an address inside them is recognised', () => {
+    const bounded = (cidr: string) => {
+      const expectation = onAnyAddress('0.0.0.0', [['10.244.0.137', 53], ['10.244.0.138', 53]]);
+      expectation.nodePortsOnAnyAddress![0]!.why.nodeAddressWithin = [cidr];
+      return compareIpvs(expectation, seed).findings.map((f) => [f.kind, f.key]);
+    };
+    expect(bounded('10.96.0.0/12')).toEqual([]);
+    expect(bounded('192.168.0.0/16')).toEqual([['unexpected', 'TCP 10.96.0.10:53']]);
+  });
 });

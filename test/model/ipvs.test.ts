@@ -131,12 +131,23 @@ describe('NodePorts', () => {
     expect(find(ipvs, 'TCP 10.96.0.1:30080')!.why.nodeAddress).toEqual({ observed: true, iface: 'kube-ipvs0' });
   });
 
-  test('observed addresses, "primary": the node\'s primary address only', () => {
+  test('observed addresses, "primary": the node IP as a /32, so a NodePort only when an interface holds it', () => {
     const snapshot = webSnapshot(nodePort);
     snapshot.kubeProxy.nodePortAddresses = ['primary'];
     const ipvs = expectedIpvs(snapshot, 'node-1', { interfaces });
     expect(nodePortKeys(ipvs)).toEqual(['TCP 10.130.29.80:30080']);
     expect(find(ipvs, 'TCP 10.130.29.80:30080')!.why.nodeAddress).toEqual({ observed: true, iface: 'ens5' });
+    // a node IP that no interface holds (a cloud's NAT address as the only address): no NodePort at all
+    snapshot.nodes[0] = makeNode('node-1', '203.0.113.4');
+    expect(nodePortKeys(expectedIpvs(snapshot, 'node-1', { interfaces }))).toEqual([]);
+  });
+
+  test('keywords: "all" is every address, "localhost" is loopback, which IPVS never uses', () => {
+    const snapshot = webSnapshot(nodePort);
+    snapshot.kubeProxy.nodePortAddresses = ['all'];
+    expect(nodePortKeys(expectedIpvs(snapshot, 'node-1', { interfaces }))).toHaveLength(9);
+    snapshot.kubeProxy.nodePortAddresses = ['localhost'];
+    expect(nodePortKeys(expectedIpvs(snapshot, 'node-1', { interfaces }))).toEqual([]);
   });
 
   test('not observed: the InternalIP and the Calico addresses, never an ExternalIP; the rest is recognised by port', () => {
@@ -162,6 +173,14 @@ describe('NodePorts', () => {
     const ipvs = expectedIpvs(snapshot, 'node-1');
     expect(nodePortKeys(ipvs)).toEqual(['TCP 10.130.29.80:30080']);
     expect(ipvs.nodePortsOnAnyAddress).toBeUndefined();
+  });
+
+  test('not observed, CIDRs: a NodePort is recognised by port only inside them', () => {
+    const snapshot = webSnapshot(nodePort);
+    snapshot.kubeProxy.nodePortAddresses = ['10.0.0.0/8'];
+    const ipvs = expectedIpvs(snapshot, 'node-1');
+    expect(nodePortKeys(ipvs)).toEqual(['TCP 10.130.29.80:30080']);
+    expect(ipvs.nodePortsOnAnyAddress![0]!.why.nodeAddressWithin).toEqual(['10.0.0.0/8']);
   });
 
   test('a bad nodePortAddresses CIDR is an error that says where it came from', () => {
