@@ -26,7 +26,7 @@ import type { CheckOptions, CheckReport, LayerResult, ReportSection, UserDnsQuer
 export const ALL_LAYERS: Layer[] = ['routes', 'ipvs', 'dns', 'resolvconf'];
 
 function emptyResult(layer: Layer): LayerResult {
-  return { layer, status: 'skipped', counts: { expected: 0, observed: 0, missing: 0, unexpected: 0, mismatched: 0 }, findings: [], unknown: [], notes: [] };
+  return { layer, status: 'skipped', counts: { expected: 0, observed: 0, missing: 0, unexpected: 0, mismatched: 0 }, findings: [], unknown: [], unreadable: false, notes: [] };
 }
 
 function addFindings(result: LayerResult, findings: Finding[]): void {
@@ -50,12 +50,18 @@ function errorText(e: unknown): string {
 
 type NodeLayer = 'routes' | 'ipvs';
 
+/** Input that was there but could not be read: the layer is unknown, and the command line exits 2. */
+function unreadable(result: LayerResult, reason: string): void {
+  result.unknown.push(reason);
+  result.unreadable = true;
+}
+
 /** Reads one node's raw output for a layer: the text, or why the layer cannot be judged on that node. */
-function observedText(obs: NodeObservation | undefined, layer: NodeLayer): { text: string } | { reason: string } {
+function observedText(obs: NodeObservation | undefined, layer: NodeLayer): { text: string } | { reason: string; failed: boolean } {
   const what = layer === 'routes' ? 'route -n' : 'ipvsadm -Ln';
   const raw = layer === 'routes' ? obs?.routeN : obs?.ipvsadmLn;
-  if (raw === undefined) return { reason: `no ${what} output was observed` };
-  if (raw instanceof Error) return { reason: `${what} failed: ${raw.message}` };
+  if (raw === undefined) return { reason: `no ${what} output was observed`, failed: false };
+  if (raw instanceof Error) return { reason: `${what} failed: ${raw.message}`, failed: true };
   return { text: raw };
 }
 
@@ -112,11 +118,14 @@ function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, node: strin
     }
   } catch (e) {
     // One node's unreadable output makes that node unknown; the other nodes' results stand.
-    result.unknown.push(`node ${node}: ${errorText(e)}`);
+    unreadable(result, `node ${node}: ${errorText(e)}`);
     sections.push({ layer, node, observed: false, lines: [] });
     return;
   }
-  if ('reason' in got) result.unknown.push(`node ${node}: ${got.reason}`);
+  if ('reason' in got) {
+    if (got.failed) unreadable(result, `node ${node}: ${got.reason}`);
+    else result.unknown.push(`node ${node}: ${got.reason}`);
+  }
   sections.push({ layer, node, observed, lines });
 }
 
@@ -156,7 +165,7 @@ function checkDns(snapshot: ClusterSnapshot, observation: Observation, options: 
   const cmp = compareDns(expectations, observed);
   result.counts.observed = cmp.checked;
   addFindings(result, cmp.findings);
-  for (const f of cmp.failures) result.unknown.push(`DNS server ${f.server}: ${f.query}: ${f.error}`);
+  for (const f of cmp.failures) unreadable(result, `DNS server ${f.server}: ${f.query}: ${f.error}`);
   const lines: AnnotatedLine[] = expectations.map((e) => {
     const key = queryText(e.query);
     const finding = cmp.findings.find((f) => f.key.startsWith(`${key} @`));
@@ -176,7 +185,7 @@ function checkResolvConf(snapshot: ClusterSnapshot, observation: Observation, re
   const expected = expectedResolvConf(snapshot, { namespace: obs.namespace, dnsPolicy: obs.dnsPolicy });
   result.counts.expected = 1;
   if (obs.text instanceof Error) {
-    result.unknown.push(`resolv.conf could not be read: ${obs.text.message}`);
+    unreadable(result, `resolv.conf could not be read: ${obs.text.message}`);
     return;
   }
   try {
@@ -186,7 +195,7 @@ function checkResolvConf(snapshot: ClusterSnapshot, observation: Observation, re
     addFindings(result, findings);
     sections.push({ layer: 'resolvconf', node: null, observed: true, lines: annotateResolvConf(parsed, expected, findings) });
   } catch (e) {
-    result.unknown.push(errorText(e));
+    unreadable(result, errorText(e));
   }
 }
 

@@ -35,8 +35,10 @@ export interface LayerResult {
   status: LayerStatus;
   counts: LayerCounts;
   findings: Finding[];
-  /** why the layer is unknown: one line per node/probe that failed, naming it */
+  /** what was not checked and why: one line per node or probe, naming it */
   unknown: string[];
+  /** some of that input was there but could not be read or parsed (a probe failed, a file did not parse), rather than absent */
+  unreadable: boolean;
   /** facts the reader should know (fallbacks used, nodes without observation) */
   notes: string[];
 }

@@ -12,6 +12,23 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A reader that stops early (`netlab check --help | head`) closes the pipe. Like a Unix tool, which the
+ * SIGPIPE signal ends, netlab then stops at once and without a word, with the shell's status for that
+ * signal: 141 (128 + 13). Any other output error is a real one and is thrown.
+ */
+export function endQuietlyWhenOutputCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(EXIT_CLOSED_OUTPUT);
+      throw error;
+    });
+  }
+}
+
+/** The status of a process that SIGPIPE ended, as a shell reports it. */
+export const EXIT_CLOSED_OUTPUT = 141;
+
 export async function readInput(file: string | undefined): Promise<{ text: string; source: string }> {
   if (!file || file === '-') {
     if (process.stdin.isTTY) throw new UsageError('no input: give a FILE, or pipe the command\'s output into netlab (e.g. `route -n | netlab explain - --format route`)');

@@ -3,6 +3,7 @@
 // only does what is missing; a failure names its step and how to retry.
 import { join } from 'node:path';
 import { type CalicoRelease, type Download, prepareCalicoKustomization } from './calico.ts';
+import { DEFAULT_CLUSTER } from './defaults.ts';
 import { checkPrerequisites, formatVersion, type ToolRequirement } from './prerequisites.ts';
 import { createProgress, formatDuration, type Progress } from './progress.ts';
 import { type CommandResult, type CommandRunner, formatCommand } from './runner.ts';
@@ -33,9 +34,6 @@ export interface LabOptions {
   waitSeconds: number;
   calico: CalicoRelease;
 }
-
-export const DEFAULT_WAIT_SECONDS = 600;
-export const DEFAULT_CLUSTER = 'netlab';
 
 export interface LabDeps {
   /** runs commands in options.projectRoot */

@@ -2,6 +2,7 @@
 import type { CheckReport, LayerResult, ReportSection } from '../check/types.ts';
 import type { Finding, Layer } from '../compare/types.ts';
 import type { LineStatus } from '../explain/types.ts';
+import { wrapWords } from './wrap.ts';
 
 const MARK: Record<LineStatus, string> = {
   ok: ' ok ',
@@ -24,27 +25,13 @@ const TITLE: Record<Layer, string> = {
   resolvconf: 'resolv.conf',
 };
 
-export function wrap(text: string, width: number, indent: string): string {
-  const words = text.split(/\s+/);
-  const lines: string[] = [];
-  let line = '';
-  for (const word of words) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.map((l) => indent + l).join('\n');
-}
-
 export function renderSection(section: ReportSection, explain = true): string {
   const where = section.node ? `${section.node}: ` : '';
   const kind = section.observed ? 'observed' : 'expected only (nothing observed)';
   const out = [`== ${where}${TITLE[section.layer]} — ${kind} ==`];
   for (const line of section.lines) {
     out.push(`${MARK[line.status].padEnd(5)} ${line.text.trimEnd()}`);
-    if (explain && line.explanation) out.push(wrap(line.explanation, 96, '        '));
+    if (explain && line.explanation) out.push(wrapWords(line.explanation, 104, '        '));
   }
   return out.join('\n');
 }
@@ -62,24 +49,42 @@ export function renderSummary(report: CheckReport): string {
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   const out = [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];
   for (const r of Object.values(report.layers)) {
-    for (const u of r.unknown) out.push(`  ${r.layer}: unknown: ${u}`);
     for (const n of r.notes) out.push(`  ${r.layer}: note: ${n}`);
   }
   return out.join('\n');
+}
+
+/** What was not checked and why, one line each; empty when everything asked for was checked. */
+export function renderNotChecked(report: CheckReport): string {
+  const lines = Object.values(report.layers).flatMap((r) => r.unknown.map((why) => `  ${r.layer}: ${why}`));
+  if (lines.length === 0) return '';
+  const unreadable = Object.values(report.layers).some((r) => r.unreadable);
+  const title = unreadable ? 'Not checked (some input could not be read: exit code 2)' : 'Not checked';
+  return [title, ...lines].join('\n');
+}
+
+/** The last line: never "everything matches" when something was not checked. */
+function conclusion(report: CheckReport, findings: number): string {
+  const complete = Object.values(report.layers).every((r) => r.unknown.length === 0);
+  if (findings) return complete ? `${findings} finding${findings === 1 ? '' : 's'}.` : `${findings} finding${findings === 1 ? '' : 's'} in what was checked; the rest was not checked (above).`;
+  return complete ? 'No findings: everything observed matches the model.' : 'No findings in what was checked, but not everything was checked (above).';
 }
 
 export function renderFinding(f: Finding, index: number): string {
   const out = [`${index + 1}. [${f.layer}/${f.kind}] ${f.message}`];
   if (f.expected) out.push(`     expected: ${f.expected.trimEnd()}`);
   if (f.observed) out.push(`     observed: ${f.observed.trimEnd()}`);
-  out.push(wrap(`likely cause: ${f.cause}`, 96, '     '));
-  out.push(wrap(`look next: ${f.next}`, 96, '     '));
+  out.push(wrapWords(`likely cause: ${f.cause}`, 101, '     '));
+  out.push(wrapWords(`look next: ${f.next}`, 101, '     '));
   return out.join('\n');
 }
 
 export function renderReport(report: CheckReport, opts: { explain?: boolean } = {}): string {
   const findings = Object.values(report.layers).flatMap((r) => r.findings);
   const parts = [LEGEND, ...report.sections.map((s) => renderSection(s, opts.explain ?? true)), 'Summary', renderSummary(report)];
-  parts.push(findings.length ? `Findings (${findings.length})\n${findings.map(renderFinding).join('\n')}` : 'No findings: everything observed matches the model.');
+  if (findings.length) parts.push(`Findings (${findings.length})\n${findings.map(renderFinding).join('\n')}`);
+  const notChecked = renderNotChecked(report);
+  if (notChecked) parts.push(notChecked);
+  parts.push(conclusion(report, findings.length));
   return parts.join('\n\n') + '\n';
 }

@@ -2,7 +2,7 @@
 // expects, what the node showed, and why a hop is not OK.
 import { answerText } from '../compare/dns.ts';
 import { type Hop, type RouteChoice, type Trace, VERDICT_WORDS } from '../trace/types.ts';
-import { wrap } from './text.ts';
+import { wrapWords } from './wrap.ts';
 
 const WIDTH = 96;
 const INDENT = '      ';
@@ -43,14 +43,14 @@ function details(hop: Hop): string[] {
 
 export function renderTrace(trace: Trace, opts: { explain?: boolean } = {}): string {
   const explain = opts.explain ?? true;
-  const out = [`Trace from ${trace.request.from} to ${trace.request.to}`, wrap(trace.summary, WIDTH, ''), ''];
+  const out = [`Trace from ${trace.request.from} to ${trace.request.to}`, wrapWords(trace.summary, WIDTH), ''];
   trace.hops.forEach((hop, i) => {
     out.push(`${String(i + 1).padStart(2)}. [${VERDICT_WORDS[hop.verdict]}] ${hop.title}`);
     for (const d of details(hop)) out.push(`${INDENT}${d}`);
-    if (explain) out.push(wrap(hop.explanation, WIDTH, INDENT));
-    if (hop.reason && hop.verdict !== 'ok') out.push(wrap(`why ${VERDICT_WORDS[hop.verdict]}: ${hop.reason}`, WIDTH, INDENT));
+    if (explain) out.push(wrapWords(hop.explanation, INDENT.length + WIDTH, INDENT));
+    if (hop.reason && hop.verdict !== 'ok') out.push(wrapWords(`why ${VERDICT_WORDS[hop.verdict]}: ${hop.reason}`, INDENT.length + WIDTH, INDENT));
   });
-  out.push('', wrap('Verdicts: OK = observed and as the model expects; BROKEN = the packet does not get through as expected here; '
-    + 'NOT OBSERVED = the model\'s answer, nothing observed to compare; UNKNOWN = netlab cannot tell.', WIDTH, ''));
+  out.push('', wrapWords('Verdicts: OK = observed and as the model expects; BROKEN = the packet does not get through as expected here; '
+    + 'NOT OBSERVED = the model\'s answer, nothing observed to compare; UNKNOWN = netlab cannot tell.', WIDTH));
   return out.join('\n') + '\n';
 }

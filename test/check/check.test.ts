@@ -58,7 +58,15 @@ describe('checkLab when observation fails', () => {
     const r = checkLab(snapshot, obs, { layers: ['routes'], nodes: ['node-1', 'node-2'] }).layers.routes;
     expect(r.status).toBe('unknown');
     expect(r.unknown).toEqual(['node node-2: route -n failed: exec timed out after 10s']);
+    expect(r.unreadable).toBe(true);
     expect(r.counts.observed).toBe(6);
+  });
+
+  test('a node with no output at all is not checked, but nothing was unreadable', () => {
+    const r = checkLab(snapshot, { nodes: [{ node: 'node-1', routeN }] }, { layers: ['routes'], nodes: ['node-1', 'node-2'] }).layers.routes;
+    expect(r.status).toBe('unknown');
+    expect(r.unknown).toEqual(['node node-2: no route -n output was observed']);
+    expect(r.unreadable).toBe(false);
   });
 
   test('unparsable output is unknown with the parse error (line number and text), never a crash', () => {
@@ -66,6 +74,7 @@ describe('checkLab when observation fails', () => {
     const r = checkLab(snapshot, obs, { layers: ['routes'], nodes: ['node-1'] }).layers.routes;
     expect(r.status).toBe('unknown');
     expect(r.unknown[0]).toMatch(/node node-1: .*node-1:route -n:11.*this is not a route/s);
+    expect(r.unreadable).toBe(true);
   });
 
   test('a finding on one node beats an unknown on another: the layer fails', () => {

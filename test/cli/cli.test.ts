@@ -1,5 +1,5 @@
 // The command line as a user runs it: a child process, its stdout and its exit code.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,25 @@ describe('netlab check (offline)', () => {
     expect(report.layers.routes.findings.map((f: { key: string; kind: string }) => `${f.kind} ${f.key}`)).toEqual(['missing 10.244.0.138/32']);
   });
 
+  test('an unparsable route-n.txt: exit 2, and the report says what was not checked and why instead of "everything matches"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    cpSync(observed, dir, { recursive: true });
+    writeFileSync(join(dir, 'node-1/route-n.txt'), 'Kernel IP routing table\nthis is not a route\n');
+    const r = netlab(['check', '--snapshot', snapshot, '--observed', dir, '--layers', 'routes,ipvs']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/routes\s+UNKNOWN/);
+    expect(r.stdout).toMatch(/Not checked \(some input could not be read: exit code 2\)\n  routes: node node-1: .*this is not a route/s);
+    expect(r.stdout).not.toContain('everything observed matches');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('No findings in what was checked, but not everything was checked (above).');
+  });
+
+  test('a layer with nothing observed (no dns.json) is named as not checked; what was checked matches: exit 0', () => {
+    const r = netlab(['check', '--snapshot', snapshot, '--observed', observed, '--layers', 'routes,dns']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Not checked\n  dns: no DNS answers were observed/);
+    expect(r.stdout).not.toContain('everything observed matches');
+  });
+
   test('usage and input errors: exit 2 with one clear line', () => {
     const missing = netlab(['check', '--snapshot', snapshot, '--observed', '/nonexistent/obs']);
     expect(missing.code).toBe(2);
@@ -141,7 +160,7 @@ describe('netlab expect and explain', () => {
     const help = netlab(['--help']).stdout;
     expect(help).toMatch(/route -n/);
     expect(help).toMatch(/ipvsadm -Ln/);
-    expect(help).toMatch(/Exit codes: 0/);
+    expect(help).toMatch(/Exit codes:\s+0 everything/);
     expect(netlab(['check', '--help']).stdout).toMatch(/kubectl get nodes,pods,services,endpointslices/);
   });
 });
@@ -158,6 +177,40 @@ describe('netlab demo (npm start)', () => {
     expect(pass2).toMatch(/\[ipvs\/mismatch\] Virtual server TCP 10\.96\.0\.1:443.*scheduler is "sh"/);
     expect(pass2).toMatch(/\[resolvconf\/mismatch\].*ndots/);
     expect(pass2).toMatch(/Findings \(4\)/);
+  });
+});
+
+describe('the edges of a process', () => {
+  test('a reader that closes the pipe early ends netlab quietly, with the status SIGPIPE gives (141)', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin/netlab.js'), 'check', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before netlab writes its first line
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
+  });
+
+  test('output longer than the pipe holds, read by `head -1`: one line, no error; under pipefail the status is 141', () => {
+    const services = Array.from({ length: 2000 }, (_, i) => `TCP  10.96.${i >> 8}.${i & 255}:80 rr\n  -> 10.244.0.1:8080              Masq    1      0          0         `);
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    writeFileSync(join(dir, 'ipvsadm-Ln.txt'), `IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n${services.join('\n')}\n`);
+    const script = `set -o pipefail; "${process.execPath}" "${join(root, 'bin/netlab.js')}" parse ipvsadm "${join(dir, 'ipvsadm-Ln.txt')}" --json | head -1`;
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    expect(r.stdout).toBe('{\n');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(141);
+  });
+
+  test('`npx netlab` under the machine\'s own Node and npm prints nothing but netlab\'s output (no EBADENGINE warnings)', () => {
+    // npm scripts put node_modules/.bin (with the project's Node 24) first on PATH: leave it out, as a user's shell does
+    const PATH = (process.env.PATH ?? '').split(':').filter((dir) => !dir.includes('node_modules')).join(':');
+    const npx = spawnSync('npx', ['--version'], { encoding: 'utf8', env: { ...process.env, PATH } });
+    if (npx.status !== 0) return; // no npm on this machine
+    const cache = mkdtempSync(join(tmpdir(), 'netlab-npm-cache-'));
+    const r = spawnSync('npx', ['netlab', '--version'], { cwd: root, encoding: 'utf8', env: { ...process.env, PATH, npm_config_cache: cache, npm_config_update_notifier: 'false' } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('0.1.0\n');
   });
 });
 

@@ -12,7 +12,7 @@
 //
 // Run: npm run test:conformance   (Docker, kind >= 0.33 and kubectl >= 1.36; about 10 to 20 minutes)
 // NETLAB_CONFORMANCE_KEEP=1 leaves the cluster up afterwards (kubectl context kind-netlab-conformance).
-import { labOptions, createLabDeps } from '../../src/lab/commands.ts';
+import { labOptions, createLabDeps } from '../../src/lab/environment.ts';
 import { labDown, labUp } from '../../src/lab/lab.ts';
 import { type ConditionType, type FindingView, Kube, type LabView, renderTable, waitUntil } from './cluster.ts';
 import { detectContainerEngine, skipLine } from './engine.ts';

@@ -9,7 +9,7 @@ const ALL: Layer[] = ['routes', 'ipvs', 'dns', 'resolvconf'];
 const T0 = Date.parse('2026-11-25T12:00:00Z');
 
 function layerResult(layer: Layer, patch: Partial<LayerResult> = {}): LayerResult {
-  return { layer, status: 'pass', counts: { expected: 4, observed: 4, missing: 0, unexpected: 0, mismatched: 0 }, findings: [], unknown: [], notes: [], ...patch };
+  return { layer, status: 'pass', counts: { expected: 4, observed: 4, missing: 0, unexpected: 0, mismatched: 0 }, findings: [], unknown: [], unreadable: false, notes: [], ...patch };
 }
 
 function report(patch: Partial<Record<Layer, Partial<LayerResult>>> = {}): CheckReport {

@@ -16,8 +16,11 @@ export function parseLayers(value: string | undefined): Layer[] {
   return layers as Layer[];
 }
 
+/** 2 when some input could not be read (the report says what was not checked), else 1 for findings, else 0. */
 export function exitCodeOf(report: CheckReport): number {
-  return Object.values(report.layers).some((r) => r.findings.length) ? EXIT.findings : EXIT.ok;
+  const layers = Object.values(report.layers);
+  if (layers.some((r) => r.unreadable)) return EXIT.usage;
+  return layers.some((r) => r.findings.length) ? EXIT.findings : EXIT.ok;
 }
 
 export interface OfflineCheckOptions {

@@ -4,7 +4,7 @@ import { ALL_LAYERS, checkLab } from '../../check/check.ts';
 import type { Observation } from '../../observation/types.ts';
 import { DEMO_FAULTS } from '../../demo/faults.ts';
 import { readObservationDir } from '../../observe/files.ts';
-import { renderFinding, renderReport, renderSection, renderSummary } from '../../report/text.ts';
+import { renderFinding, renderNotChecked, renderReport, renderSection, renderSummary } from '../../report/text.ts';
 import { loadSnapshotDir } from '../../snapshot/load.ts';
 import { EXIT } from '../io.ts';
 
@@ -51,6 +51,8 @@ export async function demoCommand(opts: { explain: boolean }): Promise<number> {
   out('');
   const faulty = checkLab(snapshot, injectFaults(observation), { layers: ALL_LAYERS, nodes: observedNodes });
   out(renderSummary(faulty));
+  const notChecked = renderNotChecked(faulty);
+  if (notChecked) out(`\n${notChecked}`);
   const findings = Object.values(faulty.layers).flatMap((r) => r.findings);
   out(`\nFindings (${findings.length})`);
   out(findings.map(renderFinding).join('\n'));

@@ -1,6 +1,6 @@
 // `netlab explain FILE|- --format route|ipvsadm|resolv [--snapshot DIR] [--node NAME]`:
 // annotates real output line by line. With a snapshot, each line is also checked against the model.
-import { checkLab } from '../../check/check.ts';
+// The check and the snapshot loader are loaded only then: explaining by shape alone starts faster without them.
 import type { CheckReport } from '../../check/types.ts';
 import type { Observation } from '../../observation/types.ts';
 import type { Layer } from '../../compare/types.ts';
@@ -10,7 +10,6 @@ import { parseIpvsadm } from '../../parse/ipvsadm.ts';
 import { parseResolvConf } from '../../parse/resolvconf.ts';
 import { parseRouteN } from '../../parse/route.ts';
 import { renderReport, renderSection } from '../../report/text.ts';
-import { loadSnapshotDir } from '../../snapshot/load.ts';
 import type { ClusterSnapshot } from '../../snapshot/types.ts';
 import { parseText } from './parse.ts';
 import { asFormat, EXIT, type Format, readInput, UsageError } from '../io.ts';
@@ -28,8 +27,10 @@ function countFindings(report: CheckReport): number {
   return Object.values(report.layers).reduce((n, r) => n + r.findings.length, 0);
 }
 
+type CheckLab = typeof import('../../check/check.ts').checkLab;
+
 /** The node whose expected table fits the output best, when the user did not say. */
-function guessNode(snapshot: ClusterSnapshot, observe: (node: string) => Observation, layer: Layer): string {
+function guessNode(checkLab: CheckLab, snapshot: ClusterSnapshot, observe: (node: string) => Observation, layer: Layer): string {
   let best: { node: string; findings: number } | null = null;
   for (const node of snapshot.nodes.map((n) => n.name)) {
     const findings = countFindings(checkLab(snapshot, observe(node), { layers: [layer], nodes: [node] }));
@@ -47,6 +48,7 @@ export async function explainCommand(file: string | undefined, opts: { format: s
     return EXIT.ok;
   }
   parseText(format, text, source); // unparsable input is a usage error here, not an "unknown" layer
+  const [{ checkLab }, { loadSnapshotDir }] = await Promise.all([import('../../check/check.ts'), import('../../snapshot/load.ts')]);
   const snapshot = await loadSnapshotDir(opts.snapshot);
   const layer = LAYER[format];
   const observe = (node: string): Observation =>
@@ -56,7 +58,7 @@ export async function explainCommand(file: string | undefined, opts: { format: s
   let node = opts.node;
   if (format !== 'resolv') {
     if (node && !snapshot.nodes.some((n) => n.name === node)) throw new UsageError(`node "${node}" is not in the snapshot`);
-    node ??= guessNode(snapshot, observe, layer);
+    node ??= guessNode(checkLab, snapshot, observe, layer);
     if (!opts.node) process.stderr.write(`netlab: no --node given; ${node} fits this output best\n`);
   }
   const report = checkLab(snapshot, observe(node ?? ''), { layers: [layer], nodes: node ? [node] : [] });
