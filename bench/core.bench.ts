@@ -7,9 +7,9 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { compareIpvs } from '../src/compare/ipvs.ts';
-import { compareRoutes } from '../src/compare/routes.ts';
+import { compareRoutes } from '../src/compare/routes/index.ts';
 import { expectedIpvs } from '../src/model/ipvs.ts';
-import { expectedRoutes } from '../src/model/routes.ts';
+import { expectedRoutes } from '../src/model/routes/index.ts';
 import { parseIpvsadm } from '../src/parse/ipvsadm.ts';
 import { parseRouteN } from '../src/parse/route.ts';
 import { renderIpvsadm } from '../src/render/ipvsadm.ts';
@@ -31,6 +31,7 @@ function syntheticCluster(): ClusterSnapshot {
       name: `node-${i}`, labels: {}, podCIDRs: [`${ip(BASE_POD + i * 256)}/24`],
       addresses: [{ type: 'InternalIP', address: ip(((192 << 24) | (168 << 16)) + 10 + i) }],
       calico: { ipv4Address: `${ip(((192 << 24) | (168 << 16)) + 10 + i)}/16` },
+      flannel: null,
     });
   }
   const pods: PodView[] = [];
@@ -54,6 +55,7 @@ function syntheticCluster(): ClusterSnapshot {
       pods.push({
         namespace: 'bench', name: pod, nodeName: `node-${node}`, podIPs: [address], hostname: null, subdomain: null,
         hostNetwork: false, dnsPolicy: 'ClusterFirst', ready: true, terminating: false, phase: 'Running', labels: { app: name },
+        calicoPodIPs: [], calicoNetworkReleased: false,
       });
       endpoints.push({
         addresses: [address], ready: true, serving: true, terminating: false, hostname: null, nodeName: `node-${node}`,

@@ -3,17 +3,17 @@
 import { compareDns, answerText, queryText } from '../compare/dns.ts';
 import { compareIpvs } from '../compare/ipvs.ts';
 import { compareResolvConf } from '../compare/resolvconf.ts';
-import { compareRoutes } from '../compare/routes.ts';
+import { compareRoutes } from '../compare/routes/index.ts';
 import type { Finding, Layer } from '../compare/types.ts';
 import { annotateExpectedVirtualServer, annotateIpvs } from '../explain/ipvs.ts';
 import { annotateResolvConf } from '../explain/resolvconf.ts';
-import { annotateExpectedRoute, annotateRoutes } from '../explain/routes.ts';
+import { annotateExpectedRoute, annotateRoutes } from '../explain/routes/index.ts';
 import type { AnnotatedLine } from '../explain/types.ts';
 import { dnsExpectationFor, expectedDns, UnpredictableDnsQuery } from '../model/dns/index.ts';
 import { expectedIpvs } from '../model/ipvs.ts';
 import { expectedResolvConf } from '../model/resolvconf.ts';
-import { expectedRoutes } from '../model/routes.ts';
-import type { DnsExpectation } from '../model/types.ts';
+import { detectCni, expectedRoutes } from '../model/routes/index.ts';
+import type { CniName, DnsExpectation } from '../model/types.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpvsadm } from '../parse/ipvsadm.ts';
 import type { InterfaceAddressTable } from '../parse/types.ts';
@@ -85,22 +85,25 @@ export function observedInterfaces(obs: NodeObservation | undefined, node: strin
   }
 }
 
-function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, node: string, obs: NodeObservation | undefined, result: LayerResult, sections: ReportSection[]): void {
+function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, cni: CniName, node: string, obs: NodeObservation | undefined, result: LayerResult, sections: ReportSection[]): void {
   const source = `${node}:${layer === 'routes' ? 'route -n' : 'ipvsadm -Ln'}`;
   let lines: AnnotatedLine[];
   let observed = false;
   const got = observedText(obs, layer);
   try {
     if (layer === 'routes') {
-      const expected = expectedRoutes(snapshot, node);
-      result.counts.expected += expected.routes.length;
-      if ('text' in got) {
-        const cmp = compareRoutes(expected, parseRouteN(got.text, source));
+      const table = 'text' in got ? parseRouteN(got.text, source) : null;
+      const expected = expectedRoutes(snapshot, node, { cni, observedRoutes: table?.routes });
+      for (const note of expected.notes) if (!result.notes.includes(note)) result.notes.push(note);
+      if (table) {
+        const cmp = compareRoutes(expected, table);
+        result.counts.expected += expected.routes.length - cmp.absentOptional.length;
         result.counts.observed += cmp.observed.filter((r) => r.status !== 'unmanaged').length;
         addFindings(result, cmp.findings);
         lines = annotateRoutes(cmp, expected, snapshot);
         observed = true;
       } else {
+        result.counts.expected += expected.routes.filter((r) => !r.optional).length;
         lines = expected.routes.map((r) => annotateExpectedRoute(r, 'expected'));
       }
     } else {
@@ -204,9 +207,14 @@ export function checkLab(snapshot: ClusterSnapshot, observation: Observation, op
   const sections: ReportSection[] = [];
   const nodes = options.nodes ?? snapshot.nodes.map((n) => n.name);
   const byNode = new Map(observation.nodes.map((o) => [o.node, o] as const));
+  const cni = options.layers.includes('routes') ? detectCni(snapshot) : null;
+  if (cni) {
+    layers.routes.notes.push(`CNI: ${cni.evidence}`);
+    if (cni.cni === 'calico' && snapshot.ipamBlocks.length === 0) layers.routes.notes.push('No Calico IPAM blocks in the snapshot: blocks were taken from the nodes\' podCIDRs.');
+  }
   for (const layer of ['routes', 'ipvs'] as const) {
     if (!options.layers.includes(layer)) continue;
-    for (const node of nodes) checkNodeLayer(layer, snapshot, node, byNode.get(node), layers[layer], sections);
+    for (const node of nodes) checkNodeLayer(layer, snapshot, cni?.cni ?? 'calico', node, byNode.get(node), layers[layer], sections);
     settle(layers[layer]);
   }
   if (options.layers.includes('dns')) {
@@ -217,8 +225,5 @@ export function checkLab(snapshot: ClusterSnapshot, observation: Observation, op
     checkResolvConf(snapshot, observation, layers.resolvconf, sections);
     settle(layers.resolvconf);
   }
-  if (snapshot.ipPools.length === 0 && options.layers.includes('routes')) {
-    layers.routes.notes.push('No Calico IP pools in the snapshot: blocks were taken from the nodes\' podCIDRs.');
-  }
-  return { layers, sections };
+  return { layers, sections, cni };
 }

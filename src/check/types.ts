@@ -2,6 +2,7 @@
 // The CLI (`netlab check`, `netlab demo`) and the operator both call checkLab() in src/check/check.ts.
 import type { Finding, Layer } from '../compare/types.ts';
 import type { AnnotatedLine } from '../explain/types.ts';
+import type { CniDetection } from '../model/routes/detect.ts';
 import type { DnsType } from '../model/types.ts';
 
 export interface UserDnsQuery {
@@ -55,4 +56,6 @@ export interface ReportSection {
 export interface CheckReport {
   layers: Record<Layer, LayerResult>;
   sections: ReportSection[];
+  /** the CNI whose routes the routes layer modelled, and the evidence; null when routes were not checked */
+  cni: CniDetection | null;
 }

@@ -7,7 +7,7 @@ import type { IpvsRealServer, IpvsService, IpvsTable, ResolvConf, RouteTable } f
 import { renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
 import { renderRouteLine } from '../render/route.ts';
 import { explainOptions, explainSearch } from './resolvconf.ts';
-import { explainUnaccountedRoute } from './routes.ts';
+import { explainUnaccountedRoute } from './routes/index.ts';
 import { describeScheduler } from './schedulers.ts';
 import type { AnnotatedLine } from './types.ts';
 

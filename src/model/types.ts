@@ -4,7 +4,23 @@
 import type { IpvsService, ResolvConf, RouteEntry } from '../parse/types.ts';
 import type { NodePortAddress } from './node-addresses.ts';
 
-export type RouteWhy =
+/** The CNIs whose routes netlab models (src/model/routes/, one file each). */
+export type CniName = 'calico' | 'flannel';
+
+/** Where the model learnt the name of the node's uplink (the interface holding the node's own address). */
+export type UplinkSource =
+  | 'calico-interfaces' // Calico's projectcalico.org/Interfaces node annotation
+  | 'connected-route' // the observed route -n: the kernel's route of the node's own subnet
+  | 'unknown'; // neither: the interface is not compared
+
+/** A row through the uplink: the node address that names it, and how the interface's name was found. */
+export interface UplinkWhy {
+  address: string;
+  from: UplinkSource;
+}
+
+/** Calico's rows: see src/model/routes/calico.ts. */
+export type CalicoRouteWhy =
   | {
       kind: 'pod';
       namespace: string;
@@ -13,6 +29,8 @@ export type RouteWhy =
       interfaceFrom: 'workloadEndpoint' | 'sha1';
       /** the pod's IP lies in no block of its node (Calico borrowed it from another node's block) */
       borrowed?: boolean;
+      /** set when the address came from Calico's cni.projectcalico.org/podIPs annotation (status.podIPs still empty) */
+      ipFrom?: 'calico-annotation';
     }
   | { kind: 'blackhole'; block: string; node: string; blockFrom: 'ipamBlock' | 'podCIDR' }
   | {
@@ -25,18 +43,66 @@ export type RouteWhy =
       blockFrom: 'ipamBlock' | 'podCIDR';
       /** set when `block` is a single borrowed pod IP (a /32 route to the node that runs the pod) */
       borrowedBy?: { namespace: string; pod: string };
+      /** via "direct": the uplink it leaves through */
+      uplink?: UplinkWhy;
+    }
+  | {
+      /** another node's tunnel address (tunl0 / vxlan.calico) that lies in a block affine to a third node or this one */
+      kind: 'borrowed-tunnel';
+      address: string;
+      tunnel: 'ipip' | 'vxlan';
+      node: string; // the node whose tunnel device holds the address
+      nodeIP: string;
+      block: string; // the block the address was borrowed from
+      blockNode: string; // that block's node
+      via: 'ipip' | 'vxlan' | 'direct';
+      uplink?: UplinkWhy;
     };
+
+/** Flannel's rows: see src/model/routes/flannel.ts. */
+export type FlannelRouteWhy =
+  | {
+      /** this node's own subnet on the cni0 bridge (a connected route of the bridge's gateway address) */
+      kind: 'flannel-bridge';
+      subnet: string;
+      node: string;
+      bridge: string;
+      /** pods with an IP on this node; 0 means cni0 may not exist yet */
+      pods: number;
+    }
+  | {
+      /** another node's subnet, from its flannel.alpha.coreos.com annotations */
+      kind: 'flannel-subnet';
+      subnet: string;
+      node: string;
+      publicIP: string;
+      backend: 'vxlan' | 'host-gw';
+      /** vxlan: the remote flannel.N's MAC, from backend-data */
+      vtepMAC?: string;
+      /** host-gw: the uplink it leaves through */
+      uplink?: UplinkWhy;
+    };
+
+export type RouteWhy = CalicoRouteWhy | FlannelRouteWhy;
 
 export interface ExpectedRoute extends RouteEntry {
   why: RouteWhy;
+  /** the route may be absent without anything being wrong (cni0's subnet before the node's first pod) */
+  optional?: boolean;
+  /** the model could not name the interface (the uplink, unobserved): Iface is not compared */
+  ifaceUnknown?: boolean;
 }
 
 export interface NodeRoutes {
   node: string;
+  /** the CNI whose rules made these rows */
+  cni: CniName;
   routes: ExpectedRoute[];
   /** CIDRs this layer owns on the node: an observed route inside them that was not expected is "unexpected";
    *  anything outside them (default route, host subnet, docker bridge) is "not managed". */
   ownedCIDRs: string[];
+  /** facts the reader should know about this node's rows (a node the CNI skips, an unknown uplink) */
+  notes: string[];
 }
 
 export interface RealServerWhy {

@@ -11,6 +11,7 @@ import type {
   EncapMode,
   EndpointSliceView,
   EndpointView,
+  FlannelNodeView,
   IPAMBlockView,
   IPPoolView,
   KubeProxyView,
@@ -71,11 +72,62 @@ export function projectNode(raw: unknown, source: string): NodeView {
   const ipv4Address = annotations.child('projectcalico.org/IPv4Address');
   const ipipTunnelAddr = annotations.child('projectcalico.org/IPv4IPIPTunnelAddr');
   const vxlanTunnelAddr = annotations.child('projectcalico.org/IPv4VXLANTunnelAddr');
+  const interfaces = annotations.child('projectcalico.org/Interfaces');
   const calico: NodeView['calico'] = {};
   if (!ipv4Address.absent) calico.ipv4Address = ipv4Address.cidr(4);
   if (!ipipTunnelAddr.absent) calico.ipipTunnelAddr = ipipTunnelAddr.ip(4);
   if (!vxlanTunnelAddr.absent) calico.vxlanTunnelAddr = vxlanTunnelAddr.ip(4);
-  return { name, labels, addresses, podCIDRs, calico };
+  if (!interfaces.absent) {
+    calico.interfaces = parseEmbeddedJson(interfaces, '[{"name":"eth0","addresses":["10.0.0.5"]}]')
+      .list()
+      .map((entry) => ({ name: entry.child('name').string(), addresses: entry.child('addresses').list().map((address) => address.ip()) }));
+  }
+  return { name, labels, addresses, podCIDRs, calico, flannel: projectFlannelAnnotations(annotations) };
+}
+
+/** The annotation prefix flanneld's Kubernetes subnet manager uses unless started with --kube-annotation-prefix. */
+export const flannelAnnotationPrefix = 'flannel.alpha.coreos.com/';
+const vxlanMaxVNI = 16777215;
+
+/**
+ * Flannel's annotations of one node, as flanneld (pkg/subnet/kube) writes them when it acquires the node's
+ * lease; null when the node has none. backend-data is JSON: {"VNI":1,"VtepMAC":"…"} for VXLAN, "null" for host-gw.
+ */
+function projectFlannelAnnotations(annotations: Field): FlannelNodeView | null {
+  const annotation = (name: string) => annotations.child(`${flannelAnnotationPrefix}${name}`);
+  const names = ['kube-subnet-manager', 'backend-type', 'public-ip', 'backend-data'];
+  if (names.every((name) => annotation(name).absent)) return null;
+  const backendData = annotation('backend-data');
+  const data = backendData.absent ? null : parseEmbeddedJson(backendData, '{"VNI":1,"VtepMAC":"aa:bb:cc:dd:ee:ff"}');
+  const vtepMAC = data?.absent === false ? data.child('VtepMAC') : null;
+  if (vtepMAC && !vtepMAC.absent && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(vtepMAC.string())) vtepMAC.fail('must be a MAC address such as aa:bb:cc:dd:ee:ff');
+  return {
+    kubeSubnetManager: annotation('kube-subnet-manager').value === 'true',
+    backendType: annotation('backend-type').stringOrEmpty(),
+    publicIP: annotation('public-ip').stringOrEmpty() === null ? null : annotation('public-ip').ip(4),
+    vni: data?.absent === false ? data.child('VNI').optionalInteger(0, vxlanMaxVNI) : null,
+    vtepMAC: vtepMAC?.absent === false ? vtepMAC.string() : null,
+  };
+}
+
+/** An annotation holding JSON, parsed; errors name the annotation and show the expected shape. */
+function parseEmbeddedJson(field: Field, example: string): Field {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(field.string());
+  } catch {
+    field.fail(`must be JSON such as ${example}`);
+  }
+  return new Field(field.where, field.path, parsed);
+}
+
+/** "10.244.25.22/32" or "10.244.25.22": the address (Calico writes pod IPs both ways). */
+function addressOrHostCidr(field: Field): string {
+  const text = field.string();
+  const slash = text.indexOf('/');
+  if (slash < 0) return field.ip();
+  field.cidr();
+  return text.slice(0, slash);
 }
 
 export function projectPod(raw: unknown, source: string): PodView {
@@ -106,7 +158,22 @@ export function projectPod(raw: unknown, source: string): PodView {
     // The API server sets Pending when it creates a pod, so a pod without status has not started.
     phase: status.child('phase').oneOf(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'], 'Pending'),
     labels,
+    ...calicoPodAnnotations(root.at('metadata.annotations')),
   };
+}
+
+/**
+ * The addresses Calico's CNI plugin recorded on the pod: cni.projectcalico.org/podIPs (comma-separated), else
+ * cni.projectcalico.org/podIP, as libcalico-go's getPodIPs reads them; podIP "" means the plugin released them.
+ */
+function calicoPodAnnotations(annotations: Field): Pick<PodView, 'calicoPodIPs' | 'calicoNetworkReleased'> {
+  const plural = annotations.child('cni.projectcalico.org/podIPs');
+  const singular = annotations.child('cni.projectcalico.org/podIP');
+  const chosen = plural.stringOrEmpty() !== null ? plural : singular.stringOrEmpty() !== null ? singular : null;
+  const calicoPodIPs = chosen === null
+    ? []
+    : chosen.string().split(',').map((text) => addressOrHostCidr(new Field(chosen.where, chosen.path, text.trim())));
+  return { calicoPodIPs, calicoNetworkReleased: singular.value === '' };
 }
 
 function projectServicePort(port: Field): ServicePortView {

@@ -24,7 +24,29 @@ export interface NodeView {
     ipipTunnelAddr?: string;
     /** projectcalico.org/IPv4VXLANTunnelAddr, the vxlan.calico VTEP address. */
     vxlanTunnelAddr?: string;
+    /** projectcalico.org/Interfaces: the host's interfaces and their addresses, as calico-node's startup found them. */
+    interfaces?: NodeInterface[];
   };
+  /** Flannel's node annotations (flannel.alpha.coreos.com/*, written by flanneld's Kubernetes subnet manager);
+   *  null when the node has none of them. */
+  flannel: FlannelNodeView | null;
+}
+
+export interface NodeInterface {
+  name: string;
+  addresses: string[];
+}
+
+export interface FlannelNodeView {
+  /** kube-subnet-manager is "true": flanneld on other nodes only turns nodes marked so into routes. */
+  kubeSubnetManager: boolean;
+  /** backend-type: vxlan, host-gw, wireguard, ... ; null when not written yet. */
+  backendType: string | null;
+  /** public-ip: the address other nodes send this node's pod traffic to (IPv4); null when not written yet. */
+  publicIP: string | null;
+  /** backend-data of the VXLAN backend, {"VNI":1,"VtepMAC":"…"}; both null for other backends ("null"). */
+  vni: number | null;
+  vtepMAC: string | null;
 }
 
 export interface PodView {
@@ -42,6 +64,11 @@ export interface PodView {
   terminating: boolean;
   phase: string;
   labels: Record<string, string>;
+  /** Calico's CNI plugin's record of the pod's addresses (cni.projectcalico.org/podIPs, else podIP), written as
+   *  soon as the pod is wired, before the kubelet reports status.podIPs; empty without the annotation. */
+  calicoPodIPs: string[];
+  /** cni.projectcalico.org/podIP is "": Calico's CNI plugin has taken the pod's network down (pod being deleted). */
+  calicoNetworkReleased: boolean;
 }
 
 export interface ServicePortView {

@@ -1,8 +1,8 @@
 // What a trace reads: the snapshot, each node's expected tables (built once per node) and the observed ones.
 import type { NodeObservation, Observation } from '../observation/types.ts';
-import { compareRoutes, type RoutesComparison } from '../compare/routes.ts';
+import { compareRoutes, type RoutesComparison } from '../compare/routes/index.ts';
 import { expectedIpvs } from '../model/ipvs.ts';
-import { expectedRoutes } from '../model/routes.ts';
+import { expectedRoutes } from '../model/routes/index.ts';
 import type { NodeIpvs, NodeRoutes } from '../model/types.ts';
 import { parseIpvsadm } from '../parse/ipvsadm.ts';
 import { parseRouteN } from '../parse/route.ts';

@@ -1,7 +1,7 @@
 // Routing hops: the longest-prefix match on a node over the model's table and the observed `route -n`,
 // what the chosen row does with the packet, and the tunnel it may take.
 import { routeKey } from '../compare/keys.ts';
-import { explainExpectedRoute, explainUnaccountedRoute } from '../explain/routes.ts';
+import { explainExpectedRoute, explainUnaccountedRoute } from '../explain/routes/index.ts';
 import { nodeRoutingAddress } from '../model/calico.ts';
 import type { ExpectedRoute, RouteWhy } from '../model/types.ts';
 import type { RouteEntry } from '../parse/types.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { compareRoutes } from '../../src/compare/routes.ts';
+import { compareRoutes } from '../../src/compare/routes/index.ts';
 import type { ExpectedRoute, NodeRoutes } from '../../src/model/types.ts';
 import { parseRouteN } from '../../src/parse/route.ts';
 
@@ -16,6 +16,8 @@ const remote = (block: string, gw: string, node: string) =>
 function seedExpectation(): NodeRoutes {
   return {
     node: 'node-1',
+    cni: 'calico',
+    notes: [],
     ownedCIDRs: ['10.244.0.0/16'],
     routes: [
       row('10.244.0.0', '0.0.0.0', '255.255.255.0', 'U', '*', { kind: 'blackhole', block: '10.244.0.0/24', node: 'node-1', blockFrom: 'ipamBlock' }),

@@ -1,7 +1,7 @@
 // The `route -n` observer and parser against a real Linux kernel (Debian's, in the node VM). The test
 // programs a Calico-like layout itself with iproute2 (no Calico runs here), reads `route -n` through the
 // VM's exec channel and parses it with src/parse/route.ts. So this proves the observation path and the
-// parser on real kernel output, and says nothing about the route model (src/model/routes.ts).
+// parser on real kernel output, and says nothing about the route model (src/model/routes/).
 import { calicoVethName } from '../../src/model/calico.ts';
 import { outputOf } from '../../src/observe/exec.ts';
 import { maskToPrefix, prefixToMask } from '../../src/net/ip.ts';

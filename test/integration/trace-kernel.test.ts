@@ -7,7 +7,7 @@
 // another NodeExec (see test/harness/kernel-routes.ts).
 import { execFileSync } from 'node:child_process';
 import type { Observation } from '../../src/observation/types.ts';
-import { expectedRoutes } from '../../src/model/routes.ts';
+import { expectedRoutes } from '../../src/model/routes/index.ts';
 import { loadSnapshotDir } from '../../src/snapshot/load.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
 import { traceFlow } from '../../src/trace/trace.ts';
@@ -50,7 +50,7 @@ async function programCluster(snapshot: ClusterSnapshot, tag: string): Promise<{
   const ns = createNamespaces(nodes, tag);
   const ipip = ipipAvailable(ns.namespaceOf(nodes[0]!));
   for (const node of snapshot.nodes) {
-    const expected = expectedRoutes(snapshot, node.name, { hostInterface: UPLINK });
+    const expected = expectedRoutes(snapshot, node.name);
     const uplink = { iface: UPLINK, address: node.calico.ipv4Address!, gateway: GATEWAY };
     const tunnels = { ipip: node.calico.ipipTunnelAddr, vxlan: node.calico.vxlanTunnelAddr };
     for (const argv of programmingCommands(expected, uplink, tunnels, ipip ? 'ipip' : 'veth')) await ns.run(node.name, argv);
@@ -145,7 +145,7 @@ describeNetns.each([
         `node-1: 10.244.1.141: netlab says unicast ${tunnelVia}, the kernel says unicast dev ${UPLINK} via ${GATEWAY}`,
       ]);
     } finally {
-      const restore = expectedRoutes(snapshot, 'node-1', { hostInterface: UPLINK }).routes.find((r) => r.destination === '10.244.1.0')!;
+      const restore = expectedRoutes(snapshot, 'node-1').routes.find((r) => r.destination === '10.244.1.0')!;
       await ns.run('node-1', ['ip', 'route', 'add', peerBlock, 'via', restore.gateway, 'dev', restore.iface, 'onlink']);
     }
   });

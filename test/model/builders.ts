@@ -40,6 +40,7 @@ export function makeNode(name: string, ip: string, overrides: Partial<NodeView> 
     ],
     podCIDRs: [],
     calico: { ipv4Address: `${ip}/24` },
+    flannel: null,
     ...overrides,
   };
 }
@@ -58,6 +59,8 @@ export function makePod(namespace: string, name: string, nodeName: string | null
     terminating: false,
     phase: 'Running',
     labels: {},
+    calicoPodIPs: [],
+    calicoNetworkReleased: false,
     ...overrides,
   };
 }

@@ -13,7 +13,7 @@ function layerResult(layer: Layer, patch: Partial<LayerResult> = {}): LayerResul
 }
 
 function report(patch: Partial<Record<Layer, Partial<LayerResult>>> = {}): CheckReport {
-  return { layers: Object.fromEntries(ALL.map((l) => [l, layerResult(l, patch[l])])) as Record<Layer, LayerResult>, sections: [] };
+  return { layers: Object.fromEntries(ALL.map((l) => [l, layerResult(l, patch[l])])) as Record<Layer, LayerResult>, sections: [], cni: null };
 }
 
 function finding(key: string, patch: Partial<Finding> = {}): Finding {

@@ -73,13 +73,51 @@ describe('projectNode', () => {
       ],
       podCIDRs: ['10.244.0.0/24', 'fd00:10:244::/64'],
       calico: { ipv4Address: '10.130.29.80/24', ipipTunnelAddr: '10.244.0.1', vxlanTunnelAddr: '10.244.0.2' },
+      flannel: null,
     });
+  });
+
+  test('reads Calico\'s projectcalico.org/Interfaces annotation (value from the real Calico v3.32.1 capture)', () => {
+    // test/fixtures/calico-v3.32.1/vxlan/snapshot/cluster.yaml, node-1
+    const annotations = { 'projectcalico.org/Interfaces': '[{"name":"eth0","addresses":["10.0.2.15","10.130.29.80"]}]' };
+    const node = projectNode({ kind: 'Node', metadata: { name: 'node-1', annotations } }, 'nodes.yaml');
+    expect(node.calico.interfaces).toEqual([{ name: 'eth0', addresses: ['10.0.2.15', '10.130.29.80'] }]);
+    const bad = { kind: 'Node', metadata: { name: 'node-1', annotations: { 'projectcalico.org/Interfaces': 'eth0' } } };
+    expect(errorOf(() => projectNode(bad, 'nodes.yaml'))).toBe(
+      'nodes.yaml: Node node-1: metadata.annotations["projectcalico.org/Interfaces"] must be JSON such as [{"name":"eth0","addresses":["10.0.0.5"]}]',
+    );
+  });
+
+  test('reads flannel\'s annotations as flanneld\'s Kubernetes subnet manager writes them (vxlan and host-gw)', () => {
+    // The shapes of pkg/subnet/kube/kube.go AcquireLease; the MAC is made up. Real flannel output replaces this later.
+    const vxlan = {
+      'flannel.alpha.coreos.com/backend-data': '{"VNI":1,"VtepMAC":"5a:1c:9e:3f:20:01"}',
+      'flannel.alpha.coreos.com/backend-type': 'vxlan',
+      'flannel.alpha.coreos.com/kube-subnet-manager': 'true',
+      'flannel.alpha.coreos.com/public-ip': '10.130.29.80',
+    };
+    expect(projectNode({ kind: 'Node', metadata: { name: 'node-1', annotations: vxlan } }, 'nodes.yaml').flannel).toEqual({
+      kubeSubnetManager: true, backendType: 'vxlan', publicIP: '10.130.29.80', vni: 1, vtepMAC: '5a:1c:9e:3f:20:01',
+    });
+    const hostGw = { ...vxlan, 'flannel.alpha.coreos.com/backend-data': 'null', 'flannel.alpha.coreos.com/backend-type': 'host-gw' };
+    expect(projectNode({ kind: 'Node', metadata: { name: 'node-1', annotations: hostGw } }, 'nodes.yaml').flannel).toEqual({
+      kubeSubnetManager: true, backendType: 'host-gw', publicIP: '10.130.29.80', vni: null, vtepMAC: null,
+    });
+  });
+
+  test.each([
+    [{ 'flannel.alpha.coreos.com/public-ip': '10.130.29' }, 'metadata.annotations["flannel.alpha.coreos.com/public-ip"] must be an IP address'],
+    [{ 'flannel.alpha.coreos.com/backend-data': '{VNI:1}' }, 'metadata.annotations["flannel.alpha.coreos.com/backend-data"] must be JSON such as {"VNI":1,"VtepMAC":"aa:bb:cc:dd:ee:ff"}'],
+    [{ 'flannel.alpha.coreos.com/backend-data': '{"VNI":1,"VtepMAC":"5a1c"}' }, 'metadata.annotations["flannel.alpha.coreos.com/backend-data"].VtepMAC must be a MAC address such as aa:bb:cc:dd:ee:ff'],
+  ])('a malformed flannel annotation is named: %j', (annotations, message) => {
+    expect(errorOf(() => projectNode({ kind: 'Node', metadata: { name: 'node-1', annotations } }, 'nodes.yaml'))).toBe(`nodes.yaml: Node node-1: ${message}`);
   });
 
   test('falls back to spec.podCIDR and leaves out absent Calico annotations', () => {
     const node = projectNode({ kind: 'Node', metadata: { name: 'node-2' }, spec: { podCIDR: '10.244.1.0/24' } }, 'nodes.yaml');
     expect(node.podCIDRs).toEqual(['10.244.1.0/24']);
     expect(node.calico).toEqual({});
+    expect(node.flannel).toBeNull();
     expect(node.addresses).toEqual([]);
   });
 
@@ -106,7 +144,19 @@ describe('projectPod', () => {
       terminating: false,
       phase: 'Pending',
       labels: {},
+      calicoPodIPs: [],
+      calicoNetworkReleased: false,
     });
+  });
+
+  test('reads Calico\'s pod IP annotations: podIPs, else podIP, CIDR or plain (values as in the real Calico v3.32.1 capture)', () => {
+    const withAnnotations = (annotations: Record<string, string>) => projectPod(pod({}, {}, { annotations }), 'pods.yaml');
+    expect(withAnnotations({ 'cni.projectcalico.org/podIP': '10.244.25.22/32', 'cni.projectcalico.org/podIPs': '10.244.25.22/32,fd00::16/128' }).calicoPodIPs).toEqual(['10.244.25.22', 'fd00::16']);
+    expect(withAnnotations({ 'cni.projectcalico.org/podIP': '10.244.25.22' }).calicoPodIPs).toEqual(['10.244.25.22']);
+    expect(withAnnotations({ 'cni.projectcalico.org/podIP': '', 'cni.projectcalico.org/podIPs': '' })).toMatchObject({ calicoPodIPs: [], calicoNetworkReleased: true });
+    expect(errorOf(() => withAnnotations({ 'cni.projectcalico.org/podIP': '10.244.25/32' }))).toBe(
+      'pods.yaml: Pod default/web-1: metadata.annotations["cni.projectcalico.org/podIP"] must be a CIDR such as 10.244.0.0/16',
+    );
   });
 
   test('reads a running, ready, terminating pod', () => {

@@ -2,7 +2,7 @@
 // printed in the tool's own text format, to diff against the real command on the node.
 import { expectedIpvs } from '../../model/ipvs.ts';
 import { expectedResolvConf } from '../../model/resolvconf.ts';
-import { expectedRoutes } from '../../model/routes.ts';
+import { expectedRoutes } from '../../model/routes/index.ts';
 import { renderIpvsadm } from '../../render/ipvsadm.ts';
 import { renderResolvConf } from '../../render/resolvconf.ts';
 import { renderRouteN } from '../../render/route.ts';

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { parseRouteN } from '../../src/parse/route.ts';
-import { calicoVethName } from '../../src/model/calico.ts';
-import { expectedRoutes } from '../../src/model/routes.ts';
-import type { ExpectedRoute } from '../../src/model/types.ts';
-import { cidrContains } from '../../src/net/ip.ts';
-import { makeBlock, makeNode, makePod, makePool, makeSnapshot, makeWorkloadEndpoint } from './builders.ts';
+import { parseRouteN } from '../../../src/parse/route.ts';
+import { calicoVethName } from '../../../src/model/calico.ts';
+import { expectedRoutes } from '../../../src/model/routes/index.ts';
+import type { ExpectedRoute } from '../../../src/model/types.ts';
+import { cidrContains } from '../../../src/net/ip.ts';
+import { makeBlock, makeNode, makePod, makePool, makeSnapshot, makeWorkloadEndpoint } from '../builders.ts';
 
 const row = (r: ExpectedRoute) => `${r.destination} ${r.gateway} ${r.genmask} ${r.flags} ${r.metric} ${r.ref} ${r.use} ${r.iface}`;
 const rowFor = (routes: ExpectedRoute[], destination: string) => routes.find((r) => r.destination === destination);
+/** The kernel's connected route of a /24 on `iface`, as an observed `route -n` row. */
+const connected = (destination: string, iface: string) =>
+  ({ destination, gateway: '0.0.0.0', genmask: '255.255.255.0', flags: 'U', metric: 0, ref: 0, use: 0, iface });
 
 /** Three nodes in one /24, one block each, an IP-in-IP pool: the layout of the seed article's cluster. */
 function threeNodes(poolOverrides = {}, nodeOverrides: Parameters<typeof makeNode>[2] = {}) {
@@ -87,7 +90,7 @@ describe('blocks', () => {
     });
     const routes = expectedRoutes(snapshot, 'a').routes;
     expect(routes.map(row)).toEqual(['10.244.0.0 0.0.0.0 255.255.255.0 U 0 0 0 *', '10.244.1.0 172.18.0.3 255.255.255.0 UG 0 0 0 tunl0']);
-    expect(routes.every((r) => r.why.kind !== 'pod' && r.why.blockFrom === 'podCIDR')).toBe(true);
+    expect(routes.every((r) => (r.why.kind === 'blackhole' || r.why.kind === 'remote-block') && r.why.blockFrom === 'podCIDR')).toBe(true);
   });
 
   test('without any pool, remote blocks use the encapsulationWithoutPool option (default IP-in-IP)', () => {
@@ -95,7 +98,7 @@ describe('blocks', () => {
       nodes: [makeNode('a', '172.18.0.2', { podCIDRs: ['10.244.0.0/24'] }), makeNode('b', '172.18.0.3', { podCIDRs: ['10.244.1.0/24'] })],
     });
     expect(rowFor(expectedRoutes(snapshot, 'a').routes, '10.244.1.0')!.why).toMatchObject({ via: 'ipip', pool: null });
-    const direct = expectedRoutes(snapshot, 'a', { encapsulationWithoutPool: { tunnel: 'none', mode: 'Never' }, hostInterface: 'ens3' });
+    const direct = expectedRoutes(snapshot, 'a', { encapsulationWithoutPool: { tunnel: 'none', mode: 'Never' }, observedRoutes: [connected('172.18.0.0', 'ens3')] });
     expect(row(rowFor(direct.routes, '10.244.1.0')!)).toBe('10.244.1.0 172.18.0.3 255.255.255.0 UG 0 0 0 ens3');
   });
 });
@@ -116,15 +119,15 @@ describe('remote blocks by encapsulation', () => {
   test('IP-in-IP CrossSubnet: a peer in this node\'s subnet directly on the host interface, others on tunl0', () => {
     const snapshot = threeNodes({ ipipMode: 'CrossSubnet' });
     snapshot.nodes[2] = makeNode('node-3', '10.130.30.82');
-    const routes = expectedRoutes(snapshot, 'node-1', { hostInterface: 'ens32' }).routes;
+    const routes = expectedRoutes(snapshot, 'node-1', { observedRoutes: [connected('10.130.29.0', 'ens32')] }).routes;
     expect(row(rowFor(routes, '10.244.1.0')!)).toBe('10.244.1.0 10.130.29.81 255.255.255.0 UG 0 0 0 ens32');
     expect(row(rowFor(routes, '10.244.2.0')!)).toBe('10.244.2.0 10.130.30.82 255.255.255.0 UG 0 0 0 tunl0');
   });
 
-  test('no encapsulation (Never): via the owner\'s address on the host interface, eth0 by default', () => {
+  test('no encapsulation (Never): via the owner\'s address on the uplink; with its name unknown, Iface is left unchecked', () => {
     const routes = expectedRoutes(threeNodes({ ipipMode: 'Never' }), 'node-1').routes;
-    expect(row(rowFor(routes, '10.244.2.0')!)).toBe('10.244.2.0 10.130.29.82 255.255.255.0 UG 0 0 0 eth0');
-    expect(rowFor(routes, '10.244.2.0')!.why).toMatchObject({ via: 'direct' });
+    expect(row(rowFor(routes, '10.244.2.0')!)).toBe('10.244.2.0 10.130.29.82 255.255.255.0 UG 0 0 0 <uplink>');
+    expect(rowFor(routes, '10.244.2.0')!).toMatchObject({ ifaceUnknown: true, why: { via: 'direct', uplink: { address: '10.130.29.80', from: 'unknown' } } });
   });
 
   test('VXLAN Always: via the owner\'s VTEP address on vxlan.calico', () => {
@@ -137,9 +140,10 @@ describe('remote blocks by encapsulation', () => {
 
   test('VXLAN CrossSubnet: a same-subnet peer directly, another subnet through its VTEP', () => {
     const snapshot = threeNodes({ ipipMode: 'Never', vxlanMode: 'CrossSubnet' });
+    snapshot.nodes[0] = makeNode('node-1', '10.130.29.80', { calico: { ipv4Address: '10.130.29.80/24', interfaces: [{ name: 'ens192', addresses: ['10.130.29.80'] }] } });
     snapshot.nodes[2] = makeNode('node-3', '10.130.30.82', { calico: { ipv4Address: '10.130.30.82/24', vxlanTunnelAddr: '10.244.2.0' } });
     const routes = expectedRoutes(snapshot, 'node-1').routes;
-    expect(row(rowFor(routes, '10.244.1.0')!)).toBe('10.244.1.0 10.130.29.81 255.255.255.0 UG 0 0 0 eth0');
+    expect(row(rowFor(routes, '10.244.1.0')!)).toBe('10.244.1.0 10.130.29.81 255.255.255.0 UG 0 0 0 ens192');
     expect(row(rowFor(routes, '10.244.2.0')!)).toBe('10.244.2.0 10.244.2.0 255.255.255.0 UG 0 0 0 vxlan.calico');
   });
 
@@ -191,7 +195,7 @@ describe('table', () => {
 
 describe('the seed article\'s cluster', () => {
   // test/fixtures/captures/seed-route-n.txt is the article's real `route -n` of node 10.130.29.80.
-  const capture = parseRouteN(readFileSync(new URL('../fixtures/captures/seed-route-n.txt', import.meta.url), 'utf8'), 'seed-route-n.txt');
+  const capture = parseRouteN(readFileSync(new URL('../../fixtures/captures/seed-route-n.txt', import.meta.url), 'utf8'), 'seed-route-n.txt');
 
   test("node-1's expected rows equal the capture's Calico rows, and the others are outside the pool", () => {
     const snapshot = threeNodes();
@@ -202,7 +206,7 @@ describe('the seed article\'s cluster', () => {
     ] as const;
     snapshot.pods = pods.map(([name, ip]) => makePod('default', name, 'node-1', [ip]));
     snapshot.workloadEndpoints = pods.map(([name, ip, iface]) => makeWorkloadEndpoint('default', name, 'node-1', iface, ip));
-    const expected = expectedRoutes(snapshot, 'node-1', { hostInterface: 'ens32' });
+    const expected = expectedRoutes(snapshot, 'node-1', { observedRoutes: capture.routes });
     const owned = (destination: string) => expected.ownedCIDRs.some((cidr) => cidrContains(cidr, destination));
     const calicoRows = capture.routes.filter((r) => owned(r.destination));
     expect(expected.routes.map(({ why: _, ...entry }) => entry)).toEqual(calicoRows);

@@ -1,0 +1,21 @@
+// The one small interface every CNI's route model implements (calico.ts, flannel.ts), and its options.
+import type { RouteEntry } from '../../parse/types.ts';
+import type { ClusterSnapshot, NodeView } from '../../snapshot/types.ts';
+import type { Encapsulation } from '../calico.ts';
+import type { CniName, NodeRoutes } from '../types.ts';
+
+export interface RouteModelOptions {
+  /** The node's observed `route -n` rows, when there are some: its connected routes name the uplink. */
+  observedRoutes?: RouteEntry[];
+  /** Calico: metric of the pod /32 routes: 0 up to Calico v3.31; v3.32 moved them to 1024 (IPv4NormalRoutePriority). Default 0. */
+  workloadRouteMetric?: number;
+  /** Calico: encapsulation assumed for remote blocks when no IP pool contains them (Calico CRDs absent).
+   *  Default IP-in-IP Always, the encapsulation of Calico's stock manifest. */
+  encapsulationWithoutPool?: Encapsulation;
+}
+
+export interface CniRouteModel {
+  cni: CniName;
+  /** The rows this CNI programs on `local`, in /proc/net/route order. */
+  expectedRoutes(snapshot: ClusterSnapshot, local: NodeView, options: RouteModelOptions): Omit<NodeRoutes, 'node' | 'cni'>;
+}
