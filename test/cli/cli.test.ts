@@ -132,6 +132,7 @@ describe('netlab expect and explain', () => {
     const rows = r.stdout.split('\n').slice(2).filter(Boolean);
     expect(rows).toHaveLength(6);
     for (const row of rows) expect(real).toContain(row);
+    expect(r.stderr).toBe('netlab: CNI: Calico (1 IP pool, 3 IPAM blocks, projectcalico.org annotations on 3 nodes)\n');
   });
 
   test('expect --format ipvsadm round-trips through the parser', () => {

@@ -120,6 +120,26 @@ describe('fetchSnapshot', () => {
     expect(new Set(api.authorizations)).toEqual(new Set(['Bearer secret-token']));
   });
 
+  test('flannel\'s node annotations and Calico\'s pod IP annotations reach the snapshot', async () => {
+    const flannelNode = {
+      ...node,
+      metadata: {
+        name: 'node-1',
+        annotations: {
+          'flannel.alpha.coreos.com/backend-data': '{"VNI":1,"VtepMAC":"5a:1c:9e:3f:20:01"}',
+          'flannel.alpha.coreos.com/backend-type': 'vxlan',
+          'flannel.alpha.coreos.com/kube-subnet-manager': 'true',
+          'flannel.alpha.coreos.com/public-ip': '192.168.5.10',
+        },
+      },
+    };
+    const early = { ...pod('web-9', ''), metadata: { name: 'web-9', namespace: 'shop', annotations: { 'cni.projectcalico.org/podIPs': '10.244.1.9/32' } }, status: { phase: 'Pending' } };
+    api = await startFakeApi({ ...baseRoutes(), '/api/v1/nodes': [flannelNode], '/api/v1/pods': [early] });
+    const snapshot = await fetchSnapshot(api.kc);
+    expect(snapshot.nodes[0]!.flannel).toEqual({ kubeSubnetManager: true, backendType: 'vxlan', publicIP: '192.168.5.10', vni: 1, vtepMAC: '5a:1c:9e:3f:20:01' });
+    expect(snapshot.pods[0]).toMatchObject({ podIPs: [], calicoPodIPs: ['10.244.1.9'] });
+  });
+
   test('notes absent Calico CRDs and absent ConfigMaps instead of failing', async () => {
     api = await startFakeApi(baseRoutes());
     const snapshot = await fetchSnapshot(api.kc);

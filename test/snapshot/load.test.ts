@@ -92,6 +92,19 @@ describe('loadSnapshotDir', () => {
     expect(snapshot.services.map((service) => service.clusterIPs)).toEqual([['10.96.0.5']]);
   });
 
+  test('flannel\'s node annotations reach the snapshot from a kubectl file', async () => {
+    await write({
+      'nodes.yaml': [
+        'apiVersion: v1', 'kind: Node', 'metadata:', '  name: node-2', '  annotations:',
+        '    flannel.alpha.coreos.com/backend-data: \'null\'', '    flannel.alpha.coreos.com/backend-type: host-gw',
+        '    flannel.alpha.coreos.com/kube-subnet-manager: "true"', '    flannel.alpha.coreos.com/public-ip: 10.130.29.81',
+        'spec:', '  podCIDR: 10.244.1.0/24', '',
+      ].join('\n'),
+    });
+    const [node] = (await loadSnapshotDir(dir)).nodes;
+    expect(node!.flannel).toEqual({ kubeSubnetManager: true, backendType: 'host-gw', publicIP: '10.130.29.81', vni: null, vtepMAC: null });
+  });
+
   test('a duplicate names the file read first (files are read in name order)', async () => {
     await write({ 'z.yaml': 'apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\n', 'a.yaml': kubectlList });
     await expect(loadSnapshotDir(dir)).rejects.toThrow('z.yaml: Node node-1: appears twice (also in a.yaml)');

@@ -2,7 +2,7 @@
 // printed in the tool's own text format, to diff against the real command on the node.
 import { expectedIpvs } from '../../model/ipvs.ts';
 import { expectedResolvConf } from '../../model/resolvconf.ts';
-import { expectedRoutes } from '../../model/routes/index.ts';
+import { detectCni, expectedRoutes } from '../../model/routes/index.ts';
 import { renderIpvsadm } from '../../render/ipvsadm.ts';
 import { renderResolvConf } from '../../render/resolvconf.ts';
 import { renderRouteN } from '../../render/route.ts';
@@ -25,7 +25,14 @@ export async function expectCommand(opts: { snapshot: string; node?: string; for
     text = renderResolvConf(expectedResolvConf(snapshot, { namespace: opts.namespace, dnsPolicy: opts.dnsPolicy }));
   } else {
     const node = requireNode(snapshot, opts.node);
-    text = format === 'route' ? renderRouteN({ routes: expectedRoutes(snapshot, node).routes }) : renderIpvsadm({ services: expectedIpvs(snapshot, node).services });
+    if (format === 'route') {
+      const expected = expectedRoutes(snapshot, node);
+      // stdout stays the tool's own format (to diff); which CNI's rules made it, and the model's notes, go to stderr
+      for (const note of [`CNI: ${detectCni(snapshot).evidence}`, ...expected.notes]) process.stderr.write(`netlab: ${note}\n`);
+      text = renderRouteN({ routes: expected.routes });
+    } else {
+      text = renderIpvsadm({ services: expectedIpvs(snapshot, node).services });
+    }
   }
   process.stdout.write(text);
   return EXIT.ok;

@@ -164,6 +164,48 @@ describe('remote blocks by encapsulation', () => {
   });
 });
 
+describe('borrowed tunnel addresses (felix l3_route_resolver Borrowed, route_mgr/ipip_mgr/vxlan_mgr tunnel routes)', () => {
+  test('IP-in-IP: node-3\'s tunl0 address in node-2\'s block gets a /32 UGH via node-3 on tunl0, on node-1', () => {
+    const snapshot = threeNodes();
+    snapshot.nodes[2] = makeNode('node-3', '10.130.29.82', { calico: { ipv4Address: '10.130.29.82/24', ipipTunnelAddr: '10.244.1.77' } });
+    const route = rowFor(expectedRoutes(snapshot, 'node-1').routes, '10.244.1.77')!;
+    expect(row(route)).toBe('10.244.1.77 10.130.29.82 255.255.255.255 UGH 0 0 0 tunl0');
+    expect(route.why).toMatchObject({ kind: 'borrowed-tunnel', tunnel: 'ipip', node: 'node-3', block: '10.244.1.0/24', blockNode: 'node-2', via: 'ipip' });
+  });
+
+  test('no /32 for a tunnel address inside its own node\'s block, on its own node, or in a pool of another encapsulation', () => {
+    const snapshot = threeNodes();
+    snapshot.nodes[1] = makeNode('node-2', '10.130.29.81', { calico: { ipv4Address: '10.130.29.81/24', ipipTunnelAddr: '10.244.1.1', vxlanTunnelAddr: '10.244.0.9' } });
+    const tunnelRows = (node: string) => expectedRoutes(snapshot, node).routes.filter((r) => r.why.kind === 'borrowed-tunnel');
+    // 10.244.1.1 is in node-2's own block; 10.244.0.9 is a VXLAN address in an IP-in-IP pool: felix's VXLAN manager ignores it
+    expect(tunnelRows('node-1')).toEqual([]);
+    expect(tunnelRows('node-2')).toEqual([]);
+  });
+});
+
+describe('pod IPs before the kubelet reports them (libcalico-go getPodIPs)', () => {
+  test('status.podIPs empty: the address comes from cni.projectcalico.org/podIPs; status wins when both exist', () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [
+      makePod('default', 'early', 'node-1', [], { phase: 'Pending', calicoPodIPs: ['10.244.0.21'] }),
+      makePod('default', 'reported', 'node-1', ['10.244.0.22'], { calicoPodIPs: ['10.244.0.99'] }),
+    ];
+    const podRows = expectedRoutes(snapshot, 'node-1').routes.filter((r) => r.why.kind === 'pod');
+    expect(podRows.map((r) => r.destination)).toEqual(['10.244.0.21', '10.244.0.22']);
+    expect(podRows[0]!.why).toMatchObject({ pod: 'early', ipFrom: 'calico-annotation' });
+    expect(podRows[1]!.why).not.toHaveProperty('ipFrom');
+  });
+
+  test('a terminating pod keeps its route until Calico\'s CNI plugin empties the podIP annotation', () => {
+    const snapshot = threeNodes();
+    snapshot.pods = [
+      makePod('default', 'going', 'node-1', ['10.244.0.23'], { terminating: true }),
+      makePod('default', 'gone', 'node-1', ['10.244.0.24'], { terminating: true, calicoNetworkReleased: true }),
+    ];
+    expect(expectedRoutes(snapshot, 'node-1').routes.filter((r) => r.why.kind === 'pod').map((r) => r.destination)).toEqual(['10.244.0.23']);
+  });
+});
+
 describe('table', () => {
   test('ownedCIDRs are the IP pools, else the routed podCIDRs', () => {
     expect(expectedRoutes(threeNodes(), 'node-1').ownedCIDRs).toEqual(['10.244.0.0/16']);
