@@ -2,7 +2,7 @@
 // Writer: ustar headers, entries sorted by path, every parent directory present, mtime fixed at 0, owner
 // names empty; a PAX extended header only when a path or link target is longer than ustar's 100 bytes or
 // the entry carries extended attributes (file capabilities). The same entries give the same bytes.
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 
 export type Owner = { uid: number; gid: number };
 
@@ -52,15 +52,21 @@ export async function* tarChunks(entries: readonly TarEntry[]): AsyncGenerator<B
       written = content.length;
       yield content;
     } else {
-      for await (const chunk of createReadStream(entry.source)) {
-        written += (chunk as Buffer).length;
-        yield chunk as Buffer;
+      for await (const chunk of fileChunks(entry.source)) {
+        written += chunk.length;
+        yield chunk;
       }
     }
     if (written !== size) throw new Error(`${entry.source} changed size while it was being archived (${size} → ${written} bytes)`);
     yield padding(size);
   }
   yield Buffer.alloc(2 * BLOCK);
+}
+
+/** A host file's bytes: read at once when small (a stream per file costs more than the read), else streamed. */
+export async function* fileChunks(file: string): AsyncGenerator<Buffer> {
+  if (statSync(file).size < 8 * 2 ** 20) yield readFileSync(file);
+  else for await (const chunk of createReadStream(file)) yield chunk as Buffer;
 }
 
 function fileSize(entry: TarEntry & { type: 'file' }): number {

@@ -97,18 +97,18 @@ if (!asRoot) process.stderr.write('image chroot runs skipped: they need root (ch
     expect(run('probe', ['ip', '-V']).stdout).toMatch(/iproute2-6\./);
     expect(run('probe', ['dig', '-v']).stderr).toMatch(/^DiG 9\.18\./);
     expect(run('probe', ['sleep', '0']).status).toBe(0);
-  });
+  }, 180_000);
 
   test('operator: node loads the operator and all its modules as UID 65532', () => {
     const result = run('operator', ['node', '/app/src/operator/main.ts', '--help']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/^netlab operator:/);
     expect(result.status).toBe(0);
-  }, 60_000);
+  }, 180_000); // most of it unpacking 190 MB
 
   (corednsMissing ? test.skip : test)('coredns: the binary runs as nonroot', () => {
     expect(run('coredns', ['/coredns', '-version']).stdout).toContain(`CoreDNS-${COREDNS_VERSION}`);
-  });
+  }, 180_000);
 
   test('pause: waits, and exits 0 on SIGTERM', async () => {
     const { User } = built.get('pause')!.read.config.config;
