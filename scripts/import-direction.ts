@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The data flow, top to bottom: snapshot of cluster objects -> model's expected state -> observed state
- * -> findings (compare) -> explanations -> check -> report, command line and operator. IP arithmetic and
- * the tools' text formats sit below everything that uses them. Folders in one row may not import each other.
+ * -> findings (compare) -> explanations -> check -> report, command line and operator. IP arithmetic, the
+ * Kubernetes API client and the tools' text formats sit below everything that uses them. Folders in one row may not import each other.
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
@@ -19,7 +19,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['render', 'observation'],
   ['model'],
   ['parse', 'snapshot'],
-  ['net'],
+  ['net', 'kube'],
 ];
 
 export interface ImportArrow {

@@ -201,6 +201,12 @@ async function reportError(e: unknown): Promise<number> {
     process.stderr.write(`netlab: ${e.message}\n`);
     return EXIT.usage;
   }
+  // The API refused a live command's request (RBAC, a missing resource): by name, so that an offline
+  // command's error does not load the Kubernetes client to ask.
+  if (e instanceof Error && e.name === 'KubeApiError') {
+    process.stderr.write(`netlab: the cluster refused: ${e.message}\n`);
+    return EXIT.usage;
+  }
   process.stderr.write(`netlab: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
   return EXIT.usage;
 }

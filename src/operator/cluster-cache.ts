@@ -17,7 +17,7 @@ import {
 } from '../snapshot/project.ts';
 import type { ClusterSnapshot, EndpointSliceView, IPAMBlockView } from '../snapshot/types.ts';
 import { ViewInformer, type ChangeVerb, type InformerOptions, type InformerSpec, type Slim } from './informers.ts';
-import { isStatus, type KubeClient } from './kube-http.ts';
+import { isStatus, type KubeClient } from '../kube/client.ts';
 import { GROUP, PLURAL, VERSION } from './lab.ts';
 import type { ClusterChange } from './relevance.ts';
 import type { LabelledService } from './reconciler.ts';

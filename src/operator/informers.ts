@@ -8,7 +8,7 @@
 //   - restart with backoff after any error (client-node's ListWatch stops for good on a non-410 error);
 //   - a `synced` flag: the first list has completed.
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import type { KubeClient } from './kube-http.ts';
+import { type KubeClient, listInPages } from '../kube/client.ts';
 import type { Logger } from './log.ts';
 import { backoffDelay } from './queue.ts';
 import { sameJson } from './status.ts';
@@ -147,21 +147,10 @@ export class ViewInformer<V> {
 
   async #list(): Promise<KubernetesListObject<Slim<V>>> {
     const items: Slim<V>[] = [];
-    let resourceVersion = '';
-    let token: string | undefined;
-    // Paged, so that only one page of whole objects is in memory at a time before projection.
-    do {
-      const query = new URLSearchParams({ limit: String(this.#pageSize) });
-      if (this.spec.fieldSelector !== undefined) query.set('fieldSelector', this.spec.fieldSelector);
-      if (token !== undefined) query.set('continue', token);
-      const page = (await this.#client.request('GET', `${this.spec.path}?${query}`)) as {
-        items?: RawObject[];
-        metadata?: { resourceVersion?: string; continue?: string };
-      };
-      for (const raw of page.items ?? []) items.push(this.#slim(raw));
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-      token = page.metadata?.continue || undefined;
-    } while (token !== undefined);
+    // Each page is projected as it comes, so that only one page of whole objects is in memory at a time.
+    const resourceVersion = await listInPages(this.#client, this.spec.path, { pageSize: this.#pageSize, fieldSelector: this.spec.fieldSelector }, (page) => {
+      for (const raw of page.items ?? []) items.push(this.#slim(raw as RawObject));
+    });
     this.#synced = true;
     this.#alive();
     return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items };

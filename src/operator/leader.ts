@@ -2,8 +2,8 @@
 // leader renews the Lease every retry period; another instance takes over once the Lease has not been
 // renewed for a whole lease duration. Expiry is judged by the local clock from the moment this instance
 // last saw the Lease change, never by comparing timestamps written by another machine's clock.
-import type { KubeClient } from './kube-http.ts';
-import { isStatus } from './kube-http.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { isStatus } from '../kube/client.ts';
 import type { Logger } from './log.ts';
 
 export interface LeaderElectionOptions {

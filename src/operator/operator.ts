@@ -8,7 +8,7 @@ import { createDnsProber } from '../observe/dns.ts';
 import { PROBE_LABEL, probeExec } from '../observe/probe-exec.ts';
 import { ClusterCache } from './cluster-cache.ts';
 import { startHealthServer, type HealthServer } from './http.ts';
-import { kubeClient, type KubeClient } from './kube-http.ts';
+import { kubeClient, type KubeClient } from '../kube/client.ts';
 import { labKey, readLab, type LabSpec } from './lab.ts';
 import { LeaderElector } from './leader.ts';
 import { jsonLogger, type Logger } from './log.ts';

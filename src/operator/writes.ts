@@ -1,7 +1,7 @@
 // The operator's only writes to the cluster, besides its Lease: a NetworkLab's status subresource and
 // Events on condition transitions.
 import pRetry, { AbortError } from 'p-retry';
-import { KubeApiError, type KubeClient } from './kube-http.ts';
+import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import { GROUP, KIND, PLURAL, VERSION } from './lab.ts';
 import { PROGRESSING, type NetworkLabStatus, type Transition } from './status.ts';
 

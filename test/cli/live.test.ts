@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { probePods, readLabs, type Cluster } from '../../src/cli/commands/live.ts';
-import { KubeApiError, type KubeClient } from '../../src/operator/kube-http.ts';
+import { KubeApiError, type KubeClient } from '../../src/kube/client.ts';
 
 /** A fake API server: a map from GET path to body; anything else is a 404 like the real one gives. */
 function fakeCluster(routes: Record<string, unknown>): Cluster {

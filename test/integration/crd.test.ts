@@ -1,7 +1,7 @@
 // The NetworkLab CRD in the real kube-apiserver of the harness: it installs, fills in the defaults,
 // shows the printer columns, and rejects bad specs with the messages written in crds/networklab.yaml.
 import { randomBytes } from 'node:crypto';
-import { KubeApiError, kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
+import { KubeApiError, kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { adminKubeConfig } from '../harness/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
 import { apply, deleteNamespace, installCrd, lab } from '../operator/support.ts';

@@ -5,7 +5,7 @@
 // one rule says so instead of silently checking less.
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
+import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type RunningOperator } from '../../src/operator/operator.ts';
 import { adminKubeConfig, serviceAccountKubeconfig } from '../harness/controlplane.ts';

@@ -6,7 +6,7 @@
 // (test/integration/routes-kernel.test.ts covers the routes observer on real kernel output).
 import { randomBytes } from 'node:crypto';
 import { outputOf } from '../../src/observe/exec.ts';
-import { kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
+import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type RunningOperator } from '../../src/operator/operator.ts';
 import { clientsFor, createNamespace, createPod, setPodReady } from '../harness/cluster.ts';

@@ -6,7 +6,7 @@
 // caught up; and a real restart of the kube-apiserver process), and a churn of Services with no false "False".
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
+import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type OperatorOptions, type RunningOperator } from '../../src/operator/operator.ts';
 import { createDnsProber } from '../../src/observe/dns.ts';

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expectedIpvs } from '../../src/model/ipvs.ts';
-import { kubeClient, type KubeClient } from '../../src/operator/kube-http.ts';
+import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator } from '../../src/operator/operator.ts';
 import { renderIpvsadm } from '../../src/render/ipvsadm.ts';

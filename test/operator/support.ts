@@ -7,7 +7,7 @@ import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { createDnsProber } from '../../src/observe/dns.ts';
 import { ExecChannelError, type NodeExec } from '../../src/observe/exec.ts';
-import { isStatus, type KubeClient } from '../../src/operator/kube-http.ts';
+import { isStatus, type KubeClient } from '../../src/kube/client.ts';
 import type { Observers } from '../../src/operator/observe.ts';
 import type { ControlPlaneInfo } from '../harness/controlplane.ts';
 

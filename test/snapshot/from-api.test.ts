@@ -1,4 +1,5 @@
-// fetchSnapshot against a small fake apiserver on 127.0.0.1 (plain HTTP, as `kubectl proxy` serves).
+// fetchSnapshot, through netlab's one API client, against a small fake apiserver on 127.0.0.1 (plain HTTP,
+// as `kubectl proxy` serves).
 // The list bodies below are written by hand in the shape the apiserver returns: typed lists whose
 // items carry no apiVersion/kind, `metadata.continue` for paging, and a Status body on errors.
 // test/integration/dns.test.ts runs the same function against a real kube-apiserver.
@@ -176,7 +177,7 @@ describe('fetchSnapshot', () => {
       '/api/v1/pods': { status: 403, body: { kind: 'Status', status: 'Failure', message: 'pods is forbidden: User "reader" cannot list resource "pods"', code: 403 } },
     });
     await expect(fetchSnapshot(api.kc)).rejects.toThrow(
-      /^fetchSnapshot: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/pods returned 403: pods is forbidden: User "reader" cannot list resource "pods"$/,
+      /^GET \/api\/v1\/pods\?limit=500: 403 Forbidden: pods is forbidden: User "reader" cannot list resource "pods"$/,
     );
   });
 

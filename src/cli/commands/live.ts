@@ -8,7 +8,7 @@ import type { Observation } from '../../observation/types.ts';
 import type { Layer } from '../../compare/types.ts';
 import { probeExec, PROBE_LABEL, type ProbePod } from '../../observe/probe-exec.ts';
 import { GROUP, PLURAL, readLab, selectorMatches, VERSION, type Lab } from '../../operator/lab.ts';
-import { isStatus, KubeApiError, kubeClient, type KubeClient } from '../../operator/kube-http.ts';
+import { isStatus, KubeApiError, kubeClient, type KubeClient } from '../../kube/client.ts';
 import { checkForLab } from '../../operator/reconciler.ts';
 import { observeLab, type Observers } from '../../operator/observe.ts';
 import { renderReport } from '../../report/text.ts';
