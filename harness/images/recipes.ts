@@ -39,7 +39,7 @@ function baseFiles(): TarEntry[] {
 
 // --- pause -------------------------------------------------------------------------------------------
 
-/** containerd v2.4's default sandbox image (internal/cri/config DefaultSandboxImage): no config needed. */
+/** containerd v2.4.2's default sandbox image (internal/cri/config DefaultSandboxImage), kubeadm 1.37.2's PauseVersion: no config needed. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.2';
 
 /** harness/images/pause/main.go, built static with this machine's Go into the cache (Go's build cache makes a rebuild quick). */
@@ -66,7 +66,7 @@ const pause: Recipe = {
 // --- CoreDNS -----------------------------------------------------------------------------------------
 
 export const COREDNS_VERSION = '1.14.6';
-/** The name kubeadm 1.37 gives CoreDNS v1.14.6. */
+/** The name kubeadm 1.37.2 gives CoreDNS (cmd/kubeadm/app/constants CoreDNSVersion). */
 export const COREDNS_IMAGE = `registry.k8s.io/coredns/coredns:v${COREDNS_VERSION}`;
 
 /**
