@@ -93,7 +93,9 @@ function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, cni: CniNam
   try {
     if (layer === 'routes') {
       const table = 'text' in got ? parseRouteN(got.text, source) : null;
-      const expected = expectedRoutes(snapshot, node, { cni, observedRoutes: table?.routes });
+      // An unreadable ip -o addr is noted by the IPVS layer; here the uplink's own note says what is unknown.
+      const interfaces = observedInterfaces(obs, node, []);
+      const expected = expectedRoutes(snapshot, node, { cni, observedRoutes: table?.routes, interfaces });
       for (const note of expected.notes) if (!result.notes.includes(note)) result.notes.push(note);
       if (table) {
         const cmp = compareRoutes(expected, table);

@@ -9,6 +9,7 @@ export type CniName = 'calico' | 'flannel';
 
 /** Where the model learnt the name of the node's uplink (the interface holding the node's own address). */
 export type UplinkSource =
+  | 'ip-addr' // the observed `ip -o addr`
   | 'calico-interfaces' // Calico's projectcalico.org/Interfaces node annotation
   | 'connected-route' // the observed route -n: the kernel's route of the node's own subnet
   | 'unknown'; // neither: the interface is not compared

@@ -52,9 +52,11 @@ export function traceContext(snapshot: ClusterSnapshot, observation: Observation
     routes(node) {
       let tables = routes.get(node);
       if (!tables) {
-        const expected = expectedRoutes(snapshot, node);
         const source = `${node}:route -n`;
-        const observed = parsed(observedText(byNode.get(node), 'routeN', 'route -n'), (text) => compareRoutes(expected, parseRouteN(text, source)));
+        const table = parsed(observedText(byNode.get(node), 'routeN', 'route -n'), (text) => parseRouteN(text, source));
+        // The observed rows name the node's uplink for the model (its connected route), as in checkLab.
+        const expected = expectedRoutes(snapshot, node, { observedRoutes: 'table' in table ? table.table.routes : undefined });
+        const observed = 'table' in table ? { table: compareRoutes(expected, table.table) } : table;
         routes.set(node, (tables = { expected, observed }));
       }
       return tables;

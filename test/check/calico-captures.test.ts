@@ -9,6 +9,7 @@ import { readObservationDir } from '../../src/observe/files.ts';
 import { parseRouteN } from '../../src/parse/route.ts';
 import { buildSnapshot, type SnapshotInput } from '../../src/snapshot/build.ts';
 import { loadSnapshotDir, parseSnapshotFile } from '../../src/snapshot/load.ts';
+import { readCapture } from '../fixtures/captures/read.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/calico-v3.32.1/', import.meta.url));
 const SETS = ['ipip', 'ipip-kubelet', 'vxlan', 'vxlan-kubelet'] as const;
@@ -47,6 +48,15 @@ describe('issue 10, point 4: the uplink is the interface holding the node\'s add
     const real = parseRouteN(routeN('vxlan'), 'route-n.txt').routes;
     const viaRoute = expectedRoutes(snapshot, 'node-1', { observedRoutes: real }).routes.find((r) => r.destination === '10.244.5.0')!;
     expect(viaRoute).toMatchObject({ iface: 'eth0', why: { uplink: { from: 'connected-route' } } });
+  });
+
+  test('with ip-addr.txt observed, its interface wins over the annotation (real ip -o addr: ens5 holds 10.130.29.80)', async () => {
+    const snapshot = await loadSnapshotDir(`${fixtures}vxlan/snapshot`);
+    snapshot.ipPools = snapshot.ipPools.map((pool) => ({ ...pool, vxlanMode: 'Never', ipipMode: 'Never' })); // changed copy, as above
+    const ipAddr = readCapture('netns-ip-o-addr.txt');
+    const report = checkLab(snapshot, { nodes: [{ node: 'node-1', routeN: routeN('vxlan'), ipAddr }] }, { layers: ['routes'], nodes: ['node-1'] });
+    const direct = report.layers.routes.findings.find((f) => f.key === '10.244.5.0/24')!;
+    expect(direct.expected).toMatch(/10\.130\.29\.81 +255\.255\.255\.0 +UG +0 +0 +0 ens5$/);
   });
 
   test('an uplink called ens192 gives no false mismatch; an unnamed uplink is not compared on Iface', async () => {

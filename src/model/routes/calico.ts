@@ -82,14 +82,14 @@ function calicoRoutes(snapshot: ClusterSnapshot, local: NodeView, options: Route
     blocksByNode: groupBy(blocks, (block) => block.node),
     nodesByName: firstByKey(snapshot.nodes, (node) => node.name),
     workloadEndpoints: firstByKey(snapshot.workloadEndpoints, (endpoint) => podKey(endpoint.namespace, endpoint.pod)),
-    uplink: findUplink(localAddress, local.calico.interfaces, options.observedRoutes),
+    uplink: findUplink(localAddress, local.calico.interfaces, { interfaces: options.interfaces, routes: options.observedRoutes }),
     workloadRouteMetric: options.workloadRouteMetric ?? 0,
     encapsulationWithoutPool: options.encapsulationWithoutPool ?? { tunnel: 'ipip', mode: 'Always' },
   };
   const routes = [...podRoutes(context), ...blockRoutes(context), ...borrowedRemoteRoutes(context), ...borrowedTunnelRoutes(context)].sort(compareRoutes);
   const ownedCIDRs = context.pools.length ? context.pools.map((p) => p.cidr) : context.blocks.map((b) => b.cidr);
   const notes = routes.some((route) => route.ifaceUnknown)
-    ? [`node ${local.name}: the name of the interface holding ${localAddress ?? 'its address'} is unknown (no projectcalico.org/Interfaces annotation, no connected route observed), so direct routes are not compared on Iface`]
+    ? [`node ${local.name}: the name of the interface holding ${localAddress ?? 'its address'} is unknown (no ip -o addr or connected route observed, no projectcalico.org/Interfaces annotation), so direct routes are not compared on Iface`]
     : [];
   return { routes, ownedCIDRs: [...new Set(ownedCIDRs)], notes };
 }

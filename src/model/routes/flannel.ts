@@ -69,7 +69,7 @@ function flannelRoutes(snapshot: ClusterSnapshot, local: NodeView, options: Rout
     notes.push(`node ${local.name} runs flannel's ${backend ?? 'unnamed'} backend; netlab models the vxlan and host-gw backends only, so its routes to other nodes are not checked`);
   } else {
     const vni = local.flannel.vni ?? DEFAULT_VNI;
-    const uplink = findUplink(local.flannel.publicIP, undefined, options.observedRoutes);
+    const uplink = findUplink(local.flannel.publicIP, undefined, { interfaces: options.interfaces, routes: options.observedRoutes });
     for (const node of snapshot.nodes) {
       if (node.name === local.name) continue;
       const lease = leaseOf(node);
@@ -92,7 +92,7 @@ function flannelRoutes(snapshot: ClusterSnapshot, local: NodeView, options: Rout
       }
     }
     if (backend === 'host-gw' && uplink.from === 'unknown') {
-      notes.push(`node ${local.name}: the name of the interface holding ${local.flannel.publicIP ?? 'its public-ip'} is unknown (no connected route observed), so host-gw routes are not compared on Iface`);
+      notes.push(`node ${local.name}: the name of the interface holding ${local.flannel.publicIP ?? 'its public-ip'} is unknown (no ip -o addr or connected route observed), so host-gw routes are not compared on Iface`);
     }
   }
   return { routes: routes.sort(compareRoutes), ownedCIDRs: [...new Set(ownedCIDRs)], notes };

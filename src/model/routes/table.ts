@@ -1,6 +1,6 @@
 // What every CNI's route model shares: the row builder, the uplink look-up, small indexes.
 import { cidrContains, maskToPrefix, parseCidr, prefixToMask } from '../../net/ip.ts';
-import type { RouteEntry } from '../../parse/types.ts';
+import type { InterfaceAddressTable, RouteEntry } from '../../parse/types.ts';
 import type { ExpectedRoute, RouteWhy, UplinkSource, UplinkWhy } from '../types.ts';
 
 export const ANY = '0.0.0.0';
@@ -21,19 +21,28 @@ export interface Uplink {
   from: UplinkSource;
 }
 
+/** What the node showed of itself, when it was observed: `ip -o addr` and the `route -n` rows. */
+export interface UplinkEvidence {
+  interfaces?: InterfaceAddressTable | null;
+  routes?: RouteEntry[];
+}
+
 /**
  * The interface that holds the node's own `address` (Calico's "parent device", flannel's external interface):
  * un-encapsulated routes leave through it. Found, in this order, from
+ * - the observed `ip -o addr`: the interface that holds the address;
  * - Calico's projectcalico.org/Interfaces annotation (calico-node's startup lists the host's interfaces);
  * - the observed `route -n`: the kernel's connected route (no gateway) of the node's subnet names the interface;
  * otherwise it is unknown and the routes through it are not compared on Iface.
  */
-export function findUplink(address: string | null, annotated: { name: string; addresses: string[] }[] | undefined, observed: RouteEntry[] | undefined): Uplink {
+export function findUplink(address: string | null, annotated: { name: string; addresses: string[] }[] | undefined, observed: UplinkEvidence): Uplink {
   if (address === null) return { iface: UNKNOWN_UPLINK, address: 'unknown', from: 'unknown' };
+  const held = observed.interfaces?.addresses.find((a) => a.address === address);
+  if (held) return { iface: held.iface, address, from: 'ip-addr' };
   const fromAnnotation = annotated?.find((iface) => iface.addresses.includes(address));
   if (fromAnnotation) return { iface: fromAnnotation.name, address, from: 'calico-interfaces' };
   let best: { iface: string; prefix: number } | null = null;
-  for (const route of observed ?? []) {
+  for (const route of observed.routes ?? []) {
     if (route.gateway !== ANY || route.flags !== 'U' || route.iface === '*') continue;
     const prefix = maskToPrefix(route.genmask);
     if (prefix > 0 && (!best || prefix > best.prefix) && cidrContains(`${route.destination}/${prefix}`, address)) best = { iface: route.iface, prefix };

@@ -1,10 +1,12 @@
 // The one small interface every CNI's route model implements (calico.ts, flannel.ts), and its options.
-import type { RouteEntry } from '../../parse/types.ts';
+import type { InterfaceAddressTable, RouteEntry } from '../../parse/types.ts';
 import type { ClusterSnapshot, NodeView } from '../../snapshot/types.ts';
 import type { Encapsulation } from '../calico.ts';
 import type { CniName, NodeRoutes } from '../types.ts';
 
 export interface RouteModelOptions {
+  /** The node's observed `ip -o addr`, when there is one: the interface holding the node's address is the uplink. */
+  interfaces?: InterfaceAddressTable | null;
   /** The node's observed `route -n` rows, when there are some: its connected routes name the uplink. */
   observedRoutes?: RouteEntry[];
   /** Calico: metric of the pod /32 routes: 0 up to Calico v3.31; v3.32 moved them to 1024 (IPv4NormalRoutePriority). Default 0. */

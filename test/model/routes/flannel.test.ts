@@ -5,6 +5,7 @@
 import { compareRoutes } from '../../../src/compare/routes/index.ts';
 import { expectedRoutes } from '../../../src/model/routes/index.ts';
 import type { ExpectedRoute } from '../../../src/model/types.ts';
+import { parseIpAddr } from '../../../src/parse/ip-addr.ts';
 import { parseRouteN } from '../../../src/parse/route.ts';
 import type { FlannelNodeView } from '../../../src/snapshot/types.ts';
 import { readCapture } from '../../fixtures/captures/read.ts';
@@ -91,10 +92,16 @@ describe('host-gw backend', () => {
     expect(compareRoutes(expected, table).findings).toEqual([]);
   });
 
+  test('the observed ip -o addr names the uplink first (real capture: ens5 holds 10.130.29.80)', () => {
+    const interfaces = parseIpAddr(readCapture('netns-ip-o-addr.txt'), 'netns-ip-o-addr.txt');
+    const expected = expectedRoutes(cluster('host-gw'), 'node-1', { interfaces, observedRoutes: capture('netns-flannel-host-gw-route-n.txt').routes });
+    expect(expected.routes[1]).toMatchObject({ iface: 'ens5', why: { uplink: { address: '10.130.29.80', from: 'ip-addr' } } });
+  });
+
   test('with the uplink unobserved the rows say <uplink>, Iface is not compared, and a note says so', () => {
     const expected = expectedRoutes(cluster('host-gw'), 'node-1');
     expect(expected.routes[1]).toMatchObject({ iface: '<uplink>', ifaceUnknown: true });
-    expect(expected.notes).toEqual(['node node-1: the name of the interface holding 10.130.29.80 is unknown (no connected route observed), so host-gw routes are not compared on Iface']);
+    expect(expected.notes).toEqual(['node node-1: the name of the interface holding 10.130.29.80 is unknown (no ip -o addr or connected route observed), so host-gw routes are not compared on Iface']);
     expect(compareRoutes(expected, capture('netns-flannel-host-gw-route-n.txt')).findings).toEqual([]);
   });
 });
