@@ -15,6 +15,8 @@ import type { LabRef } from '../../src/operator/writes.ts';
 import { LabGoneError } from '../../src/operator/writes.ts';
 import { loadSnapshotDir } from '../../src/snapshot/load.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
+import { readCapture } from '../fixtures/captures/read.ts';
+import { makeNode, makePod, makeSnapshot } from '../model/builders.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const observed = (file: string) => readFileSync(path.join(root, 'examples/seed/observed/node-1', file), 'utf8');
@@ -185,4 +187,37 @@ test('an informer that has not yet delivered our own write does not cause a seco
   await w.reconciler.reconcile(KEY);
   expect(w.writes).toHaveLength(1);
   expect(w.events.map((e) => e.type)).toEqual(['RoutesVerified', 'Ready', 'Progressing']);
+});
+
+test('the RoutesVerified message names the CNI: Calico on the seed; Flannel on a Flannel cluster, with its finding when a route goes', async () => {
+  const seed = world({ checks: ['routes'], nodeSelector: node1, interval: '60s', gracePeriod: '0s' });
+  await seed.reconciler.reconcile(KEY);
+  expect(seed.condition('RoutesVerified')!.message).toBe('All 6 expected routes match what was observed. Note: CNI: Calico (1 IP pool, 3 IPAM blocks, projectcalico.org annotations on 3 nodes)');
+
+  // A Flannel cluster: node annotations as flanneld writes them (imitated), and real `route -n` text from a
+  // namespace programmed the way flannel does (test/fixtures/captures/netns-flannel-vxlan-route-n.txt).
+  const seedSnapshot = snapshot;
+  snapshot = makeSnapshot({
+    nodes: [0, 1, 2].map((i) => makeNode(`node-${i + 1}`, `10.130.29.8${i}`, {
+      labels: { 'kubernetes.io/hostname': `node-${i + 1}` },
+      calico: {},
+      podCIDRs: [`10.244.${i}.0/24`],
+      flannel: { kubeSubnetManager: true, backendType: 'vxlan', publicIP: `10.130.29.8${i}`, vni: 1, vtepMAC: `5a:1c:9e:3f:20:0${i + 1}` },
+    })),
+    pods: [makePod('default', 'web', 'node-1', ['10.244.0.2'])],
+  });
+  try {
+    const w = world({ checks: ['routes'], nodeSelector: node1, interval: '60s', gracePeriod: '0s' });
+    w.outputs['route -n'] = readCapture('netns-flannel-vxlan-route-n.txt');
+    await w.reconciler.reconcile(KEY);
+    expect(w.condition('RoutesVerified')).toMatchObject({ status: 'True', message: 'All 3 expected routes match what was observed. Note: CNI: Flannel (flannel.alpha.coreos.com annotations on 3 of 3 nodes)' });
+    w.outputs['route -n'] = readCapture('netns-flannel-vxlan-route-n.txt').replace(/^10\.244\.2\.0 .*\n/m, '');
+    w.setNow(T0 + 60_000);
+    await w.reconciler.reconcile(KEY);
+    expect(w.condition('RoutesVerified')!.status).toBe('False');
+    expect(w.condition('RoutesVerified')!.message).toMatch(/^1 difference \(1 missing\)\. First: Route 10\.244\.2\.0\/24 to the pods of node node-3 \(through flannel\.1 \(VXLAN\)\) is missing on node-1/);
+    expect(w.writes.at(-1)!.findings[0]!.cause).toMatch(/flanneld on node-1 has not programmed node node-3's subnet/);
+  } finally {
+    snapshot = seedSnapshot;
+  }
 });
