@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['lab', 'demo', 'report', 'operator'],
+  ['web'],
   ['observe', 'check', 'trace'],
   ['explain'],
   ['compare'],

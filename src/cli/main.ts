@@ -13,7 +13,7 @@ const namespaceOption = () => new Option('--namespace <ns>', 'Namespace of the p
 const dnsPolicyOption = () => new Option('--dns-policy <policy>', 'dnsPolicy of that pod.').choices(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).default('ClusterFirst');
 
 /** The sections after the options of `netlab --help` and of some commands' --help. */
-export const HELP_AFTER: Record<'netlab' | 'check' | 'expect' | 'trace', HelpSection[]> = {
+export const HELP_AFTER: Record<'netlab' | 'check' | 'expect' | 'trace' | 'ui', HelpSection[]> = {
   netlab: [
     ['Where to start', [
       { command: 'netlab demo', does: 'The whole check on a built-in 3-node cluster, then with injected faults.' },
@@ -49,6 +49,9 @@ export const HELP_AFTER: Record<'netlab' | 'check' | 'expect' | 'trace', HelpSec
       { command: 'netlab trace --from default/web-0 --to 10.96.0.10:53 --protocol UDP --json' },
     ]],
     ['Exit codes', ['0 no hop is BROKEN, 1 a hop is BROKEN, 2 usage or input error.']],
+  ],
+  ui: [
+    ['Example', [{ command: 'netlab ui --snapshot examples/seed/snapshot --observed examples/seed/observed', does: 'Then open http://127.0.0.1:7070/.' }]],
   ],
 };
 
@@ -166,6 +169,24 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .option('--no-explain', 'Print the hops without explanations.')
     .action(async (opts) => exit(await (await import('./commands/trace.ts')).traceCommand(opts)));
   addHelpSections(trace, width, HELP_AFTER.trace);
+
+  const ui = program.command('ui')
+    .summary('Serve a page on localhost that draws the cluster, the checks, the tables and traces.')
+    .description('Serve a page on localhost that draws the cluster (nodes, pod blocks, tunnel addresses, pods, Services), '
+      + 'the check\'s results, each node\'s tables with the explanation beside every line, and traces as diagrams whose '
+      + 'hops link to the table lines behind them. It loads nothing from elsewhere: it works air-gapped. Two ways:\n'
+      + '  Offline, with --snapshot DIR and optionally --observed DIR: captured files (as for `netlab check`).\n'
+      + '  Live, without --snapshot: the current kubeconfig context; every node is observed once through the '
+      + 'netlab-probe DaemonSet.')
+    .option('--snapshot <dir>', 'Offline: folder of `kubectl get ... -o yaml` files.')
+    .option('--observed <dir>', 'Offline: folder of captured node output (see `netlab check --help`).')
+    .option('--kubeconfig <path>', 'Live: kubeconfig file (default: $KUBECONFIG or ~/.kube/config).')
+    .option('--port <port>', 'Port to serve on (0 picks a free one).', '7070')
+    .option('--host <address>', 'Address to serve on.', '127.0.0.1')
+    .addOption(namespaceOption())
+    .addOption(dnsPolicyOption())
+    .action(async (opts) => exit(await (await import('./commands/ui.ts')).uiCommand(opts)));
+  addHelpSections(ui, width, HELP_AFTER.ui);
 
   program.command('parse')
     .summary('Print the parsed structure of a tool\'s output as JSON.')

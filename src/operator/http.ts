@@ -1,7 +1,9 @@
 // The operator's HTTP endpoints: /healthz (the process is alive and its loop turns), /readyz (caches
-// filled), /metrics (Prometheus text format).
+// filled), /metrics (Prometheus text format), and netlab's page read-only (/, /api/...) when given one.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type PageSource, pageHandler } from '../web/handler.ts';
+import { respond } from '../web/server.ts';
 
 export interface HealthSource {
   /** null when healthy, else why not */
@@ -15,9 +17,11 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(source: HealthSource, port: number, host = '0.0.0.0'): Promise<HealthServer> {
+export async function startHealthServer(source: HealthSource, port: number, host = '0.0.0.0', page: PageSource | null = null): Promise<HealthServer> {
+  const pageRoutes = page ? pageHandler(page) : null;
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     const reply = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(code, { 'content-type': type });
       res.end(body);
@@ -35,7 +39,8 @@ export async function startHealthServer(source: HealthSource, port: number, host
       case '/metrics':
         return reply(200, source.metrics(), 'text/plain; version=0.0.4; charset=utf-8');
       default:
-        return reply(404, 'not found: try /healthz, /readyz or /metrics\n');
+        if (pageRoutes && respond(res, () => pageRoutes(path, url.searchParams), req.method ?? 'GET')) return;
+        return reply(404, `not found: try ${pageRoutes ? '/ (the page), ' : ''}/healthz, /readyz or /metrics\n`);
     }
   });
   await new Promise<void>((resolve, reject) => {

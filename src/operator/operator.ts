@@ -15,6 +15,7 @@ import { jsonLogger, type Logger } from './log.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { dnsServersOf, type ObserveOptions, type Observers } from './observe.ts';
 import { WorkQueue, type Outcome, type WorkQueueOptions } from './queue.ts';
+import { labsPageSource } from './page.ts';
 import { Reconciler } from './reconciler.ts';
 import { changeMatters } from './relevance.ts';
 import { eventRecorder, statusWriter } from './writes.ts';
@@ -36,7 +37,7 @@ export interface OperatorOptions {
   identity?: string;
   /** null: run without election (a single instance) */
   leaderElection?: LeaderElectionConfig | null;
-  /** port of /healthz, /readyz and /metrics; 0 picks a free one; null serves nothing. Default 8080 */
+  /** port of /healthz, /readyz, /metrics and the read-only page (/); 0 picks a free one; null serves nothing. Default 8080 */
   metricsPort?: number | null;
   metricsHost?: string;
   /** replaces the default observers (probe pods, DNS to the cluster, /etc/resolv.conf) one by one */
@@ -182,6 +183,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
       },
       port,
       options.metricsHost,
+      labsPageSource(() => reconciler.results()),
     );
   }
 

@@ -62,6 +62,14 @@ export function checkForLab(snapshot: ClusterSnapshot, observation: Observation,
   return report;
 }
 
+/** One lab's last check: what it read, what it saw and what it found. */
+export interface LabCheck {
+  snapshot: ClusterSnapshot;
+  observation: Observation;
+  report: CheckReport;
+  at: number;
+}
+
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #now: () => number;
@@ -71,6 +79,9 @@ export class Reconciler {
   readonly #nodes = new Map<string, string[]>();
   /** per lab key: the status this instance last wrote, newer than the cache until the watch brings it back */
   readonly #written = new Map<string, { uid: string; status: NetworkLabStatus }>();
+  /** per lab key: the last check, for the page; `#version` counts changes so readers can cache */
+  readonly #results = new Map<string, LabCheck>();
+  #version = 0;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -82,7 +93,13 @@ export class Reconciler {
     this.#convergence.set(key, recordChange(this.#convergence.get(key) ?? emptyConvergence, change, this.#nodes.get(key) ?? []));
   }
 
+  /** The last check of every lab this instance ran, and a number that changes whenever they do. */
+  results(): { version: number; labs: ReadonlyMap<string, LabCheck> } {
+    return { version: this.#version, labs: this.#results };
+  }
+
   forget(key: string): void {
+    if (this.#results.delete(key)) this.#version++;
     this.#convergence.delete(key);
     this.#nodes.delete(key);
     this.#written.delete(key);
@@ -135,6 +152,8 @@ export class Reconciler {
       { now: this.#now, ...this.#deps.observeOptions },
     );
     const report = checkForLab(snapshot, observation, lab, nodes);
+    this.#results.set(key, { snapshot, observation, report, at: this.#now() });
+    this.#version++;
     const findings: Finding[] = lab.spec.checks.flatMap((layer) => report.layers[layer].findings);
 
     const now = this.#now();

@@ -77,7 +77,7 @@ export async function readLabs(cluster: Cluster, which: { lab?: string; all?: bo
 }
 
 /** A lab with every default: all layers, all nodes; what `netlab check` runs without --lab or --all. */
-function defaultLab(): Lab {
+export function defaultLab(): Lab {
   return readLab({ apiVersion: `${GROUP}/${VERSION}`, kind: 'NetworkLab', metadata: { namespace: 'default', name: '(default checks)' }, spec: {} });
 }
 
@@ -108,14 +108,15 @@ export function observers(cluster: Cluster, pods: Map<string, ProbePod>): Observ
   };
 }
 
-async function checkOneLab(cluster: Cluster, obs: Observers, snapshot: ClusterSnapshot, lab: Lab): Promise<CheckReport> {
+/** One lab checked through the probe pods: the report, and the observation it was made from. */
+export async function checkOneLab(obs: Observers, snapshot: ClusterSnapshot, lab: Lab): Promise<{ report: CheckReport; observation: Observation }> {
   const checks = lab.spec.checks.filter((l) => LIVE_LAYERS.includes(l));
   const nodes = snapshot.nodes.filter((n) => selectorMatches(lab.spec.nodeSelector, n.labels)).map((n) => n.name);
   const narrowed: Lab = { ...lab, spec: { ...lab.spec, checks } };
   const { observation } = await observeLab(obs, { snapshot, checks, nodes, dnsQuestions: [] }, { nodesInFlight: 4 });
   const report = checkForLab(snapshot, observation, narrowed, nodes);
   for (const layer of lab.spec.checks.filter((l) => !LIVE_LAYERS.includes(l))) report.layers[layer].notes.push(SKIPPED_NOTE);
-  return report;
+  return { report, observation };
 }
 
 export async function liveCheckCommand(opts: LiveOptions & { lab?: string; all?: boolean; labNamespace: string }): Promise<number> {
@@ -128,7 +129,7 @@ export async function liveCheckCommand(opts: LiveOptions & { lab?: string; all?:
   const results: { lab: string; report: CheckReport }[] = [];
   for (const lab of labs) {
     process.stderr.write(`netlab: checking ${lab.key} on ${snapshot.nodes.length} nodes of ${cluster.server} ...\n`);
-    const report = await checkOneLab(cluster, obs, snapshot, lab);
+    const { report } = await checkOneLab(obs, snapshot, lab);
     results.push({ lab: lab.key, report });
     code = Math.max(code, exitCodeOf(report));
   }
