@@ -2,11 +2,12 @@
 import type { NodeObservation, Observation } from '../observation/types.ts';
 import { compareRoutes, type RoutesComparison } from '../compare/routes/index.ts';
 import { expectedIpvs } from '../model/ipvs.ts';
-import { expectedRoutes } from '../model/routes/index.ts';
+import { detectCni, expectedRoutes } from '../model/routes/index.ts';
 import type { NodeIpvs, NodeRoutes } from '../model/types.ts';
+import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIpvsadm } from '../parse/ipvsadm.ts';
 import { parseRouteN } from '../parse/route.ts';
-import type { IpvsTable } from '../parse/types.ts';
+import type { InterfaceAddressTable, IpvsTable } from '../parse/types.ts';
 import type { ClusterSnapshot, PodView } from '../snapshot/types.ts';
 
 /** An observed table: parsed, or why there is none ("no route -n output was observed", a parse error). */
@@ -41,6 +42,14 @@ export function traceContext(snapshot: ClusterSnapshot, observation: Observation
   const byNode = new Map((observation?.nodes ?? []).map((o) => [o.node, o] as const));
   const routes = new Map<string, ReturnType<TraceContext['routes']>>();
   const ipvs = new Map<string, ReturnType<TraceContext['ipvs']>>();
+  const cni = detectCni(snapshot).cni;
+  // The node's observed `ip -o addr`, as checkLab reads it: it names the uplink and the NodePort addresses.
+  const interfacesOf = (node: string): InterfaceAddressTable | null => {
+    const raw = byNode.get(node)?.ipAddr;
+    if (typeof raw !== 'string') return null;
+    const table = parsed({ text: raw }, (text) => parseIpAddr(text, `${node}:ip -o addr`));
+    return 'table' in table ? table.table : null;
+  };
   const podsByIP = new Map<string, PodView>();
   for (const pod of snapshot.pods) {
     if (pod.hostNetwork || pod.phase === 'Succeeded' || pod.phase === 'Failed') continue;
@@ -52,11 +61,10 @@ export function traceContext(snapshot: ClusterSnapshot, observation: Observation
     routes(node) {
       let tables = routes.get(node);
       if (!tables) {
-        const source = `${node}:route -n`;
-        const table = parsed(observedText(byNode.get(node), 'routeN', 'route -n'), (text) => parseRouteN(text, source));
-        // The observed rows name the node's uplink for the model (its connected route), as in checkLab.
-        const expected = expectedRoutes(snapshot, node, { observedRoutes: 'table' in table ? table.table.routes : undefined });
-        const observed = 'table' in table ? { table: compareRoutes(expected, table.table) } : table;
+        const table = parsed(observedText(byNode.get(node), 'routeN', 'route -n'), (text) => parseRouteN(text, `${node}:route -n`));
+        // as checkLab does: the observed connected routes name the uplink of direct rows
+        const expected = expectedRoutes(snapshot, node, { cni, observedRoutes: 'table' in table ? table.table.routes : undefined, interfaces: interfacesOf(node) });
+        const observed: Observed<RoutesComparison> = 'table' in table ? { table: compareRoutes(expected, table.table) } : table;
         routes.set(node, (tables = { expected, observed }));
       }
       return tables;
@@ -66,7 +74,7 @@ export function traceContext(snapshot: ClusterSnapshot, observation: Observation
       if (!tables) {
         const source = `${node}:ipvsadm -Ln`;
         const observed = parsed(observedText(byNode.get(node), 'ipvsadmLn', 'ipvsadm -Ln'), (text) => parseIpvsadm(text, source));
-        ipvs.set(node, (tables = { expected: expectedIpvs(snapshot, node), observed }));
+        ipvs.set(node, (tables = { expected: expectedIpvs(snapshot, node, { interfaces: interfacesOf(node) }), observed }));
       }
       return tables;
     },

@@ -11,10 +11,18 @@ import { capitalized, type TraceContext } from './context.ts';
 import { longestPrefixMatch } from './lpm.ts';
 import type { RouteChoice, RouteHop, RouteOutcome, TableLineRef, TunnelHop, Verdict } from './types.ts';
 
-/** Tunnel devices a CNI creates, by name, for observed rows the model does not account for. */
-const TUNNEL_DEVICES: Record<string, string> = { tunl0: 'ipip', 'vxlan.calico': 'vxlan' };
-/** Calico's VXLAN defaults (FelixConfiguration vxlanVNI, vxlanPort). */
-const CALICO_VXLAN = { vni: 4096, port: 4789 };
+/** The tunnel device a CNI creates, by name, for observed rows the model does not account for. */
+function tunnelOfDevice(iface: string): 'ipip' | 'vxlan' | null {
+  if (iface === 'tunl0') return 'ipip';
+  return iface === 'vxlan.calico' || /^flannel\.\d+$/.test(iface) ? 'vxlan' : null;
+}
+
+/** A VXLAN device's VNI and UDP port: Calico's FelixConfiguration defaults (4096, 4789); flannel's device is
+ *  flannel.<VNI> and uses the kernel's default port 8472. */
+function vxlanSettings(iface: string): { vni: number; port: number } {
+  const flannel = /^flannel\.(\d+)$/.exec(iface);
+  return flannel ? { vni: Number(flannel[1]), port: 8472 } : { vni: 4096, port: 4789 };
+}
 
 function choiceOf(route: RouteEntry, meaning: string): RouteChoice {
   return { destination: routeKey(route), gateway: route.gateway, iface: route.iface, text: renderRouteLine(route), meaning };
@@ -25,7 +33,7 @@ const podRef = (pod: { namespace: string; name: string } | null) => (pod ? { nam
 /** The addresses the API shows for a node: its routing address, status addresses and tunnel addresses. */
 export function nodeOwnsAddress(node: NodeView, address: string): boolean {
   return nodeRoutingAddress(node) === address || node.calico.ipipTunnelAddr === address || node.calico.vxlanTunnelAddr === address
-    || node.addresses.some((a) => a.address === address);
+    || node.flannel?.publicIP === address || node.addresses.some((a) => a.address === address);
 }
 
 /** The node a next hop belongs to: by its routing address, its tunnel addresses, or (VXLAN) its VTEP. */
@@ -33,23 +41,49 @@ function nodeAt(context: TraceContext, address: string): NodeView | null {
   return context.snapshot.nodes.find((n) => nodeOwnsAddress(n, address)) ?? null;
 }
 
+/** Where a row the model explains sends the packet, from the facts that put it there. */
+function outcomeFromWhy(context: TraceContext, route: RouteEntry, why: RouteWhy, address: string): RouteOutcome | null {
+  switch (why.kind) {
+    case 'pod':
+      return { kind: 'local', iface: route.iface, bridge: false, pod: { namespace: why.namespace, name: why.pod } };
+    case 'blackhole':
+      return { kind: 'blackhole' };
+    case 'flannel-bridge':
+      return { kind: 'local', iface: route.iface, bridge: true, pod: podRef(context.podWithIP(address)) };
+    case 'flannel-subnet':
+      return why.backend === 'vxlan'
+        ? { kind: 'tunnel', tunnel: 'vxlan', iface: route.iface, gateway: route.gateway, toNode: why.node, outerDst: why.publicIP }
+        : { kind: 'host', iface: route.iface, gateway: route.gateway, toNode: why.node };
+    case 'remote-block':
+    case 'borrowed-tunnel': {
+      const toNode = why.node;
+      if (why.via === 'direct') return { kind: 'host', iface: route.iface, gateway: route.gateway, toNode };
+      // IP-in-IP sends to the route's gateway; Calico's VXLAN resolves the VTEP to the owner's address (FDB)
+      return { kind: 'tunnel', tunnel: why.via, iface: route.iface, gateway: route.gateway, toNode, outerDst: why.via === 'ipip' ? route.gateway : why.nodeIP };
+    }
+  }
+}
+
 function outcomeOf(context: TraceContext, route: RouteEntry, why: RouteWhy | null, address: string): RouteOutcome {
   if (route.iface === '*' || route.flags.includes('!')) return { kind: 'blackhole' };
-  if (why?.kind === 'pod') return { kind: 'local', iface: route.iface, pod: { namespace: why.namespace, name: why.pod } };
-  if (why?.kind === 'blackhole') return { kind: 'blackhole' };
-  const tunnel = why?.kind === 'remote-block' && why.via !== 'direct' ? why.via : TUNNEL_DEVICES[route.iface];
-  const toNode = why?.kind === 'remote-block' ? why.node : (nodeAt(context, route.gateway)?.name ?? null);
-  if (tunnel) return { kind: 'tunnel', tunnel, iface: route.iface, gateway: route.gateway, toNode };
-  if (route.gateway === '0.0.0.0' && route.iface.startsWith('cali')) return { kind: 'local', iface: route.iface, pod: podRef(context.podWithIP(address)) };
+  const known = why ? outcomeFromWhy(context, route, why, address) : null;
+  if (known) return known;
+  // A row the model does not account for: judged by its device and next hop alone.
+  const tunnel = tunnelOfDevice(route.iface);
+  const peer = nodeAt(context, route.gateway);
+  if (tunnel) return { kind: 'tunnel', tunnel, iface: route.iface, gateway: route.gateway, toNode: peer?.name ?? null, outerDst: tunnel === 'ipip' ? route.gateway : null };
+  if (route.gateway === '0.0.0.0' && route.iface.startsWith('cali')) return { kind: 'local', iface: route.iface, bridge: false, pod: podRef(context.podWithIP(address)) };
   // A directly connected network: the destination itself is the next hop.
   const nextHop = route.gateway === '0.0.0.0' ? address : route.gateway;
-  return { kind: 'host', iface: route.iface, gateway: route.gateway, toNode: why?.kind === 'remote-block' ? why.node : (nodeAt(context, nextHop)?.name ?? null) };
+  return { kind: 'host', iface: route.iface, gateway: route.gateway, toNode: nodeAt(context, nextHop)?.name ?? null };
 }
 
 function describeOutcome(outcome: RouteOutcome): string {
   switch (outcome.kind) {
     case 'local':
-      return `into the veth ${outcome.iface}${outcome.pod ? ` of pod ${outcome.pod.namespace}/${outcome.pod.name}` : ''}`;
+      return outcome.bridge
+        ? `onto the bridge ${outcome.iface}, which hands it to the veth${outcome.pod ? ` of pod ${outcome.pod.namespace}/${outcome.pod.name}` : ' of the pod that has the address'}`
+        : `into the veth ${outcome.iface}${outcome.pod ? ` of pod ${outcome.pod.namespace}/${outcome.pod.name}` : ''}`;
     case 'tunnel':
       return `into the ${outcome.tunnel === 'ipip' ? 'IP-in-IP' : outcome.tunnel.toUpperCase()} tunnel ${outcome.iface} towards ${outcome.gateway}${outcome.toNode ? ` (${outcome.toNode})` : ''}`;
     case 'host':
@@ -63,7 +97,9 @@ function describeOutcome(outcome: RouteOutcome): string {
   }
 }
 
-const sameRoute = (a: RouteChoice, b: RouteChoice) => a.destination === b.destination && a.gateway === b.gateway && a.iface === b.iface;
+/** The kernel's row is the model's: same destination and gateway, and same device unless the model cannot name it (an unobserved uplink). */
+const sameRoute = (expected: RouteChoice, observed: RouteChoice, ifaceKnown = true) =>
+  expected.destination === observed.destination && expected.gateway === observed.gateway && (!ifaceKnown || expected.iface === observed.iface);
 
 /**
  * The routing decision for `address` on `node`. Verdicts:
@@ -99,15 +135,16 @@ export function routeHop(context: TraceContext, node: string, address: string, r
     observed = row ? choiceOf(row.entry, why ? explainExpectedRoute(row.entry, why) : explainUnaccountedRoute(row.entry, context.snapshot, row.status === 'unexpected')) : null;
     outcome = row ? outcomeOf(context, row.entry, why, address) : { kind: 'no-route' };
     if (observed) line(observed.text);
-    if (expected && (!observed || !sameRoute(expected, observed))) line(expected.text);
+    const ifaceKnown = !expectedRow?.ifaceUnknown;
+    if (expected && (!observed || !sameRoute(expected, observed, ifaceKnown))) line(expected.text);
     const finding = expected ? cmp.findings.find((f) => f.key === expected.destination) : undefined;
     if (!observed) {
       verdict = 'broken';
       reason = `${node} has no route for ${address}${expected ? `; the model expects ${expected.destination} via ${expected.gateway} on ${expected.iface}` : ''}.`;
     } else if (outcome.kind === 'blackhole') {
       verdict = 'broken';
-      reason = `${node} drops the packet: the best match for ${address} is the blackhole ${observed.destination}${expected && !sameRoute(expected, observed) ? `, not ${expected.destination} on ${expected.iface}` : ''}.`;
-    } else if (expected && !sameRoute(expected, observed)) {
+      reason = `${node} drops the packet: the best match for ${address} is the blackhole ${observed.destination}${expected && !sameRoute(expected, observed, ifaceKnown) ? `, not ${expected.destination} on ${expected.iface}` : ''}.`;
+    } else if (expected && !sameRoute(expected, observed, ifaceKnown)) {
       verdict = 'broken';
       reason = `The model expects ${expected.destination} via ${expected.gateway} on ${expected.iface}; ${node} uses ${observed.destination} via ${observed.gateway} on ${observed.iface}.`
         + (finding ? ` ${finding.message}` : '');
@@ -134,32 +171,27 @@ export function routeHop(context: TraceContext, node: string, address: string, r
 /** The tunnel a route hop sends the packet into, with its outer header; null when the outcome is not a tunnel. */
 export function tunnelHop(context: TraceContext, route: RouteHop, id: string): TunnelHop | null {
   if (route.outcome.kind !== 'tunnel') return null;
-  const { tunnel, iface, gateway, toNode } = route.outcome;
+  const { tunnel, iface, gateway, toNode, outerDst } = route.outcome;
   const from = context.snapshot.nodes.find((n) => n.name === route.node)!;
-  const target = toNode ? context.snapshot.nodes.find((n) => n.name === toNode) ?? null : null;
-  const src = nodeRoutingAddress(from);
-  let dst: string;
-  let protocol: string;
+  const src = from.flannel?.publicIP ?? nodeRoutingAddress(from);
   // The tunnel does what the route that chose it says: its verdict is whether that route was observed.
   let verdict: Verdict = route.observed !== undefined ? 'ok' : 'expected';
   let reason: string | null = verdict === 'expected' ? route.reason : null;
+  let protocol = 'IP-in-IP (IP protocol 4)';
   if (tunnel === 'vxlan') {
-    // Calico programs an ARP entry (VTEP address → VTEP MAC) and an FDB entry (MAC → node address) per peer.
-    const peer = target ? nodeRoutingAddress(target) : null;
-    dst = peer ?? '?';
-    protocol = `UDP to port ${CALICO_VXLAN.port}, VNI ${CALICO_VXLAN.vni}`;
+    const { vni, port } = vxlanSettings(iface);
+    protocol = `UDP to port ${port}, VNI ${vni}`;
     if (verdict === 'ok') {
+      // the CNI's ARP entry (VTEP address -> MAC) and FDB entry (MAC -> node address) pick the outer destination
       verdict = 'expected';
       reason = 'The VXLAN forwarding entries (ip neigh, bridge fdb) are not observed: the outer destination is the model\'s.';
     }
-    if (!peer) {
-      verdict = 'unknown';
-      reason = `No node of the snapshot has the VTEP address ${gateway}: the outer destination is unknown.`;
-    }
-  } else {
-    dst = gateway;
-    protocol = 'IP-in-IP (IP protocol 4)';
   }
+  if (!outerDst) {
+    verdict = 'unknown';
+    reason = `No node of the snapshot has the tunnel address ${gateway}: the outer destination is unknown.`;
+  }
+  const dst = outerDst ?? '?';
   const words = tunnel === 'ipip' ? 'IP-in-IP' : tunnel.toUpperCase();
   return {
     kind: 'tunnel', id, title: `${words} ${route.node} → ${toNode ?? dst}`, node: route.node, tunnel, device: iface, fromNode: route.node, toNode,

@@ -3,7 +3,7 @@
 import type { Observation } from '../observation/types.ts';
 import { isInZone } from '../model/dns/names.ts';
 import { nodeRoutingAddress } from '../model/calico.ts';
-import { isIpv4, isIpv6 } from '../net/ip.ts';
+import { isIpv4, isIpv6, parseCidr } from '../net/ip.ts';
 import type { ClusterSnapshot, NodeView, PodView, Protocol } from '../snapshot/types.ts';
 import { type TraceContext, traceContext } from './context.ts';
 import { dnsHop } from './dns.ts';
@@ -103,11 +103,14 @@ function deliverHop(context: TraceContext, route: RouteHop, address: string, por
   const node = context.snapshot.nodes.find((n) => n.name === route.node);
   const hostEndpoint = !pod && node !== undefined && nodeOwnsAddress(node, address);
   const iface = route.outcome.kind === 'local' ? route.outcome.iface : null;
+  const bridge = route.outcome.kind === 'local' && route.outcome.bridge;
   let verdict: Verdict = route.verdict === 'broken' ? 'unknown' : route.verdict;
   let reason: string | null = route.verdict === 'ok' ? null : route.reason;
   let explanation: string;
   if (pod) {
-    explanation = `${iface ?? 'The veth'} carries the packet into pod ${pod.namespace}/${pod.name} (${address}), to port ${port}.`;
+    explanation = bridge
+      ? `The bridge ${iface} hands the packet to the veth of pod ${pod.namespace}/${pod.name} (${address}), to port ${port}.`
+      : `${iface ?? 'The veth'} carries the packet into pod ${pod.namespace}/${pod.name} (${address}), to port ${port}.`;
     if (!pod.ready || pod.phase !== 'Running') {
       verdict = 'broken';
       reason = `Pod ${pod.namespace}/${pod.name} is ${pod.phase}${pod.ready ? '' : ', not ready'}: it may not answer.`;
@@ -149,11 +152,14 @@ function forward(context: TraceContext, first: RouteHop, address: string, port: 
 
 function sourceAddressFor(source: Source, first: RouteHop): string | null {
   if (source.pod && !source.pod.hostNetwork) return source.pod.podIPs.find(isIpv4) ?? null;
+  // The kernel takes the source from the outgoing device: the tunnel device's own address.
   if (first.outcome.kind === 'tunnel') {
-    const tunnelAddress = first.outcome.tunnel === 'vxlan' ? source.node.calico.vxlanTunnelAddr : source.node.calico.ipipTunnelAddr;
+    const { calico, flannel, podCIDRs } = source.node;
+    const flannelDevice = flannel ? (podCIDRs.map((cidr) => parseCidr(cidr)).find((c) => c.family === 'IPv4')?.network ?? null) : null;
+    const tunnelAddress = first.outcome.iface === 'tunl0' ? calico.ipipTunnelAddr : first.outcome.iface === 'vxlan.calico' ? calico.vxlanTunnelAddr : flannelDevice;
     if (tunnelAddress) return tunnelAddress;
   }
-  return nodeRoutingAddress(source.node);
+  return source.node.flannel?.publicIP ?? nodeRoutingAddress(source.node);
 }
 
 function replyHops(context: TraceContext, source: Source, service: ServiceHop | null, endpointNode: string, srcAddress: string, target: string): Hop[] {

@@ -111,8 +111,9 @@ export interface RouteChoice {
 /** What the chosen route does with the packet. 'this-node': the address is the node's own (the local
  *  routing table, consulted before the main one, delivers it to the host). */
 export type RouteOutcome =
-  | { kind: 'local'; iface: string; pod: { namespace: string; name: string } | null }
-  | { kind: 'tunnel'; tunnel: string; iface: string; gateway: string; toNode: string | null }
+  | { kind: 'local'; iface: string; bridge: boolean; pod: { namespace: string; name: string } | null }
+  /** outerDst: the far end's underlay address the outer header goes to, when the model knows it */
+  | { kind: 'tunnel'; tunnel: string; iface: string; gateway: string; toNode: string | null; outerDst: string | null }
   | { kind: 'host'; iface: string; gateway: string; toNode: string | null }
   | { kind: 'this-node' }
   | { kind: 'blackhole' }
@@ -136,7 +137,7 @@ export interface RouteHop extends HopBase {
 /** The packet wrapped for the trip between nodes. */
 export interface TunnelHop extends HopBase {
   kind: 'tunnel';
-  /** "ipip" or "vxlan" (Calico today; Flannel's vxlan slots in) */
+  /** "ipip" or "vxlan" (Calico's tunl0 and vxlan.calico, flannel's flannel.1) */
   tunnel: string;
   device: string;
   fromNode: string;

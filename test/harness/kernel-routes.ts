@@ -69,11 +69,20 @@ export interface KernelCheck {
 
 /**
  * Asks the kernel of each node on the path about every routing hop of `trace`: the device and gateway of
- * each route hop, and for each tunnel hop the outer header (the kernel's route to the outer destination
- * must pick the outer source netlab names). Only nodes in `nodes` are asked.
+ * each route hop; for each tunnel hop the outer header (the kernel's route to the outer destination must pick
+ * the outer source netlab names); and from a node's host network, the source address the reply returns to
+ * (the kernel's preferred source of the first route). Only nodes in `nodes` are asked.
  */
 export async function checkTraceAgainstKernel(trace: Trace, exec: NodeExec, nodes: ReadonlySet<string>): Promise<KernelCheck> {
   const check: KernelCheck = { compared: 0, problems: [] };
+  const source = trace.hops[0]?.kind === 'source' ? trace.hops[0] : null;
+  const first = trace.hops.find((h): h is RouteHop => h.kind === 'route' && h.role === 'source');
+  const reply = trace.hops.find((h): h is RouteHop => h.kind === 'route' && h.role === 'reply');
+  if (source && source.pod === null && first && reply && nodes.has(first.node) && first.outcome.kind !== 'this-node') {
+    check.compared++;
+    const kernel = await kernelRouteGet(exec, first.node, first.address);
+    if (kernel.src !== reply.address) check.problems.push(`${first.node}: to ${first.address}: netlab sends from ${reply.address}, the kernel from ${kernel.src ?? 'none'}`);
+  }
   for (const hop of trace.hops) {
     if (hop.kind === 'route' && nodes.has(hop.node)) {
       check.compared++;
@@ -109,10 +118,15 @@ export function programmingCommands(expected: NodeRoutes, uplink: Uplink, tunnel
   const device = (name: string) => {
     if (devices.has(name)) return;
     devices.add(name);
-    if (name === 'vxlan.calico') {
-      // Calico's VXLAN device: VNI 4096, UDP port 4789, over the uplink
-      commands.push(['ip', 'link', 'add', name, 'type', 'vxlan', 'id', '4096', 'dstport', '4789', 'dev', uplink.iface]);
+    const flannelVni = /^flannel\.(\d+)$/.exec(name)?.[1];
+    if (name === 'vxlan.calico' || flannelVni) {
+      // Calico's VXLAN device (VNI 4096, UDP port 4789) or flannel's flannel.<VNI> (the kernel's port 8472), over the uplink
+      const [vni, port] = flannelVni ? [flannelVni, '8472'] : ['4096', '4789'];
+      commands.push(['ip', 'link', 'add', name, 'type', 'vxlan', 'id', vni, 'dstport', port, 'dev', uplink.iface]);
       if (tunnelAddresses.vxlan) commands.push(['ip', 'addr', 'add', `${tunnelAddresses.vxlan}/32`, 'dev', name]);
+    } else if (name === 'cni0') {
+      // flannel's bridge: the route to the node's own subnet is programmed below, as the model has it
+      commands.push(['ip', 'link', 'add', name, 'type', 'bridge']);
     } else if (name === 'tunl0' && tunnelDevice === 'ipip') {
       commands.push(['ip', 'link', 'add', name, 'type', 'ipip']);
       if (tunnelAddresses.ipip) commands.push(['ip', 'addr', 'add', `${tunnelAddresses.ipip}/32`, 'dev', name]);

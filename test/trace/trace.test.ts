@@ -143,3 +143,34 @@ describe('trace through VXLAN (built snapshot, nothing observed)', () => {
     expect(trace.hops[2]!.reason).toContain('no backend');
   });
 });
+
+describe('trace through Flannel (built snapshot, nothing observed)', () => {
+  /** node-1, node-2 at 10.130.29.80-81 with podCIDRs 10.244.0-1.0/24, annotated by flanneld for `backend`. */
+  const flannelCluster = (backend: 'vxlan' | 'host-gw') => makeSnapshot({
+    nodes: [0, 1].map((i) => makeNode(`node-${i + 1}`, `10.130.29.8${i}`, {
+      calico: {}, podCIDRs: [`10.244.${i}.0/24`],
+      flannel: { kubeSubnetManager: true, backendType: backend, publicIP: `10.130.29.8${i}`, vni: backend === 'vxlan' ? 1 : null, vtepMAC: backend === 'vxlan' ? `5a:1c:9e:3f:20:0${i}` : null },
+    })),
+    pods: [makePod('default', 'web', 'node-1', ['10.244.0.2']), makePod('default', 'client', 'node-2', ['10.244.1.3'])],
+  });
+
+  test('VXLAN: flannel.1 to the other node\'s subnet .0, outer UDP 8472 VNI 1 to its public IP, the cni0 bridge into the pod', () => {
+    const trace = traceFlow(flannelCluster('vxlan'), null, { from: 'client', to: '10.244.0.2:80' });
+    expect(trace.hops.map((h) => h.id)).toEqual(['source', 'route-source', 'tunnel', 'route-destination', 'deliver', 'route-reply']);
+    expect(hop<'route'>(trace.hops, 'route-source')).toMatchObject({ expected: { destination: '10.244.0.0/24', gateway: '10.244.0.0', iface: 'flannel.1' } });
+    expect(hop<'tunnel'>(trace.hops, 'tunnel')).toMatchObject({ tunnel: 'vxlan', device: 'flannel.1', toNode: 'node-1', outer: { src: '10.130.29.81', dst: '10.130.29.80', protocol: 'UDP to port 8472, VNI 1' } });
+    expect(hop<'route'>(trace.hops, 'route-destination')).toMatchObject({ node: 'node-1', outcome: { kind: 'local', iface: 'cni0', bridge: true, pod: { name: 'web' } } });
+    expect(hop<'deliver'>(trace.hops, 'deliver').explanation).toBe('The bridge cni0 hands the packet to the veth of pod default/web (10.244.0.2), to port 80.');
+  });
+
+  test('a node source sends from its flannel.1 address, the .0 of its subnet, and the reply comes back to it', () => {
+    const trace = traceFlow(flannelCluster('vxlan'), null, { from: 'node-2', to: '10.244.0.2:80' });
+    expect(hop<'route'>(trace.hops, 'route-reply')).toMatchObject({ node: 'node-1', address: '10.244.1.0', expected: { iface: 'flannel.1' } });
+  });
+
+  test('host-gw: no tunnel, the other node\'s public IP as the gateway', () => {
+    const trace = traceFlow(flannelCluster('host-gw'), null, { from: 'client', to: '10.244.0.2:80' });
+    expect(trace.hops.map((h) => h.id)).toEqual(['source', 'route-source', 'route-destination', 'deliver', 'route-reply']);
+    expect(hop<'route'>(trace.hops, 'route-source')).toMatchObject({ expected: { destination: '10.244.0.0/24', gateway: '10.130.29.80' }, outcome: { kind: 'host', toNode: 'node-1' } });
+  });
+});
