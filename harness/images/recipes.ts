@@ -45,11 +45,13 @@ export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.2';
 /** harness/images/pause/main.go, built static with this machine's Go into the cache (Go's build cache makes a rebuild quick). */
 function buildPause({ projectRoot, cacheDir }: BuildContext): string {
   const out = path.join(cacheDir, 'images', 'pause-binary', 'pause');
-  execFileSync('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags=-s -w', '-o', out, '.'], {
+  const partial = `${out}.${process.pid}`; // renamed into place: concurrent builds never see half a file
+  execFileSync('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags=-s -w', '-o', partial, '.'], {
     cwd: path.join(projectRoot, 'harness', 'images', 'pause'),
     env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOWORK: 'off', GOFLAGS: '', GOCACHE: path.join(cacheDir, 'go', 'build') },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  renameSync(partial, out);
   return out;
 }
 
@@ -177,7 +179,11 @@ export function productionNodeModules({ projectRoot, cacheDir }: BuildContext): 
     execFileSync('npm', [...OPERATOR.npmInstall, '--no-audit', '--no-fund', '--prefer-offline'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
     // only node_modules is kept (a second package.json named netlab under the project would confuse jest)
     for (const file of manifests) rmSync(path.join(work, path.basename(file)));
-    renameSync(work, cached);
+    try {
+      renameSync(work, cached);
+    } catch (error) {
+      if (!existsSync(modules)) throw error; // else a concurrent build (another jest worker) got there first
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

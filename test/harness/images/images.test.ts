@@ -71,7 +71,8 @@ if (!asRoot) process.stderr.write('image chroot runs skipped: they need root (ch
 
 (asRoot ? describe : describe.skip)('the images run from their own files (chroot, as the image user)', () => {
   const roots = new Map<ImageId, string>();
-  const work = mkdtempSync(path.join(tmpdir(), 'netlab-chroot-'));
+  let work: string;
+  beforeAll(() => (work = mkdtempSync(path.join(tmpdir(), 'netlab-chroot-'))));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
   const rootOf = (id: ImageId): string => {
     if (!roots.has(id)) {
@@ -130,12 +131,14 @@ if (!haveContainerd) {
 }
 
 (haveContainerd ? describe : describe.skip)('ctr imports each archive into a throwaway containerd', () => {
-  const work = mkdtempSync(path.join(tmpdir(), 'netlab-ctrd-'));
-  const address = path.join(work, 'containerd.sock');
+  let work: string;
+  let address: string;
   let daemon: ManagedProcess;
   const ctrRun = (...args: string[]) => execFileSync(ctr, ['--address', address, '--namespace', 'k8s.io', ...args], { encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
 
   beforeAll(async () => {
+    work = mkdtempSync(path.join(tmpdir(), 'netlab-ctrd-'));
+    address = path.join(work, 'containerd.sock');
     // Only what importing needs: no CRI (nothing runs), every path inside the temp directory.
     writeFileSync(
       path.join(work, 'config.toml'),
