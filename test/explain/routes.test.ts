@@ -42,8 +42,24 @@ describe('Flannel rows', () => {
 
   test('by shape alone (no snapshot): flannel.1 and cni0 rows are recognised', () => {
     const [, bridge, vxlan] = parseRouteN(readCapture('netns-flannel-vxlan-route-n.txt')).routes;
-    expect(explainUnaccountedRoute(vxlan!, null, false)).toBe('Route to 10.244.1.0/24 through flannel\'s VXLAN device flannel.1 to 10.244.1.0, the address another node\'s flannel.1 holds. Not managed by the CNI.');
+    expect(explainUnaccountedRoute(vxlan!, null, false)).toBe('Route to 10.244.1.0/24 through flannel\'s VXLAN device flannel.1 to 10.244.1.0, the address another node\'s flannel.1 holds (flags UG: U = up, G = via a gateway). Not managed by the CNI.');
     expect(explainUnaccountedRoute(bridge!, null, false)).toMatch(/^The pods of 10\.244\.0\.0\/24 sit on the cni0 bridge/);
+  });
+});
+
+describe('by shape: a /32 is the single address, a gatewayless tunnel row says where it goes (issue 10, point 10)', () => {
+  const row = (destination: string, gateway: string, genmask: string, flags: string, iface: string) => ({ destination, gateway, genmask, flags, metric: 0, ref: 0, use: 0, iface });
+
+  test('a /32 UH on vxlan.calico (a borrowed VTEP address) is sent straight to that address, not "via 0.0.0.0"', () => {
+    expect(explainUnaccountedRoute(row('10.244.25.200', '0.0.0.0', '255.255.255.255', 'UH', 'vxlan.calico'), null, false)).toBe(
+      'Route to the single address 10.244.25.200 straight through Calico\'s VXLAN device vxlan.calico, with no gateway: the destination is itself the tunnel\'s far end (another node\'s tunnel address) (flags UH: U = up, H = a single host (/32)). Not managed by the CNI.',
+    );
+  });
+
+  test('/32 rows name one address; networks stay networks', () => {
+    expect(explainUnaccountedRoute(row('10.244.0.200', '10.130.29.82', '255.255.255.255', 'UGH', 'tunl0'), null, false)).toMatch(/^Route to the single address 10\.244\.0\.200 through the IP-in-IP tunnel tunl0 to 10\.130\.29\.82 /);
+    expect(explainUnaccountedRoute(row('169.254.1.1', '0.0.0.0', '255.255.255.255', 'UH', 'eth0'), null, false)).toMatch(/^The single address 169\.254\.1\.1 is reached directly on eth0 /);
+    expect(explainUnaccountedRoute(row('10.130.29.0', '0.0.0.0', '255.255.255.0', 'U', 'eth0'), null, false)).toMatch(/^The network 10\.130\.29\.0\/24 is directly connected on eth0 /);
   });
 });
 

@@ -19,6 +19,9 @@ export function explainExpectedRoute(route: RouteEntry, why: RouteWhy): string {
   return why.kind === 'flannel-bridge' || why.kind === 'flannel-subnet' ? explainFlannelRoute(route, why) : explainCalicoRoute(route, why);
 }
 
+/** The tunnel devices Calico creates, in words. */
+const TUNNEL_WORDS: Record<string, string> = { tunl0: 'the IP-in-IP tunnel tunl0', 'vxlan.calico': 'Calico\'s VXLAN device vxlan.calico' };
+
 /** Explains a row nothing in the model accounts for, from its shape alone. */
 export function explainUnaccountedRoute(route: RouteEntry, snapshot: ClusterSnapshot | null, owned: boolean): string {
   const key = routeKey(route);
@@ -30,12 +33,22 @@ export function explainUnaccountedRoute(route: RouteEntry, snapshot: ClusterSnap
     const pod = snapshot?.pods.find((p) => p.podIPs.includes(route.destination));
     return `A /32 route into the veth ${route.iface}${pod ? ` (the address belongs to pod ${pod.namespace}/${pod.name} on ${pod.nodeName ?? 'no node'})` : ' (no pod in the snapshot has this address)'}. ${ownership}`;
   }
-  if (route.iface === 'tunl0') return `Route to ${key} through the IP-in-IP tunnel to ${route.gateway}. ${ownership}`;
-  if (route.iface === 'vxlan.calico') return `Route to ${key} through Calico's VXLAN device to ${route.gateway}. ${ownership}`;
-  if (/^flannel\.\d+$/.test(route.iface)) return `Route to ${key} through flannel's VXLAN device ${route.iface} to ${route.gateway}, the address another node's ${route.iface} holds. ${ownership}`;
+  // A /32 is one address, not a network; a tunnel row without gateway sends to the far end the address itself names.
+  const target = route.genmask === '255.255.255.255' ? `the single address ${route.destination}` : key;
+  const tunnel = TUNNEL_WORDS[route.iface] ?? (/^flannel\.\d+$/.test(route.iface) ? `flannel's VXLAN device ${route.iface}` : null);
+  if (tunnel && route.gateway === '0.0.0.0') {
+    return `Route to ${target} straight through ${tunnel}, with no gateway: the destination is itself the tunnel's far end (another node's tunnel address)${flagWords(route.flags)}. ${ownership}`;
+  }
+  if (tunnel) {
+    const far = /^flannel/.test(route.iface) ? `, the address another node's ${route.iface} holds` : '';
+    return `Route to ${target} through ${tunnel} to ${route.gateway}${far}${flagWords(route.flags)}. ${ownership}`;
+  }
   if (route.iface === FLANNEL_BRIDGE) return `The pods of ${key} sit on the ${FLANNEL_BRIDGE} bridge (flannel's CNI plugin, through the bridge plugin), directly connected${flagWords(route.flags)}. ${ownership}`;
-  if (route.gateway === '0.0.0.0') return `The network ${key} is directly connected on ${route.iface}${flagWords(route.flags)}. ${ownership}`;
-  return `Route to ${key} via ${route.gateway} on ${route.iface}${flagWords(route.flags)}. ${ownership}`;
+  if (route.gateway === '0.0.0.0') {
+    const what = route.genmask === '255.255.255.255' ? `The single address ${route.destination} is reached directly` : `The network ${key} is directly connected`;
+    return `${what} on ${route.iface}${flagWords(route.flags)}. ${ownership}`;
+  }
+  return `Route to ${target} via ${route.gateway} on ${route.iface}${flagWords(route.flags)}. ${ownership}`;
 }
 
 /** The observed table with every row explained, and the missing rows inserted where they belong. */
