@@ -1,5 +1,7 @@
 // The command line as a user runs it: a child process, its stdout and its exit code.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,6 +215,34 @@ describe('the edges of a process', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('0.1.0\n');
   });
+});
+
+test('a live check the cluster refuses (RBAC) ends with one line naming the request and the reason, exit 2', async () => {
+  // a fake apiserver on loopback: it answers /version and refuses every list, as RBAC would
+  const server = http.createServer((req, res) => {
+    res.writeHead(req.url === '/version' ? 200 : 403, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(req.url === '/version' ? { gitVersion: 'v1.37.2' }
+      : { kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, message: `${req.url} is forbidden: User "student" cannot list it` }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
+      clusters: [{ name: 'fake', cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'student', user: { token: 't' } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'student' } }],
+    }));
+    const child = spawn(process.execPath, [join(root, 'bin/netlab.js'), 'check', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toMatch(/^netlab: the cluster refused: GET \/api\/v1\/[a-z]+\?limit=500: 403 Forbidden: .* is forbidden: User "student" cannot list it\n$/);
+    expect(code).toBe(2);
+  } finally {
+    server.close();
+  }
 });
 
 test('bin/netlab.js refuses an old Node with one clear line', () => {
