@@ -94,7 +94,7 @@ function calicoRoutes(snapshot: ClusterSnapshot, local: NodeView, options: Route
   return { routes, ownedCIDRs: [...new Set(ownedCIDRs)], notes };
 }
 
-export const calicoRouteModel: CniRouteModel = { cni: 'calico', expectedRoutes: calicoRoutes };
+export const calicoRouteModel: CniRouteModel = { expectedRoutes: calicoRoutes };
 
 /** The blocks that get routes: affine IPAM blocks, else node podCIDRs (IPv4 only, duplicates dropped). */
 function routedBlocks(snapshot: ClusterSnapshot): RoutedBlock[] {

@@ -98,7 +98,7 @@ function flannelRoutes(snapshot: ClusterSnapshot, local: NodeView, options: Rout
   return { routes: routes.sort(compareRoutes), ownedCIDRs: [...new Set(ownedCIDRs)], notes };
 }
 
-export const flannelRouteModel: CniRouteModel = { cni: 'flannel', expectedRoutes: flannelRoutes };
+export const flannelRouteModel: CniRouteModel = { expectedRoutes: flannelRoutes };
 
 function bridgeRoute(snapshot: ClusterSnapshot, local: NodeView, subnet: string): ExpectedRoute {
   const pods = snapshot.pods.filter(

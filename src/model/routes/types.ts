@@ -2,7 +2,7 @@
 import type { InterfaceAddressTable, RouteEntry } from '../../parse/types.ts';
 import type { ClusterSnapshot, NodeView } from '../../snapshot/types.ts';
 import type { Encapsulation } from '../calico.ts';
-import type { CniName, NodeRoutes } from '../types.ts';
+import type { NodeRoutes } from '../types.ts';
 
 export interface RouteModelOptions {
   /** The node's observed `ip -o addr`, when there is one: the interface holding the node's address is the uplink. */
@@ -16,8 +16,8 @@ export interface RouteModelOptions {
   encapsulationWithoutPool?: Encapsulation;
 }
 
+/** One CNI's rules (index.ts keeps one per CniName). */
 export interface CniRouteModel {
-  cni: CniName;
   /** The rows this CNI programs on `local`, in /proc/net/route order. */
   expectedRoutes(snapshot: ClusterSnapshot, local: NodeView, options: RouteModelOptions): Omit<NodeRoutes, 'node' | 'cni'>;
 }
