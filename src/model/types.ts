@@ -4,8 +4,9 @@
 import type { IpvsService, ResolvConf, RouteEntry } from '../parse/types.ts';
 import type { NodePortAddress } from './node-addresses.ts';
 
-/** The CNIs whose routes netlab models (src/model/routes/, one file each). */
-export type CniName = 'calico' | 'flannel';
+/** The CNIs whose routes netlab models (src/model/routes/, one file each). Canal is flannel's routing between
+ *  nodes with Calico's CNI plugin on each node (cali veths, no cni0 bridge). */
+export type CniName = 'calico' | 'flannel' | 'canal';
 
 /** Where the model learnt the name of the node's uplink (the interface holding the node's own address). */
 export type UplinkSource =

@@ -34,6 +34,7 @@ const COMPARED_FIELDS = ['gateway', 'flags', 'iface'] as const;
 const TEXTS: Record<CniName, RouteFindingTexts<RouteWhy>> = {
   calico: calicoFindingTexts as RouteFindingTexts<RouteWhy>,
   flannel: flannelFindingTexts as RouteFindingTexts<RouteWhy>,
+  canal: flannelFindingTexts as RouteFindingTexts<RouteWhy>,
 };
 
 export function compareRoutes(expected: NodeRoutes, observed: RouteTable): RoutesComparison {

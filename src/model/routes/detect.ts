@@ -16,8 +16,8 @@ function plural(n: number, word: string): string {
  * Rules:
  * - Calico: IP pools or IPAM blocks (its CRDs), or nodes carrying its projectcalico.org/* annotations;
  * - Flannel: nodes carrying flannel.alpha.coreos.com/* annotations (flanneld's Kubernetes subnet manager);
- * - both (Canal runs Calico for policy beside flannel): Calico when it has IPAM blocks (Calico IPAM hands out the
- *   pod addresses and routes them), else Flannel;
+ * - both: Calico when it has IPAM blocks (Calico IPAM hands out the pod addresses and routes them), else Canal
+ *   (flannel's routes between nodes, Calico's CNI plugin and host-local IPAM on each node);
  * - neither: Calico, whose stock manifest is the default here, over the nodes' podCIDRs.
  */
 export function detectCni(snapshot: ClusterSnapshot): CniDetection {
@@ -33,7 +33,7 @@ export function detectCni(snapshot: ClusterSnapshot): CniDetection {
   if (flannelNodes > 0 && calicoParts.length > 0) {
     return snapshot.ipamBlocks.length > 0
       ? { cni: 'calico', evidence: `${calico}; Flannel's node annotations were found too, but Calico's IPAM blocks say Calico routes the pods` }
-      : { cni: 'flannel', evidence: `${flannel}; Calico was found too (${calicoParts.join(', ')}), but without IPAM blocks, as in Canal, where flannel routes the pods` };
+      : { cni: 'canal', evidence: `${flannel} with Calico (${calicoParts.join(', ')}) but no IPAM blocks: Canal, where flannel routes between nodes and Calico's CNI plugin wires the pods` };
   }
   if (flannelNodes > 0) return { cni: 'flannel', evidence: flannel };
   if (calicoParts.length > 0) return { cni: 'calico', evidence: calico };

@@ -55,12 +55,29 @@ function leaseOf(node: NodeView): Lease {
  * ownedCIDRs: every node's IPv4 podCIDRs (the flannel network itself is in flannel's ConfigMap, not read).
  */
 function flannelRoutes(snapshot: ClusterSnapshot, local: NodeView, options: RouteModelOptions): Omit<NodeRoutes, 'node' | 'cni'> {
+  return routesBetweenNodes(snapshot, local, options, 'bridge');
+}
+
+/**
+ * Canal: the same routes to other nodes' subnets, but Calico's CNI plugin wires the local pods (a /32 per pod on
+ * its cali veth, and a blackhole for the subnet when flanneld runs with --ip-blackhole-route): those rows are
+ * not modelled, so the node's own subnet is left out of ownedCIDRs and nothing in it is judged.
+ */
+function canalRoutes(snapshot: ClusterSnapshot, local: NodeView, options: RouteModelOptions): Omit<NodeRoutes, 'node' | 'cni'> {
+  return routesBetweenNodes(snapshot, local, options, 'not-modelled');
+}
+
+export const flannelRouteModel: CniRouteModel = { expectedRoutes: flannelRoutes };
+export const canalRouteModel: CniRouteModel = { expectedRoutes: canalRoutes };
+
+function routesBetweenNodes(snapshot: ClusterSnapshot, local: NodeView, options: RouteModelOptions, localPods: 'bridge' | 'not-modelled'): Omit<NodeRoutes, 'node' | 'cni'> {
   const notes: string[] = [];
   const routes: ExpectedRoute[] = [];
-  const ownedCIDRs = snapshot.nodes.map(nodeSubnet).filter((cidr): cidr is string => cidr !== null);
   const localSubnet = nodeSubnet(local);
-  if (localSubnet !== null) routes.push(bridgeRoute(snapshot, local, localSubnet));
-  else notes.push(`node ${local.name} has no IPv4 podCIDR: flannel gives it no subnet, so pods there get no addresses`);
+  const ownedCIDRs = snapshot.nodes.map(nodeSubnet).filter((cidr): cidr is string => cidr !== null && (localPods === 'bridge' || cidr !== localSubnet));
+  if (localSubnet === null) notes.push(`node ${local.name} has no IPv4 podCIDR: flannel gives it no subnet, so pods there get no addresses`);
+  else if (localPods === 'bridge') routes.push(bridgeRoute(snapshot, local, localSubnet));
+  else notes.push(`node ${local.name}: in Canal, Calico's CNI plugin wires the pods of ${localSubnet} (cali veths); those rows are not checked`);
 
   const backend = local.flannel?.backendType ?? null;
   if (local.flannel === null) {
@@ -97,8 +114,6 @@ function flannelRoutes(snapshot: ClusterSnapshot, local: NodeView, options: Rout
   }
   return { routes: routes.sort(compareRoutes), ownedCIDRs: [...new Set(ownedCIDRs)], notes };
 }
-
-export const flannelRouteModel: CniRouteModel = { expectedRoutes: flannelRoutes };
 
 function bridgeRoute(snapshot: ClusterSnapshot, local: NodeView, subnet: string): ExpectedRoute {
   const pods = snapshot.pods.filter(

@@ -106,6 +106,25 @@ describe('host-gw backend', () => {
   });
 });
 
+describe('Canal (flannel between nodes, Calico\'s CNI plugin on each node)', () => {
+  test('the remote subnets are checked as flannel\'s; the local subnet\'s cali /32s and blackhole are left alone', () => {
+    const snapshot = cluster('vxlan');
+    const expected = expectedRoutes(snapshot, 'node-1', { cni: 'canal' });
+    expect(expected.routes.map(row)).toEqual(['10.244.1.0 10.244.1.0 255.255.255.0 UG 0 flannel.1', '10.244.2.0 10.244.2.0 255.255.255.0 UG 0 flannel.1']);
+    expect(expected.ownedCIDRs).toEqual(['10.244.1.0/24', '10.244.2.0/24']);
+    // The netns VXLAN table with the cni0 row replaced by what Canal shows instead (imitated rows).
+    const table = capture('netns-flannel-vxlan-route-n.txt');
+    table.routes.splice(1, 1,
+      { destination: '10.244.0.0', gateway: '0.0.0.0', genmask: '255.255.255.0', flags: 'U', metric: 0, ref: 0, use: 0, iface: '*' },
+      { destination: '10.244.0.2', gateway: '0.0.0.0', genmask: '255.255.255.255', flags: 'UH', metric: 0, ref: 0, use: 0, iface: 'cali5e1c4d6c68c' });
+    const cmp = compareRoutes(expected, table);
+    expect(cmp.findings).toEqual([]);
+    expect(cmp.observed.map((r) => r.status)).toEqual(['unmanaged', 'unmanaged', 'unmanaged', 'ok', 'ok']);
+    table.routes.pop();
+    expect(compareRoutes(expected, table).findings.map((f) => `${f.kind} ${f.key}`)).toEqual(['missing 10.244.2.0/24']);
+  });
+});
+
 describe('which nodes flannel routes to', () => {
   test('nodes flannel skips get no route, each with a note naming why', () => {
     const snapshot = cluster('vxlan', (i) => (i === 1 ? { kubeSubnetManager: false } : i === 2 ? null : {}));
