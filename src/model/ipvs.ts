@@ -1,6 +1,6 @@
 // The virtual servers kube-proxy (IPVS mode) programs on one node, as `ipvsadm -Ln` lists them.
 // Source: kubernetes pkg/proxy/ipvs/proxier.go syncProxyRules/syncService/syncEndpoint (v1.31+); model spec §1.
-import { ipFamily, type IpFamily } from '../net/ip.ts';
+import { type Cidr, ipFamily, type IpFamily } from '../net/ip.ts';
 import { compareIpvsRealServers, compareIpvsServices } from './tool-order.ts';
 import type { InterfaceAddressTable } from '../parse/types.ts';
 import type { ClusterSnapshot, EndpointSliceView, NodeView, ServicePortView, ServiceView } from '../snapshot/types.ts';
@@ -36,13 +36,21 @@ const ANY_ADDRESS: Record<IpFamily, string> = { IPv4: '0.0.0.0', IPv6: '::' };
  */
 type NodeAddressesOf = (family: IpFamily) => { addresses: NodePortAddress[]; unlisted: string[] | null };
 
+/** Unobserved addresses that may carry NodePorts: any (MatchAll), those in the CIDRs, or none when every CIDR is one address ("primary"). */
+function unlistedWithin(within: Cidr[] | null, family: IpFamily): string[] | null {
+  if (within === null) return [];
+  if (within.every((cidr) => cidr.prefix === (family === 'IPv4' ? 32 : 128))) return null;
+  return within.map((cidr) => `${cidr.address}/${cidr.prefix}`);
+}
+
 /**
  * Every virtual server kube-proxy creates on `nodeName`, in ipvsadm's order. Rules:
  * - Headless and ExternalName services get none; a service gets virtual servers of a family only when it
  *   has a ClusterIP of that family (each family's proxier skips services without one).
  * - Per service port and family: the ClusterIP on `port`; each externalIP and LoadBalancer ingress IP of
  *   the family on `port`; when the port has a nodePort (only NodePort and LoadBalancer Services have one),
- *   each node address (see nodePortAddresses) on `nodePort`.
+ *   each node address (see nodePortAddresses) on `nodePort`. When the node's addresses were not observed,
+ *   NodeIpvs.nodePortsOnAnyAddress holds each NodePort once more, for the addresses netlab cannot list.
  * - Scheduler: kube-proxy's ipvs.scheduler, "" meaning rr; the same for every service.
  * - persistent: sessionAffinity ClientIP gives its timeout (10800 when unset); netmask is never printed
  *   (kube-proxy always uses the full-length mask).
@@ -68,9 +76,7 @@ export function expectedIpvs(snapshot: ClusterSnapshot, nodeName: string, option
     let found = nodeAddresses.get(family);
     if (!found) {
       const { addresses, within } = nodePortAddresses(node, family, snapshot.kubeProxy.nodePortAddresses, interfaces);
-      // CIDRs of single addresses ("primary") leave nothing unlisted: netlab knows those addresses
-      const unlisted = interfaces !== null || within?.every((cidr) => cidr.prefix === (family === 'IPv4' ? 32 : 128)) ? null : (within ?? []).map((c) => `${c.address}/${c.prefix}`);
-      nodeAddresses.set(family, (found = { addresses, unlisted }));
+      nodeAddresses.set(family, (found = { addresses, unlisted: interfaces ? null : unlistedWithin(within, family) }));
     }
     return found;
   };

@@ -385,6 +385,8 @@ function parseEmbeddedYaml(field: Field): Field {
   return new Field(field.where, field.path, documents[0]);
 }
 
+const NODE_PORT_ADDRESS_KEYWORDS = ['primary', 'localhost', 'all'];
+
 /** kube-proxy's settings from ConfigMap kube-system/kube-proxy, data key config.conf (a KubeProxyConfiguration). */
 export function projectKubeProxyConfig(raw: unknown, source: string): WithNotes<KubeProxyView> {
   const { root } = readNamespacedMetadata(raw, source);
@@ -406,8 +408,8 @@ export function projectKubeProxyConfig(raw: unknown, source: string): WithNotes<
   const nodePortAddresses = config
     .child('nodePortAddresses')
     .list()
-    // "primary" (kube-proxy 1.29+) means the node's primary addresses; anything else is a CIDR.
-    .map((entry) => (entry.value === 'primary' ? 'primary' : entry.cidr()));
+    // the keywords kube-proxy expands (primary, localhost, all) are kept as written; anything else is a CIDR
+    .map((entry) => (typeof entry.value === 'string' && NODE_PORT_ADDRESS_KEYWORDS.includes(entry.value) ? entry.value : entry.cidr()));
   return { view: { mode, scheduler, nodePortAddresses }, notes };
 }
 

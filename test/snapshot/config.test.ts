@@ -110,9 +110,9 @@ describe('projectKubeProxyConfig', () => {
   const kubeProxy = (config: string) => configMap('kube-proxy', { 'config.conf': config });
 
   test('reads mode, scheduler and nodePortAddresses', () => {
-    const config = 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  scheduler: lc\nnodePortAddresses: [10.130.29.0/24, primary]\n';
+    const config = 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  scheduler: lc\nnodePortAddresses: [10.130.29.0/24, primary, localhost, all]\n';
     expect(projectKubeProxyConfig(kubeProxy(config), 'c')).toEqual({
-      view: { mode: 'ipvs', scheduler: 'lc', nodePortAddresses: ['10.130.29.0/24', 'primary'] },
+      view: { mode: 'ipvs', scheduler: 'lc', nodePortAddresses: ['10.130.29.0/24', 'primary', 'localhost', 'all'] },
       notes: [],
     });
   });

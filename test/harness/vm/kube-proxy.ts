@@ -35,6 +35,8 @@ export interface KubeProxySettings {
    * period keeps the guest busy syncing all the time.
    */
   syncPeriod?: string;
+  /** nodePortAddresses (CIDRs or the keywords primary, localhost, all); absent: every address */
+  nodePortAddresses?: string[];
 }
 
 /** The KubeProxyConfiguration the VM's kube-proxy runs with, as YAML. */
@@ -55,12 +57,13 @@ export function kubeProxyConfiguration(nodeName: string, settings: KubeProxySett
     // maxPerCore 0: leave nf_conntrack_max alone
     conntrack: { maxPerCore: 0 },
     ipvs: { scheduler: settings.scheduler, syncPeriod: settings.syncPeriod ?? '10s', minSyncPeriod: '0s' },
+    ...(settings.nodePortAddresses ? { nodePortAddresses: settings.nodePortAddresses } : {}),
   });
 }
 
 /** The Node the VM plays, with its QEMU address as InternalIP (kube-proxy waits for a Node with addresses). */
-export async function registerVmNode(c: Clients, vm: NodeVm, podCIDR: string): Promise<void> {
-  await createNode(c, { name: vm.nodeName, internalIP: vm.guestIP, podCIDRs: [podCIDR] });
+export async function registerVmNode(c: Clients, vm: NodeVm, podCIDR: string, labels: Record<string, string> = {}): Promise<void> {
+  await createNode(c, { name: vm.nodeName, internalIP: vm.guestIP, podCIDRs: [podCIDR], labels });
   const node = await c.core.readNode({ name: vm.nodeName });
   if (!node.status?.addresses?.some((a) => a.type === 'InternalIP' && a.address === vm.guestIP)) {
     throw new Error(`Node ${vm.nodeName} was created without its InternalIP ${vm.guestIP} (status dropped on create?)`);
