@@ -144,11 +144,14 @@ function serviceMismatch(node: string, key: string, want: ExpectedVirtualServer,
 
 function serviceMissing(node: string, want: ExpectedVirtualServer): Finding {
   const key = virtualServerKey(want);
+  const source = want.why.nodeAddress;
+  // netlab inferred this address from the Node object: kube-proxy uses it only if an interface holds it
+  const inferred = source && !source.observed ? ` Or ${want.address} (the node's ${source.field}) is on no interface of the node, and kube-proxy opens NodePorts only on interface addresses: capture \`ip -o addr\` on the node (ip-addr.txt) so netlab knows them.` : '';
   return {
     layer: 'ipvs', kind: 'missing', node, key, fields: [],
     expected: renderIpvsServiceLine(want), observed: null,
     message: `Virtual server ${key} for ${serviceName(want)} is missing on ${node}: connections to it from this node are not load-balanced.`,
-    cause: 'kube-proxy on this node has not synced since the Service was created, is not running, or runs in another mode (iptables/nftables).',
+    cause: `kube-proxy on this node has not synced since the Service was created, is not running, or runs in another mode (iptables/nftables).${inferred}`,
     next: `kube-proxy logs on ${node} (look for "syncProxyRules"); kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide; curl http://127.0.0.1:10249/proxyMode on the node`,
   };
 }

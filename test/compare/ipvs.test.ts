@@ -103,6 +103,16 @@ describe('NodePorts on addresses netlab did not observe', () => {
     expect(ipv6.findings.map((f) => [f.kind, f.key])).toEqual([['unexpected', 'TCP 10.96.0.10:53']]);
   });
 
+  test('a missing NodePort on an address inferred from the Node says the address may be on no interface', () => {
+    const expectation = seedExpectation();
+    const onInternalIP = vs('10.130.29.80', 30053, [['10.244.0.137', 53]], 'kube-dns');
+    onInternalIP.why = { ...onInternalIP.why, kind: 'NodePort', nodeAddress: { observed: false, field: 'InternalIP' } };
+    expectation.services.push(onInternalIP);
+    const [finding] = compareIpvs(expectation, seed).findings;
+    expect(finding).toMatchObject({ kind: 'missing', key: 'TCP 10.130.29.80:30053' });
+    expect(finding!.cause).toContain("10.130.29.80 (the node's InternalIP) is on no interface of the node");
+  });
+
   test('with nodePortAddresses CIDRs, only an address inside them is recognised', () => {
     const bounded = (cidr: string) => {
       const expectation = onAnyAddress('0.0.0.0', [['10.244.0.137', 53], ['10.244.0.138', 53]]);
