@@ -1,5 +1,5 @@
 // `netlab trace` as a user runs it: a child process on the seed example, its output and exit code.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,5 +50,36 @@ describe('netlab trace (offline)', () => {
     expect(r.stderr).toBe('netlab: --from default/nope: no pod nope in namespace default in the snapshot\n');
     const noSnapshot = netlab(['trace', '--observed', observed, '--from', 'x', '--to', 'y']);
     expect(noSnapshot.stderr).toContain('--observed needs --snapshot');
+  });
+});
+
+describe('netlab ui', () => {
+  test('serves the page on the port it prints, and stops on Ctrl-C with exit 0', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin/netlab.js'), 'ui', '--snapshot', snapshot, '--observed', observed, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const found = /serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+          if (found) resolve(found[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`netlab ui exited with ${code} before serving: ${out}`)));
+      });
+      const state = await (await fetch(new URL('/api/state', url))).json();
+      expect(state.origin).toBe(`offline: ${snapshot} observed in ${observed}`);
+      expect(state.cluster.nodes.map((n: { name: string }) => n.name)).toEqual(['node-1', 'node-2', 'node-3']);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('without a cluster, the live page says what is missing: exit 2', () => {
+    const r = netlab(['ui', '--kubeconfig', '/nonexistent/kubeconfig']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^netlab: cannot load the kubeconfig \/nonexistent\/kubeconfig/);
   });
 });
