@@ -131,8 +131,10 @@ export function routeHop(context: TraceContext, node: string, address: string, r
     const cmp = tables.observed.table;
     const match = longestPrefixMatch(cmp.observed.map((r) => r.entry), address);
     const row = match ? cmp.observed.find((r) => r.entry === match)! : null;
-    const why = row?.expected?.why ?? null;
-    observed = row ? choiceOf(row.entry, why ? explainExpectedRoute(row.entry, why) : explainUnaccountedRoute(row.entry, context.snapshot, row.status === 'unexpected')) : null;
+    // The model's reasons hold for the row only when the node shows it as the model has it: a row with
+    // another gateway or device goes where the node says, and is explained by its shape.
+    const why = row?.status === 'ok' ? row.expected!.why : null;
+    observed = row ? choiceOf(row.entry, why ? explainExpectedRoute(row.entry, why) : explainUnaccountedRoute(row.entry, context.snapshot, row.status !== 'unmanaged')) : null;
     outcome = row ? outcomeOf(context, row.entry, why, address) : { kind: 'no-route' };
     if (observed) line(observed.text);
     const ifaceKnown = !expectedRow?.ifaceUnknown;

@@ -1,6 +1,6 @@
 // `netlab trace --from POD|NODE --to NAME[:PORT]|IP:PORT`: one packet's path, hop by hop, offline on captured
 // files or live on the current kubeconfig context (the nodes on the path observed through the probe pods).
-import type { Observation } from '../../observation/types.ts';
+import type { NodeObservation, Observation } from '../../observation/types.ts';
 import { readObservationDir } from '../../observe/files.ts';
 import { observeLab } from '../../operator/observe.ts';
 import { renderTrace } from '../../report/trace.ts';
@@ -43,23 +43,31 @@ export function nodesOnPath(trace: Trace): string[] {
   return [...new Set(trace.hops.filter((h) => h.kind === 'route' || h.kind === 'service').map((h) => h.node!))];
 }
 
-async function liveTrace(opts: TraceOptions, request: TraceRequest): Promise<Trace> {
-  const cluster = await connect(opts.kubeconfig);
-  const [snapshot, pods] = await Promise.all([fetchSnapshot(cluster.kc), probePods(cluster)]);
-  const obs = observers(cluster, pods);
+/**
+ * Traces with the nodes on the path observed: trace, observe the nodes the path reads that were not observed
+ * yet, trace again; the observed path can turn to another node (a route to elsewhere), so up to LIVE_ROUNDS times.
+ */
+export async function traceObserving(snapshot: ClusterSnapshot, request: TraceRequest, observeNodes: (nodes: string[]) => Promise<NodeObservation[]>): Promise<Trace> {
   const observation: Observation = { nodes: [] };
   let trace = traced(snapshot, null, request);
-  // The observed path can differ from the model's (a route to another node): observe until it settles.
   for (let round = 0; round < LIVE_ROUNDS; round++) {
     const seen = new Set(observation.nodes.map((n) => n.node));
     const unseen = nodesOnPath(trace).filter((n) => !seen.has(n));
     if (!unseen.length) break;
-    process.stderr.write(`netlab: observing ${unseen.join(', ')} through the probe pods of ${cluster.server} ...\n`);
-    const { observation: more } = await observeLab(obs, { snapshot, checks: ['routes', 'ipvs'], nodes: unseen, dnsQuestions: [] });
-    observation.nodes.push(...more.nodes);
+    observation.nodes.push(...(await observeNodes(unseen)));
     trace = traced(snapshot, observation, request);
   }
   return trace;
+}
+
+async function liveTrace(opts: TraceOptions, request: TraceRequest): Promise<Trace> {
+  const cluster = await connect(opts.kubeconfig);
+  const [snapshot, pods] = await Promise.all([fetchSnapshot(cluster.kc), probePods(cluster)]);
+  const obs = observers(cluster, pods);
+  return traceObserving(snapshot, request, async (nodes) => {
+    process.stderr.write(`netlab: observing ${nodes.join(', ')} through the probe pods of ${cluster.server} ...\n`);
+    return (await observeLab(obs, { snapshot, checks: ['routes', 'ipvs'], nodes, dnsQuestions: [] })).observation.nodes;
+  });
 }
 
 export async function traceCommand(opts: TraceOptions): Promise<number> {
