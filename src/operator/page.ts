@@ -22,7 +22,7 @@ export function labsPage(labs: ReadonlyMap<string, LabCheck>): PageInput | { pen
     origin: `operator: the last check of ${checks.length} NetworkLab${checks.length === 1 ? '' : 's'}`,
     snapshot: newest.snapshot,
     observation,
-    labs: checks.map(([key, check]) => ({ name: `NetworkLab ${key}`, report: check.report })),
+    labs: checks.map(([key, check]) => ({ name: `NetworkLab ${key}`, report: check.report, conditions: check.conditions })),
     computedAt: new Date(newest.at).toISOString(),
   };
 }

@@ -13,7 +13,7 @@ import type { Logger } from './log.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { dnsQuestions, observeLab, type ObserveOptions, type Observers } from './observe.ts';
 import type { Outcome } from './queue.ts';
-import { buildStatus, invalidSpecStatus, needsWrite, transitions, type NetworkLabStatus } from './status.ts';
+import { buildStatus, type Condition, invalidSpecStatus, needsWrite, transitions, type NetworkLabStatus } from './status.ts';
 import { LabGoneError, type EventRecorder, type StatusWriter } from './writes.ts';
 
 /** What the reconciler reads: the informer caches (ClusterCache), or a fake in unit tests. */
@@ -67,6 +67,8 @@ export interface LabCheck {
   snapshot: ClusterSnapshot;
   observation: Observation;
   report: CheckReport;
+  /** the conditions the check wrote (after the grace window: a young difference is Converging, not False) */
+  conditions: Condition[];
   at: number;
 }
 
@@ -152,8 +154,6 @@ export class Reconciler {
       { now: this.#now, ...this.#deps.observeOptions },
     );
     const report = checkForLab(snapshot, observation, lab, nodes);
-    this.#results.set(key, { snapshot, observation, report, at: this.#now() });
-    this.#version++;
     const findings: Finding[] = lab.spec.checks.flatMap((layer) => report.layers[layer].findings);
 
     const now = this.#now();
@@ -172,6 +172,8 @@ export class Reconciler {
       previous,
       now,
     });
+    this.#results.set(key, { snapshot, observation, report, conditions: status.conditions, at: now });
+    this.#version++;
     try {
       await this.#publish(ref, previous, status, cached.metadata.resourceVersion, lab.spec.intervalMs);
     } catch (error) {

@@ -8,10 +8,19 @@ import { ipFamily } from '../net/ip.ts';
 import type { Observation } from '../observation/types.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
 
-/** One lab's result: the report checkLab made for it. */
+/** A NetworkLab status condition, as the operator wrote it. */
+export interface LabCondition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+/** One lab's result: the report checkLab made for it, and (from the operator) the conditions it wrote. */
 export interface LabReport {
   name: string;
   report: CheckReport;
+  conditions?: LabCondition[];
 }
 
 /** Everything one page shows; the server builds it once and serves it until the next one. */
@@ -56,6 +65,7 @@ export interface PictureService {
 
 export interface LabSummary {
   name: string;
+  conditions: LabCondition[];
   layers: Omit<LayerResult, 'findings'>[];
   findings: Finding[];
 }
@@ -129,8 +139,9 @@ export function pageState(input: PageInput): PageState {
     origin: input.origin,
     computedAt: input.computedAt,
     cluster: picture(snapshot, input.observation),
-    labs: input.labs.map(({ name, report }) => ({
+    labs: input.labs.map(({ name, report, conditions }) => ({
       name,
+      conditions: (conditions ?? []).map(({ type, status, reason, message }) => ({ type, status, reason, message })),
       layers: Object.values(report.layers).map(({ findings: _findings, ...rest }) => rest),
       findings: Object.values(report.layers).flatMap((l) => l.findings),
     })),

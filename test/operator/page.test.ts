@@ -2,15 +2,17 @@
 import { startHealthServer } from '../../src/operator/http.ts';
 import { labsPage, labsPageSource } from '../../src/operator/page.ts';
 import type { LabCheck } from '../../src/operator/reconciler.ts';
+import { pageState } from '../../src/web/state.ts';
 import { seedPage } from '../web/support.ts';
 
 async function labChecks(): Promise<Map<string, LabCheck>> {
   const input = await seedPage();
   const report = input.labs[0]!.report;
   const node1 = input.observation!.nodes.find((n) => n.node === 'node-1')!;
+  const ready = { type: 'Ready', status: 'True' as const, observedGeneration: 1, lastTransitionTime: '2026-11-30T00:00:00Z', reason: 'Verified', message: 'every checked layer matches' };
   return new Map([
-    ['demo/routes', { snapshot: input.snapshot, observation: { nodes: [{ ...node1, routeN: 'older' }] }, report, at: 1000 }],
-    ['demo/walkthrough', { snapshot: input.snapshot, observation: { nodes: [node1] }, report, at: 2000 }],
+    ['demo/routes', { snapshot: input.snapshot, observation: { nodes: [{ ...node1, routeN: 'older' }] }, report, conditions: [ready], at: 1000 }],
+    ['demo/walkthrough', { snapshot: input.snapshot, observation: { nodes: [node1] }, report, conditions: [], at: 2000 }],
   ]);
 }
 
@@ -18,6 +20,8 @@ test('each lab is listed; each node is taken from the newest check that saw it',
   const page = labsPage(await labChecks());
   if ('pending' in page) throw new Error(page.pending);
   expect(page.labs.map((l) => l.name)).toEqual(['NetworkLab demo/routes', 'NetworkLab demo/walkthrough']);
+  // the conditions the operator wrote reach the page as they are
+  expect(pageState(page).labs[0]!.conditions).toEqual([{ type: 'Ready', status: 'True', reason: 'Verified', message: 'every checked layer matches' }]);
   expect(page.observation!.nodes).toHaveLength(1);
   expect(page.observation!.nodes[0]!.routeN).toContain('Kernel IP routing table');
   expect(page.computedAt).toBe(new Date(2000).toISOString());

@@ -221,3 +221,17 @@ test('the RoutesVerified message names the CNI: Calico on the seed; Flannel on a
     snapshot = seedSnapshot;
   }
 });
+
+test('the last check of each lab is kept for the page, with the conditions it wrote; a forgotten lab leaves it', async () => {
+  const w = world({ checks: ['routes', 'ipvs'], nodeSelector: node1 });
+  expect(w.reconciler.results().labs.size).toBe(0);
+  await w.reconciler.reconcile(KEY);
+  const { version, labs } = w.reconciler.results();
+  const check = labs.get(KEY)!;
+  expect(check.report.layers.routes.status).toBe('pass');
+  expect(check.observation.nodes.map((n) => n.node)).toEqual(['node-1']);
+  expect(check.conditions).toEqual(w.writes[0]!.conditions);
+  w.reconciler.forget(KEY);
+  expect(w.reconciler.results().labs.size).toBe(0);
+  expect(w.reconciler.results().version).toBeGreaterThan(version);
+});

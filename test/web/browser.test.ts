@@ -6,6 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
+import { labsPageSource } from '../../src/operator/page.ts';
 import { startWebServer, type WebServer } from '../../src/web/server.ts';
 import { skipOrFail } from '../harness/require-real.ts';
 import { SEED_OBSERVED, seedPage } from './support.ts';
@@ -135,6 +136,22 @@ describeBrowser('the page in chromium', () => {
     const lit = page.locator('#table-view tr.highlight', { hasText: 'calid3c6b0469a6' });
     await lit.waitFor();
     expect(await lit.locator('td.word').textContent()).toBe('MISS');
+  });
+
+  test('the operator\'s page: each NetworkLab with the conditions it wrote', async () => {
+    const input = await seedPage();
+    const ready = { type: 'Ready', status: 'True' as const, observedGeneration: 1, lastTransitionTime: '2026-11-30T00:00:00Z', reason: 'Verified', message: 'every checked layer matches' };
+    const labs = new Map([['demo/walkthrough', { snapshot: input.snapshot, observation: input.observation!, report: input.labs[0]!.report, conditions: [ready], at: Date.parse('2026-11-30T00:00:00Z') }]]);
+    const operatorPage = await startWebServer(labsPageSource(() => ({ version: 1, labs })));
+    try {
+      await page.goto(operatorPage.url);
+      await page.waitForSelector('body[data-trace-ready="true"]');
+      expect(await page.locator('#origin').textContent()).toMatch(/^operator: the last check of 1 NetworkLab/);
+      expect(await page.locator('#lab-list h3').allTextContents()).toEqual(['NetworkLab demo/walkthrough']);
+      expect(await page.locator('#lab-list table.conditions tbody tr').allTextContents()).toEqual(['ReadyTrueVerifiedevery checked layer matches']);
+    } finally {
+      await operatorPage.close();
+    }
   });
 
   test('a trace typed into the form is drawn, and a bad one says what is wrong', async () => {

@@ -141,7 +141,13 @@ function drawLabs(labs) {
           el('div', { class: 'meta' }, `likely cause: ${f.cause} · look next: ${f.next}`)))),
         lab.findings.length > 200 ? el('p', {}, `… and ${lab.findings.length - 200} more (netlab check --json lists them all)`) : null)
       : el('p', {}, 'No findings: everything observed matches the model.');
-    return el('article', {}, el('h3', {}, lab.name), layers, findings);
+    const conditions = lab.conditions.length
+      ? el('table', { class: 'conditions' },
+        el('caption', {}, 'Conditions'),
+        el('thead', {}, el('tr', {}, ['type', 'status', 'reason', 'message'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, lab.conditions.map((c) => el('tr', {}, el('th', { scope: 'row' }, c.type), el('td', { class: 'result' }, c.status), el('td', {}, c.reason), el('td', {}, c.message)))))
+      : null;
+    return el('article', {}, el('h3', {}, lab.name), conditions, layers, findings);
   }));
 }
 
