@@ -1,7 +1,7 @@
-// The Flannel route model (src/model/routes/flannel.ts). No real flannel output exists here yet: the snapshots
-// imitate the annotations flanneld writes (pkg/subnet/kube), and the observed tables are real `route -n` text
-// from a network namespace where the routes were programmed by hand the way flannel does
-// (test/fixtures/captures/netns-flannel-*.txt, see the README there).
+// The Flannel route model's rules one by one (src/model/routes/flannel.ts). The snapshots here imitate the
+// annotations flanneld writes (pkg/subnet/kube), so that each rule gets the situation it needs; the observed tables
+// are real `route -n` text from a network namespace where the routes were programmed by hand the way flannel does
+// (test/fixtures/captures/netns-flannel-*.txt). Real flanneld output is checked in test/check/flannel-captures.test.ts.
 import { compareRoutes } from '../../../src/compare/routes/index.ts';
 import { expectedRoutes } from '../../../src/model/routes/index.ts';
 import type { ExpectedRoute } from '../../../src/model/types.ts';
