@@ -53,6 +53,9 @@ function leaseOf(node: NodeView): Lease {
  *   only from the node's first pod on (CNI ADD creates it, CNI DEL leaves it), so with no pod holding an IP on
  *   the node the row is optional.
  * ownedCIDRs: every node's IPv4 podCIDRs (the flannel network itself is in flannel's ConfigMap, not read).
+ * Not modelled, as both live in flanneld's own configuration, which netlab does not read: VXLAN's DirectRouting
+ * (a peer on this node's subnet is then routed via its public-ip on the uplink; the gateway mismatch finding names
+ * it) and --ip-blackhole-route (a blackhole for the node's subnet, meant for setups without the bridge).
  */
 function flannelRoutes(snapshot: ClusterSnapshot, local: NodeView, options: RouteModelOptions): Omit<NodeRoutes, 'node' | 'cni'> {
   return routesBetweenNodes(snapshot, local, options, 'bridge');
