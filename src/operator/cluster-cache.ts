@@ -181,7 +181,7 @@ export class ClusterCache {
     await Promise.all([...this.#informers().map((i) => i.stop()), this.labs.stop()]);
   }
 
-  /** Calico's CRDs are optional: without them the routes model falls back to the nodes' podCIDRs. */
+  /** Calico's CRDs are optional: without them the routes model reads the nodes' podCIDRs and annotations (Flannel, or Calico without its IPAM). */
   async #discoverCalico(): Promise<void> {
     let present = false;
     try {
@@ -241,7 +241,7 @@ export class ClusterCache {
         return o.view === null ? [] : [o.view];
       });
     const present = <V>(list: (V | null)[]): V[] => list.filter((v): v is V => v !== null);
-    if (this.#calico === null) notes.push('Calico CRDs (crd.projectcalico.org) are not installed: pod blocks are taken from the nodes\' podCIDRs');
+    if (this.#calico === null) notes.push('Calico CRDs (crd.projectcalico.org) are not installed: the routes layer reads the nodes\' podCIDRs and CNI annotations');
     return assembleSnapshot(
       {
         nodes: views(this.#core.nodes),
