@@ -59,7 +59,8 @@ export function syntheticCluster({ nodes: NODES, services: SERVICES, endpointsPe
     nodes, pods, services, endpointSlices, namespaces: ['bench'], workloadEndpoints: [],
     ipPools: [{ name: 'default', cidr: '10.0.0.0/8', blockSize: 24, ipipMode: 'Always', vxlanMode: 'Never', disabled: false }],
     ipamBlocks: nodes.map((n, i) => ({ cidr: `${ip(BASE_POD + i * 256)}/24`, node: n.name })),
-    kubeProxy: { mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [] },
+    kubeProxy: { mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [], clusterCIDRs: ['10.0.0.0/8'], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true },
+    serviceCIDRs: ['10.96.0.0/12'],
     dns: { clusterDomain: 'cluster.local', serviceIPs: ['10.96.0.10'], podsMode: 'insecure', ttl: 30 }, notes: [],
   };
 }

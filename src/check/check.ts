@@ -2,28 +2,49 @@
 // The CLI and the operator both call it; all I/O (reading files, exec, DNS sockets) happened before.
 import { compareDns, answerText, queryText } from '../compare/dns.ts';
 import { compareIpvs } from '../compare/ipvs.ts';
+import { compareIptables, compareNftables, type RulesetComparison } from '../compare/rulesets.ts';
 import { compareResolvConf } from '../compare/resolvconf.ts';
 import { compareRoutes } from '../compare/routes/index.ts';
 import type { Finding, Layer } from '../compare/types.ts';
 import { annotateExpectedVirtualServer, annotateIpvs } from '../explain/ipvs.ts';
+import { annotateIptables, annotateNftables } from '../explain/service-rules.ts';
 import { annotateResolvConf } from '../explain/resolvconf.ts';
 import { annotateExpectedRoute, annotateRoutes } from '../explain/routes/index.ts';
 import type { AnnotatedLine } from '../explain/types.ts';
 import { dnsExpectationFor, expectedDns, UnpredictableDnsQuery } from '../model/dns/index.ts';
 import { expectedIpvs } from '../model/ipvs.ts';
+import { expectedIptables } from '../model/services/iptables.ts';
+import { expectedNftables } from '../model/services/nftables.ts';
 import { expectedResolvConf } from '../model/resolvconf.ts';
 import { detectCni, expectedRoutes } from '../model/routes/index.ts';
 import type { CniName, DnsExpectation } from '../model/types.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
+import { parseIptablesSave } from '../parse/iptables-save.ts';
 import { parseIpvsadm } from '../parse/ipvsadm.ts';
+import { parseNftTable } from '../parse/nft.ts';
 import type { InterfaceAddressTable } from '../parse/types.ts';
 import { parseResolvConf } from '../parse/resolvconf.ts';
 import { parseRouteN } from '../parse/route.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
 import type { NodeObservation, Observation } from '../observation/types.ts';
-import type { CheckOptions, CheckReport, LayerResult, ReportSection, UserDnsQuery } from './types.ts';
+import type { CheckName, CheckOptions, CheckReport, LayerResult, ReportSection, UserDnsQuery } from './types.ts';
 
-export const ALL_LAYERS: Layer[] = ['routes', 'ipvs', 'dns', 'resolvconf'];
+export const ALL_LAYERS: Layer[] = ['routes', 'ipvs', 'nftables', 'iptables', 'dns', 'resolvconf'];
+/** What a check names: a layer, or "services", the layer of whatever mode kube-proxy runs in. */
+export const CHECK_NAMES: CheckName[] = ['routes', 'services', 'ipvs', 'nftables', 'iptables', 'dns', 'resolvconf'];
+export const DEFAULT_CHECKS: CheckName[] = ['routes', 'services', 'dns', 'resolvconf'];
+
+/**
+ * The layers the checks name. "services" is the layer of kube-proxy's configured mode; when no node shows
+ * that mode's output but they do show another mode's (a snapshot without kube-proxy's ConfigMap assumes
+ * ipvs), it is the mode the nodes show.
+ */
+export function resolveChecks(checks: readonly CheckName[], snapshot: ClusterSnapshot, observation?: Observation): Layer[] {
+  const shown = (layer: NodeLayer) => observation?.nodes.some((n) => NODE_LAYERS[layer].raw(n) !== undefined) ?? false;
+  const configured = serviceLayerOf(snapshot.kubeProxy.mode);
+  const services = shown(configured) ? configured : (SERVICE_LAYERS.find(shown) ?? configured);
+  return [...new Set(checks.map((c) => (c === 'services' ? services : c)))];
+}
 
 function emptyResult(layer: Layer): LayerResult {
   return { layer, status: 'skipped', counts: { expected: 0, observed: 0, missing: 0, unexpected: 0, mismatched: 0 }, findings: [], unknown: [], unreadable: false, notes: [] };
@@ -48,7 +69,98 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-type NodeLayer = 'routes' | 'ipvs';
+type NodeLayer = 'routes' | 'ipvs' | 'nftables' | 'iptables';
+
+const SERVICE_LAYERS: NodeLayer[] = ['ipvs', 'nftables', 'iptables'];
+
+/** The node layer that checks kube-proxy's Services in the mode it runs in. */
+export function serviceLayerOf(mode: string): NodeLayer {
+  return mode === 'nftables' ? 'nftables' : mode === 'ipvs' ? 'ipvs' : 'iptables';
+}
+
+/** The outcome of one node layer on one node: counts, findings, notes and the annotated table. */
+interface NodeLayerOutcome {
+  expected: number;
+  observed: number;
+  findings: Finding[];
+  lines: AnnotatedLine[];
+  notes?: string[];
+}
+
+interface NodeLayerInput {
+  snapshot: ClusterSnapshot;
+  node: string;
+  cni: CniName;
+  /** the observed text, or null when the layer was not observed on this node */
+  text: string | null;
+  source: string;
+  /** the node's observed interface addresses, if any; a listing that cannot be read is noted in `notes` */
+  interfaces: (notes: string[]) => InterfaceAddressTable | null;
+  /** the layer's notes */
+  notes: string[];
+}
+
+/** How each node layer is observed, modelled, compared and explained. */
+const NODE_LAYERS: Record<NodeLayer, { tool: string; raw: (obs: NodeObservation) => string | Error | undefined; check: (input: NodeLayerInput) => NodeLayerOutcome }> = {
+  routes: {
+    tool: 'route -n',
+    raw: (obs) => obs.routeN,
+    check: ({ snapshot, node, cni, text, source, interfaces }) => {
+      const table = text === null ? null : parseRouteN(text, source);
+      // An unreadable ip -o addr is noted by the IPVS layer; here the uplink's own note says what is unknown.
+      const expected = expectedRoutes(snapshot, node, { cni, observedRoutes: table?.routes, interfaces: interfaces([]) });
+      if (!table) {
+        return { expected: expected.routes.filter((r) => !r.optional).length, observed: 0, findings: [], notes: expected.notes, lines: expected.routes.map((r) => annotateExpectedRoute(r, 'expected')) };
+      }
+      const cmp = compareRoutes(expected, table);
+      return {
+        expected: expected.routes.length - cmp.absentOptional.length,
+        observed: cmp.observed.filter((r) => r.status !== 'unmanaged').length,
+        findings: cmp.findings, notes: expected.notes, lines: annotateRoutes(cmp, expected, snapshot),
+      };
+    },
+  },
+  ipvs: {
+    tool: 'ipvsadm -Ln',
+    raw: (obs) => obs.ipvsadmLn,
+    check: ({ snapshot, node, text, source, interfaces, notes }) => {
+      const expected = expectedIpvs(snapshot, node, { interfaces: interfaces(notes) });
+      if (text === null) return { expected: expected.services.length, observed: 0, findings: [], lines: expected.services.flatMap((s) => annotateExpectedVirtualServer(s, 'expected')) };
+      const cmp = compareIpvs(expected, parseIpvsadm(text, source));
+      return { expected: expected.services.length, observed: cmp.observed.length, findings: cmp.findings, lines: annotateIpvs(cmp, expected, snapshot) };
+    },
+  },
+  nftables: {
+    tool: 'nft list table ip kube-proxy',
+    raw: (obs) => obs.nftListTable,
+    check: ({ snapshot, node, text, source, interfaces, notes }) => {
+      const expected = expectedNftables(snapshot, node, { interfaces: interfaces(notes) });
+      const observed = text === null ? { family: 'ip', name: 'kube-proxy', comment: null, sets: [], chains: [] } : parseNftTable(text, source);
+      return rulesetOutcome(compareNftables(expected, observed), annotateNftables, text === null);
+    },
+  },
+  iptables: {
+    tool: 'iptables-save',
+    raw: (obs) => obs.iptablesSave,
+    check: ({ snapshot, node, text, source }) => {
+      const expected = expectedIptables(snapshot, node);
+      const observed = text === null ? { tables: [] } : parseIptablesSave(text, source);
+      return rulesetOutcome(compareIptables(expected, observed), annotateIptables, text === null);
+    },
+  },
+};
+
+/** Counts chains, rules and map elements; with nothing observed, the expected listing is shown as such. */
+function rulesetOutcome(cmp: RulesetComparison, annotate: (cmp: RulesetComparison) => AnnotatedLine[], expectedOnly: boolean): NodeLayerOutcome {
+  const items = (status: (s: string) => boolean) =>
+    cmp.chains.reduce((n, c) => n + (status(c.status) ? 1 : 0) + c.rules.filter((r) => status(r.status)).length, 0)
+    + cmp.sets.reduce((n, s) => n + s.elements.filter((e) => status(e.status)).length, 0);
+  const expected = items((s) => s !== 'unexpected' && s !== 'stale');
+  const observed = items((s) => s !== 'missing');
+  const lines = annotate(cmp);
+  if (!expectedOnly) return { expected, observed, findings: cmp.findings, lines };
+  return { expected, observed: 0, findings: [], lines: lines.map((l) => (l.status === 'missing' ? { ...l, status: 'expected' } : l)) };
+}
 
 /** Input that was there but could not be read: the layer is unknown, and the command line exits 2. */
 function unreadable(result: LayerResult, reason: string): void {
@@ -58,8 +170,8 @@ function unreadable(result: LayerResult, reason: string): void {
 
 /** Reads one node's raw output for a layer: the text, or why the layer cannot be judged on that node. */
 function observedText(obs: NodeObservation | undefined, layer: NodeLayer): { text: string } | { reason: string; failed: boolean } {
-  const what = layer === 'routes' ? 'route -n' : 'ipvsadm -Ln';
-  const raw = layer === 'routes' ? obs?.routeN : obs?.ipvsadmLn;
+  const what = NODE_LAYERS[layer].tool;
+  const raw = obs ? NODE_LAYERS[layer].raw(obs) : undefined;
   if (raw === undefined) return { reason: `no ${what} output was observed`, failed: false };
   if (raw instanceof Error) return { reason: `${what} failed: ${raw.message}`, failed: true };
   return { text: raw };
@@ -86,52 +198,27 @@ export function observedInterfaces(obs: NodeObservation | undefined, node: strin
 }
 
 function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, cni: CniName, node: string, obs: NodeObservation | undefined, result: LayerResult, sections: ReportSection[]): void {
-  const source = `${node}:${layer === 'routes' ? 'route -n' : 'ipvsadm -Ln'}`;
-  let lines: AnnotatedLine[];
-  let observed = false;
+  const source = `${node}:${NODE_LAYERS[layer].tool}`;
   const got = observedText(obs, layer);
+  let outcome: NodeLayerOutcome;
   try {
-    if (layer === 'routes') {
-      const table = 'text' in got ? parseRouteN(got.text, source) : null;
-      // An unreadable ip -o addr is noted by the IPVS layer; here the uplink's own note says what is unknown.
-      const interfaces = observedInterfaces(obs, node, []);
-      const expected = expectedRoutes(snapshot, node, { cni, observedRoutes: table?.routes, interfaces });
-      for (const note of expected.notes) if (!result.notes.includes(note)) result.notes.push(note);
-      if (table) {
-        const cmp = compareRoutes(expected, table);
-        result.counts.expected += expected.routes.length - cmp.absentOptional.length;
-        result.counts.observed += cmp.observed.filter((r) => r.status !== 'unmanaged').length;
-        addFindings(result, cmp.findings);
-        lines = annotateRoutes(cmp, expected, snapshot);
-        observed = true;
-      } else {
-        result.counts.expected += expected.routes.filter((r) => !r.optional).length;
-        lines = expected.routes.map((r) => annotateExpectedRoute(r, 'expected'));
-      }
-    } else {
-      const expected = expectedIpvs(snapshot, node, { interfaces: observedInterfaces(obs, node, result.notes) });
-      result.counts.expected += expected.services.length;
-      if ('text' in got) {
-        const cmp = compareIpvs(expected, parseIpvsadm(got.text, source));
-        result.counts.observed += cmp.observed.length;
-        addFindings(result, cmp.findings);
-        lines = annotateIpvs(cmp, expected, snapshot);
-        observed = true;
-      } else {
-        lines = expected.services.flatMap((s) => annotateExpectedVirtualServer(s, 'expected'));
-      }
-    }
+    const interfaces = (notes: string[]) => observedInterfaces(obs, node, notes);
+    outcome = NODE_LAYERS[layer].check({ snapshot, node, cni, text: 'text' in got ? got.text : null, source, interfaces, notes: result.notes });
   } catch (e) {
     // One node's unreadable output makes that node unknown; the other nodes' results stand.
     unreadable(result, `node ${node}: ${errorText(e)}`);
     sections.push({ layer, node, observed: false, lines: [] });
     return;
   }
+  for (const note of outcome.notes ?? []) if (!result.notes.includes(note)) result.notes.push(note);
+  result.counts.expected += outcome.expected;
+  result.counts.observed += outcome.observed;
+  addFindings(result, outcome.findings);
   if ('reason' in got) {
     if (got.failed) unreadable(result, `node ${node}: ${got.reason}`);
     else result.unknown.push(`node ${node}: ${got.reason}`);
   }
-  sections.push({ layer, node, observed, lines });
+  sections.push({ layer, node, observed: 'text' in got, lines: outcome.lines });
 }
 
 /** The lab's own queries: with `expect` the lab decides the answer, otherwise the model does. A query the
@@ -209,21 +296,22 @@ export function checkLab(snapshot: ClusterSnapshot, observation: Observation, op
   const sections: ReportSection[] = [];
   const nodes = options.nodes ?? snapshot.nodes.map((n) => n.name);
   const byNode = new Map(observation.nodes.map((o) => [o.node, o] as const));
-  const cni = options.layers.includes('routes') ? detectCni(snapshot) : null;
+  const checked = resolveChecks(options.layers, snapshot, observation);
+  const cni = checked.includes('routes') ? detectCni(snapshot) : null;
   if (cni) {
     layers.routes.notes.push(`CNI: ${cni.evidence}`);
     if (cni.cni === 'calico' && snapshot.ipamBlocks.length === 0) layers.routes.notes.push('No Calico IPAM blocks in the snapshot: blocks were taken from the nodes\' podCIDRs.');
   }
-  for (const layer of ['routes', 'ipvs'] as const) {
-    if (!options.layers.includes(layer)) continue;
+  for (const layer of ['routes', 'ipvs', 'nftables', 'iptables'] as const) {
+    if (!checked.includes(layer)) continue;
     for (const node of nodes) checkNodeLayer(layer, snapshot, cni?.cni ?? 'calico', node, byNode.get(node), layers[layer], sections);
     settle(layers[layer]);
   }
-  if (options.layers.includes('dns')) {
+  if (checked.includes('dns')) {
     checkDns(snapshot, observation, options, layers.dns, sections);
     settle(layers.dns);
   }
-  if (options.layers.includes('resolvconf')) {
+  if (checked.includes('resolvconf')) {
     checkResolvConf(snapshot, observation, layers.resolvconf, sections);
     settle(layers.resolvconf);
   }

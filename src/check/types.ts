@@ -12,8 +12,11 @@ export interface UserDnsQuery {
   expect?: string[];
 }
 
+/** A layer, or "services": the Service layer of the mode kube-proxy runs in (ipvs, nftables or iptables). */
+export type CheckName = Layer | 'services';
+
 export interface CheckOptions {
-  layers: Layer[]; // default all four
+  layers: readonly CheckName[];
   /** node names to check; default every node in the snapshot */
   nodes?: string[];
   /** namespaces whose Services the DNS layer checks; default every namespace */

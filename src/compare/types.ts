@@ -1,6 +1,6 @@
 // Findings: the result of comparing one layer's expected state with what was observed.
 
-export type Layer = 'routes' | 'ipvs' | 'dns' | 'resolvconf';
+export type Layer = 'routes' | 'ipvs' | 'nftables' | 'iptables' | 'dns' | 'resolvconf';
 export type FindingKind = 'missing' | 'unexpected' | 'mismatch';
 
 export interface Finding {

@@ -1,7 +1,7 @@
 // The model's expected state per layer. Each expected item has the same shape as the
 // parsed observation (so they compare field by field) plus `why`: the facts that put it
 // there, which the explanations turn into plain words.
-import type { IpvsService, ResolvConf, RouteEntry } from '../parse/types.ts';
+import type { IpvsService, IptablesChain, NftChain, NftElement, NftSet, ResolvConf, RouteEntry } from '../parse/types.ts';
 import type { NodePortAddress } from './node-addresses.ts';
 
 /** The CNIs whose routes netlab models (src/model/routes/, one file each). Canal is flannel's routing between
@@ -196,4 +196,133 @@ export interface DnsExpectation {
 export interface ExpectedResolvConf extends ResolvConf {
   namespace: string;
   dnsPolicy: string;
+}
+
+/** The Service port a rule, element or chain of kube-proxy's iptables/nftables rules belongs to. */
+export interface PortRef {
+  namespace: string;
+  service: string;
+  portName: string;
+  /** kube-proxy's "ns/name:port" */
+  name: string;
+  protocol: string;
+}
+
+export interface EndpointRef {
+  address: string;
+  port: number;
+  namespace: string;
+  pod: string | null;
+  node: string | null;
+  reason: RealServerWhy['reason'];
+}
+
+/**
+ * What one rule (or map element) kube-proxy writes does, in the same words for nftables and iptables mode,
+ * so one explanation serves both.
+ */
+export type ServiceRuleKind =
+  // plumbing written once per node
+  | 'hook' // a netfilter hook (or built-in chain) sends packets into one of kube-proxy's chains
+  | 'mark-for-masquerade' // sets the masquerade bit of the packet mark
+  | 'masquerade-skip-unmarked'
+  | 'masquerade-clear-mark'
+  | 'masquerade'
+  | 'dispatch-service-ips' // one lookup of (destination, protocol, port) in the service-ips map
+  | 'dispatch-nodeports' // the same for NodePorts on local addresses
+  | 'check-no-endpoints' // lookup in the no-endpoint maps
+  | 'check-nodeport-no-endpoints'
+  | 'check-firewall'
+  | 'reject' // the reject helper chain
+  | 'cluster-ip-bad-port' // traffic to a ClusterIP on a port no Service has
+  | 'cluster-ip-unallocated' // traffic to an unallocated address of a ServiceCIDR
+  | 'forward-drop-invalid'
+  | 'forward-accept-marked'
+  | 'forward-accept-established'
+  | 'block-localnet'
+  | 'to-nodeports' // iptables: KUBE-SERVICES hands local destinations to KUBE-NODEPORTS (its last rule)
+  // per Service port
+  | 'cluster-ip' // the ClusterIP set element
+  | 'dispatch-cluster-ip'
+  | 'dispatch-external-ip'
+  | 'dispatch-load-balancer'
+  | 'dispatch-nodeport'
+  | 'dispatch-nodeport-localhost'
+  | 'no-endpoints' // reject/drop: no endpoint for this kind of traffic
+  | 'masquerade-off-cluster'
+  | 'masquerade-all'
+  | 'affinity-check'
+  | 'balance' // choose one endpoint (numgen / statistic)
+  | 'external-masquerade'
+  | 'external-pod-short-circuit'
+  | 'external-local-masquerade'
+  | 'external-local-short-circuit'
+  | 'external-policy'
+  | 'endpoint-hairpin'
+  | 'affinity-record'
+  | 'dnat';
+
+export interface ServiceRuleWhy {
+  kind: ServiceRuleKind;
+  port?: PortRef;
+  endpoint?: EndpointRef;
+  /** balance: this endpoint's place among `count` (0-based), and the exact probability written, if any */
+  share?: { index: number; count: number; probability: string | null };
+  /** no-endpoints: reject (no endpoint anywhere) or drop (traffic policy Local, none here) */
+  verdict?: 'reject' | 'drop';
+  /** which address a dispatch or no-endpoints rule is for */
+  address?: 'ClusterIP' | 'ExternalIP' | 'LoadBalancer' | 'NodePort';
+  /** hook: the chain or hook it jumps from */
+  from?: string;
+}
+
+export type ServiceChainKind = 'base' | 'plumbing' | 'service' | 'local' | 'external' | 'endpoint';
+
+export interface ServiceChainWhy {
+  kind: ServiceChainKind;
+  port?: PortRef;
+  endpoint?: EndpointRef;
+}
+
+export interface ExpectedRule {
+  text: string;
+  why: ServiceRuleWhy;
+}
+
+export interface ExpectedNftChain extends Omit<NftChain, 'rules'> {
+  rules: ExpectedRule[];
+  why: ServiceChainWhy;
+}
+
+export interface ExpectedNftElement extends NftElement {
+  why: ServiceRuleWhy;
+}
+
+export interface ExpectedNftSet extends Omit<NftSet, 'elements'> {
+  elements: ExpectedNftElement[];
+  /** an affinity set: its elements are client addresses kube-proxy never writes, so they are not compared */
+  dynamic: boolean;
+  port?: PortRef;
+  endpoint?: EndpointRef;
+}
+
+/** The `ip kube-proxy` (or `ip6 kube-proxy`) table kube-proxy in nftables mode keeps on one node. */
+export interface NodeNftables {
+  node: string;
+  family: 'ip' | 'ip6';
+  name: string;
+  comment: string | null;
+  sets: ExpectedNftSet[];
+  chains: ExpectedNftChain[];
+}
+
+export interface ExpectedIptablesChain extends Omit<IptablesChain, 'rules'> {
+  rules: ExpectedRule[];
+  why: ServiceChainWhy;
+}
+
+/** The chains and rules kube-proxy in iptables mode keeps on one node, per table (filter, nat, mangle). */
+export interface NodeIptables {
+  node: string;
+  tables: { name: string; chains: ExpectedIptablesChain[] }[];
 }

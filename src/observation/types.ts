@@ -10,6 +10,8 @@ export interface NodeObservation {
   ipvsadmLn?: string | Error; // raw `ipvsadm -Ln` text
   /** raw `ip -o addr` text: the node's interface addresses (optional; without it NodePort addresses are inferred) */
   ipAddr?: string | Error;
+  nftListTable?: string | Error; // raw `nft list table ip kube-proxy` text
+  iptablesSave?: string | Error; // raw `iptables-save` text (every table)
 }
 
 export interface ObservedDnsAnswer {

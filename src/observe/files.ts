@@ -2,6 +2,8 @@
 //   <dir>/<node>/route-n.txt      `route -n` on that node
 //   <dir>/<node>/ipvsadm-Ln.txt   `ipvsadm -Ln` on that node
 //   <dir>/<node>/ip-addr.txt      `ip -o addr` on that node (optional: the node's interface addresses)
+//   <dir>/<node>/nft-list-table.txt  `nft list table ip kube-proxy` on that node (nftables mode)
+//   <dir>/<node>/iptables-save.txt   `iptables-save` on that node (iptables mode; all tables)
 //   <dir>/resolv.conf             /etc/resolv.conf of a pod (optional)
 //   <dir>/dns.json                DNS answers (optional): [{query:{name,type}, server, answer:{rcode, answers:[{name,type,data}]}}]
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -62,10 +64,12 @@ export async function readObservationDir(dir: string, opts: ObservationDirOption
     const routeN = await readIfPresent(join(dir, entry.name, 'route-n.txt'));
     const ipvsadmLn = await readIfPresent(join(dir, entry.name, 'ipvsadm-Ln.txt'));
     const ipAddr = await readIfPresent(join(dir, entry.name, 'ip-addr.txt'));
-    if (routeN === undefined && ipvsadmLn === undefined && ipAddr === undefined) continue;
-    const node: NodeObservation = { node: entry.name, routeN, ipvsadmLn };
-    if (ipAddr !== undefined) node.ipAddr = ipAddr;
-    nodes.push(node);
+    const nftListTable = await readIfPresent(join(dir, entry.name, 'nft-list-table.txt'));
+    const iptablesSave = await readIfPresent(join(dir, entry.name, 'iptables-save.txt'));
+    const found = { routeN, ipvsadmLn, ipAddr, nftListTable, iptablesSave };
+    if (Object.values(found).every((text) => text === undefined)) continue;
+    // only the files that are there: an absent file leaves its layer "not observed" on this node
+    nodes.push({ node: entry.name, ...Object.fromEntries(Object.entries(found).filter(([, text]) => text !== undefined)) });
   }
   const observation: Observation = { nodes };
   const resolv = await readIfPresent(join(dir, 'resolv.conf'));
@@ -74,7 +78,7 @@ export async function readObservationDir(dir: string, opts: ObservationDirOption
   const dns = await readIfPresent(dnsPath);
   if (dns !== undefined) observation.dns = parseDnsAnswers(dns, dnsPath);
   if (!nodes.length && !observation.resolvConf && !observation.dns) {
-    throw new ObservationError(`${dir}: no observation found (expected <node>/route-n.txt, <node>/ipvsadm-Ln.txt, <node>/ip-addr.txt, resolv.conf or dns.json)`);
+    throw new ObservationError(`${dir}: no observation found (expected <node>/route-n.txt, <node>/ipvsadm-Ln.txt, <node>/ip-addr.txt, <node>/nft-list-table.txt, <node>/iptables-save.txt, resolv.conf or dns.json)`);
   }
   return observation;
 }

@@ -253,6 +253,8 @@ export class ClusterCache {
         ipamBlocks: this.#calico ? views(this.#calico.ipamBlocks) : [],
         blockAffinities: this.#calico ? present(views(this.#calico.blockAffinities)) : [],
         workloadEndpoints: [],
+        // not watched yet: the nftables model then leaves out the "drop unallocated ClusterIPs" rule
+        serviceCIDRs: [],
         kubeProxy: views(this.#core.kubeProxy)[0] ?? null,
         coreDNS: views(this.#core.coreDNS)[0] ?? null,
         notes,

@@ -55,16 +55,20 @@ export interface NetworkLabStatus {
 export const CONDITION_TYPES: Record<Layer, string> = {
   routes: 'RoutesVerified',
   ipvs: 'IPVSVerified',
+  nftables: 'NFTablesVerified',
+  iptables: 'IPTablesVerified',
   dns: 'DNSVerified',
   resolvconf: 'ResolvConfVerified',
 };
 export const READY = 'Ready';
 export const PROGRESSING = 'Progressing';
 
-const LAYER_ORDER: readonly Layer[] = ['routes', 'ipvs', 'dns', 'resolvconf'];
+const LAYER_ORDER: readonly Layer[] = ['routes', 'ipvs', 'nftables', 'iptables', 'dns', 'resolvconf'];
 const LAYER_NOUN: Record<Layer, string> = {
   routes: 'routes',
   ipvs: 'IPVS virtual servers',
+  nftables: 'nftables chains, rules and map elements',
+  iptables: 'iptables chains and rules',
   dns: 'DNS answers',
   resolvconf: 'resolv.conf settings',
 };

@@ -111,3 +111,57 @@ export interface InterfaceAddress {
 export interface InterfaceAddressTable {
   addresses: InterfaceAddress[];
 }
+
+/** One element of an nft set or map: `key`, or `key : value`, with its comment if any. */
+export interface NftElement {
+  key: string;
+  value: string | null; // null in a set
+  comment: string | null;
+}
+
+/** A set or map of `nft list table`. */
+export interface NftSet {
+  kind: 'set' | 'map';
+  name: string;
+  type: string; // "ipv4_addr . inet_proto . inet_service : verdict"
+  flags: string[];
+  timeout: string | null; // as printed, e.g. "3h"
+  comment: string | null;
+  elements: NftElement[];
+}
+
+export interface NftChain {
+  name: string;
+  /** a base chain's "type nat hook prerouting priority dstnat; policy accept;" line; null for a regular chain */
+  hook: string | null;
+  comment: string | null;
+  /** the rules as nft prints them, in order (handles and counters are not part of the text) */
+  rules: string[];
+}
+
+/** `nft list table FAMILY NAME` (or one table of `nft list ruleset`). */
+export interface NftTable {
+  family: string; // ip, ip6, inet
+  name: string;
+  comment: string | null;
+  sets: NftSet[];
+  chains: NftChain[];
+}
+
+export interface IptablesChain {
+  name: string;
+  /** ACCEPT/DROP for a built-in chain, "-" for a user chain */
+  policy: string;
+  /** each rule as iptables-save prints it after "-A CHAIN " (packet counters left out) */
+  rules: string[];
+}
+
+export interface IptablesTable {
+  name: string; // filter, nat, mangle, raw, security
+  chains: IptablesChain[];
+}
+
+/** `iptables-save` (every table, or the one asked for with -t). */
+export interface IptablesSave {
+  tables: IptablesTable[];
+}

@@ -21,6 +21,8 @@ export const LEGEND = 'Legend: ok = observed as expected, DIFF = observed differ
 const TITLE: Record<Layer, string> = {
   routes: 'route -n',
   ipvs: 'ipvsadm -Ln',
+  nftables: 'nft list table ip kube-proxy',
+  iptables: 'iptables-save',
   dns: 'DNS answers',
   resolvconf: 'resolv.conf',
 };

@@ -12,6 +12,7 @@ import {
   projectNode,
   projectPod,
   projectService,
+  projectServiceCIDR,
   projectWorkloadEndpoint,
   serviceNameLabel,
   type CoreDNSSettings,
@@ -40,7 +41,9 @@ export interface SnapshotInput {
 }
 
 /** The kube-proxy settings assumed when there is no kube-system/kube-proxy ConfigMap. */
-export const defaultKubeProxy: KubeProxyView = { mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [] };
+export const defaultKubeProxy: KubeProxyView = {
+  mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [], clusterCIDRs: [], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true,
+};
 /** The CoreDNS settings assumed when there is no kube-system/coredns ConfigMap: those of kubeadm's Corefile. */
 export const defaultCoreDNS: CoreDNSSettings = { clusterDomain: 'cluster.local', podsMode: 'insecure', ttl: 30 };
 
@@ -55,6 +58,7 @@ export interface SnapshotViews {
   ipamBlocks: IPAMBlockView[];
   blockAffinities: IPAMBlockView[];
   workloadEndpoints: WorkloadEndpointView[];
+  serviceCIDRs: string[];
   kubeProxy: WithNotes<KubeProxyView> | null;
   coreDNS: WithNotes<CoreDNSSettings> | null;
   notes: string[];
@@ -87,6 +91,7 @@ const handlers: Record<string, Handler> = {
   'crd.projectcalico.org/v1 IPAMBlock': (object, source, into) => into.ipamBlocks.push(projectIPAMBlock(object, source)),
   'crd.projectcalico.org/v1 BlockAffinity': collectBlockAffinity,
   'projectcalico.org/v3 BlockAffinity': collectBlockAffinity,
+  'networking.k8s.io/v1 ServiceCIDR': (object, source, into) => into.serviceCIDRs.push(...projectServiceCIDR(object, source)),
   'projectcalico.org/v3 WorkloadEndpoint': (object, source, into) =>
     into.workloadEndpoints.push(projectWorkloadEndpoint(object, source)),
 };
@@ -144,6 +149,7 @@ export function buildSnapshot(inputs: readonly SnapshotInput[]): ClusterSnapshot
     ipamBlocks: [],
     blockAffinities: [],
     workloadEndpoints: [],
+    serviceCIDRs: [],
     kubeProxy: null,
     coreDNS: null,
     notes: [],
@@ -229,6 +235,7 @@ export function assembleSnapshot(into: SnapshotViews, context: { namespacesInUse
       (a, b) => compareText(a.namespace, b.namespace) || compareText(a.pod, b.pod) || compareText(a.interfaceName, b.interfaceName),
     ),
     kubeProxy,
+    serviceCIDRs: [...new Set(into.serviceCIDRs)].sort(compareText),
     dns: { ...coreDNS, serviceIPs: kubeDNS?.clusterIPs ?? [] },
     notes,
   };

@@ -28,6 +28,7 @@ const lists: ListSpec[] = [
   { path: '/api/v1/services' },
   { path: '/apis/discovery.k8s.io/v1/endpointslices' },
   { path: '/api/v1/namespaces' },
+  { path: '/apis/networking.k8s.io/v1/servicecidrs', optionalGroup: 'networking.k8s.io/v1' },
   { path: '/apis/crd.projectcalico.org/v1/ippools', optionalGroup: 'crd.projectcalico.org/v1' },
   { path: '/apis/crd.projectcalico.org/v1/ipamblocks', optionalGroup: 'crd.projectcalico.org/v1' },
   { path: '/apis/crd.projectcalico.org/v1/blockaffinities', optionalGroup: 'crd.projectcalico.org/v1' },

@@ -410,7 +410,21 @@ export function projectKubeProxyConfig(raw: unknown, source: string): WithNotes<
     .list()
     // the keywords kube-proxy expands (primary, localhost, all) are kept as written; anything else is a CIDR
     .map((entry) => (typeof entry.value === 'string' && NODE_PORT_ADDRESS_KEYWORDS.includes(entry.value) ? entry.value : entry.cidr()));
-  return { view: { mode, scheduler, nodePortAddresses }, notes };
+  const clusterCIDRs = (config.child('clusterCIDR').stringOrEmpty() ?? '').split(',').filter((cidr) => cidr !== '');
+  const clusterCIDRField = config.child('clusterCIDR');
+  clusterCIDRs.forEach((cidr) => new Field(clusterCIDRField.where, clusterCIDRField.path, cidr).cidr());
+  // nftables mode reads its own section; both default to bit 14 (mark 0x4000) and no masqueradeAll.
+  const section = config.child(mode === 'nftables' ? 'nftables' : 'iptables');
+  const masqueradeBit = section.child('masqueradeBit').optionalInteger(0, 31) ?? 14;
+  const masqueradeAll = section.child('masqueradeAll').boolean(false);
+  const localhostNodePorts = config.at('iptables.localhostNodePorts').boolean(true);
+  return { view: { mode, scheduler, nodePortAddresses, clusterCIDRs, masqueradeBit, masqueradeAll, localhostNodePorts }, notes };
+}
+
+/** ServiceCIDR (networking.k8s.io/v1): the CIDRs ClusterIPs are allocated from. */
+export function projectServiceCIDR(raw: unknown, source: string): string[] {
+  const root = Field.of(raw, source);
+  return root.at('spec.cidrs').list().map((cidr) => cidr.cidr());
 }
 
 export type CoreDNSSettings = Pick<ClusterDNSView, 'clusterDomain' | 'podsMode' | 'ttl'>;

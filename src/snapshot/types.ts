@@ -172,6 +172,15 @@ export interface KubeProxyView {
   scheduler: string;
   /** nodePortAddresses; empty means every address of the node */
   nodePortAddresses: string[];
+  /** clusterCIDR split on commas: with detectLocalMode ClusterCIDR (the default) it tells pod traffic from
+   *  other traffic; empty when unset (iptables/nftables modes then write no "not from a pod" masquerade rules) */
+  clusterCIDRs: string[];
+  /** iptables.masqueradeBit (nftables.masqueradeBit in nftables mode): the packet mark bit meaning "masquerade me"; default 14 */
+  masqueradeBit: number;
+  /** iptables.masqueradeAll (nftables.masqueradeAll): masquerade all traffic to ClusterIPs; default false */
+  masqueradeAll: boolean;
+  /** iptables.localhostNodePorts: NodePorts also answer on 127.0.0.1 (iptables mode, IPv4); default true */
+  localhostNodePorts: boolean;
 }
 
 export interface ClusterDNSView {
@@ -194,6 +203,8 @@ export interface ClusterSnapshot {
   ipamBlocks: IPAMBlockView[];
   workloadEndpoints: WorkloadEndpointView[];
   kubeProxy: KubeProxyView;
+  /** ServiceCIDR objects' spec.cidrs (networking.k8s.io/v1): the ranges ClusterIPs come from; empty when none was given */
+  serviceCIDRs: string[];
   dns: ClusterDNSView;
   /** Where each fact came from when it was not read from an object (defaults, fallbacks), for explanations. */
   notes: string[];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ALL_LAYERS, checkLab } from '../../src/check/check.ts';
+import { checkLab, DEFAULT_CHECKS } from '../../src/check/check.ts';
 import { injectFaults } from '../../src/cli/commands/demo.ts';
 import { DEMO_FAULTS } from '../../src/demo/faults.ts';
 import { readObservationDir } from '../../src/observe/files.ts';
@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 describe('checkLab on the seed example (real captured output of node-1)', () => {
   test('the real observation passes routes, ipvs and resolv.conf with no findings', () => {
-    const report = checkLab(snapshot, observation, { layers: ALL_LAYERS, nodes: ['node-1'] });
+    const report = checkLab(snapshot, observation, { layers: DEFAULT_CHECKS, nodes: ['node-1'] });
     expect(report.layers.routes).toMatchObject({ status: 'pass', counts: { expected: 6, observed: 6 } });
     expect(report.layers.ipvs).toMatchObject({ status: 'pass', counts: { expected: 4, observed: 4 } });
     expect(report.layers.resolvconf.status).toBe('pass');
@@ -27,7 +27,7 @@ describe('checkLab on the seed example (real captured output of node-1)', () => 
   });
 
   test('each injected fault produces exactly its finding and nothing else', () => {
-    const report = checkLab(snapshot, injectFaults(observation), { layers: ALL_LAYERS, nodes: ['node-1'] });
+    const report = checkLab(snapshot, injectFaults(observation), { layers: DEFAULT_CHECKS, nodes: ['node-1'] });
     const findings = Object.values(report.layers).flatMap((l) => l.findings.map((f) => `${f.layer} ${f.kind} ${f.key}`));
     expect(findings.sort()).toEqual([
       'ipvs mismatch TCP 10.96.0.1:443',
@@ -39,7 +39,7 @@ describe('checkLab on the seed example (real captured output of node-1)', () => 
   });
 
   test('every observed line is explained', () => {
-    const report = checkLab(snapshot, observation, { layers: ALL_LAYERS, nodes: ['node-1'] });
+    const report = checkLab(snapshot, observation, { layers: DEFAULT_CHECKS, nodes: ['node-1'] });
     const lines = report.sections.flatMap((s) => s.lines);
     expect(lines.length).toBeGreaterThan(20);
     for (const line of lines) expect(line.explanation.length).toBeGreaterThan(20);

@@ -16,7 +16,7 @@ const corefile = '.:53 {\n  kubernetes example.local {\n    pods verified\n    t
 describe('buildSnapshot', () => {
   test('without the ConfigMaps: the documented defaults, each one noted', () => {
     const snapshot = buildSnapshot(from('services.yaml', kubeDNS));
-    expect(snapshot.kubeProxy).toEqual({ mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [] });
+    expect(snapshot.kubeProxy).toEqual({ mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [], clusterCIDRs: [], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true });
     expect(snapshot.dns).toEqual({ clusterDomain: 'cluster.local', serviceIPs: ['10.96.0.10'], podsMode: 'insecure', ttl: 30 });
     expect(snapshot.notes).toEqual(
       expect.arrayContaining([
@@ -39,7 +39,7 @@ describe('buildSnapshot', () => {
         object('v1', 'ConfigMap', 'coredns', 'kube-system', { data: { Corefile: corefile } }),
       ),
     );
-    expect(snapshot.kubeProxy).toEqual({ mode: 'iptables', scheduler: 'rr', nodePortAddresses: [] });
+    expect(snapshot.kubeProxy).toEqual({ mode: 'iptables', scheduler: 'rr', nodePortAddresses: [], clusterCIDRs: [], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true });
     expect(snapshot.dns).toEqual({ clusterDomain: 'example.local', serviceIPs: [], podsMode: 'verified', ttl: 10 });
     expect(snapshot.notes.filter((note) => note.includes('ConfigMap'))).toEqual([]);
     expect(snapshot.notes).toContain('no Service kube-system/kube-dns given: pods get no cluster nameserver');

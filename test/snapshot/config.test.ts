@@ -112,14 +112,22 @@ describe('projectKubeProxyConfig', () => {
   test('reads mode, scheduler and nodePortAddresses', () => {
     const config = 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  scheduler: lc\nnodePortAddresses: [10.130.29.0/24, primary, localhost, all]\n';
     expect(projectKubeProxyConfig(kubeProxy(config), 'c')).toEqual({
-      view: { mode: 'ipvs', scheduler: 'lc', nodePortAddresses: ['10.130.29.0/24', 'primary', 'localhost', 'all'] },
+      view: { mode: 'ipvs', scheduler: 'lc', nodePortAddresses: ['10.130.29.0/24', 'primary', 'localhost', 'all'], clusterCIDRs: [], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true },
       notes: [],
     });
   });
 
+  test('reads what the iptables and nftables modes need: clusterCIDR, masquerade bit and masqueradeAll of the mode, localhostNodePorts', () => {
+    const config = 'mode: nftables\nclusterCIDR: 10.244.0.0/16,fd00:10:244::/56\nnftables:\n  masqueradeBit: 15\n  masqueradeAll: true\niptables:\n  masqueradeBit: 3\n  localhostNodePorts: false\n';
+    expect(projectKubeProxyConfig(kubeProxy(config), 'c').view).toMatchObject({
+      mode: 'nftables', clusterCIDRs: ['10.244.0.0/16', 'fd00:10:244::/56'], masqueradeBit: 15, masqueradeAll: true, localhostNodePorts: false,
+    });
+    expect(errorOf(() => projectKubeProxyConfig(kubeProxy('clusterCIDR: 10.244.0.0/33\n'), 'c'))).toMatch(/clusterCIDR/);
+  });
+
   test("kubeadm's empty scheduler means rr, noted; nodePortAddresses null means none", () => {
     const result = projectKubeProxyConfig(kubeProxy('mode: ipvs\nipvs:\n  scheduler: ""\nnodePortAddresses: null\n'), 'c');
-    expect(result.view).toEqual({ mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [] });
+    expect(result.view).toEqual({ mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [], clusterCIDRs: [], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true });
     expect(result.notes).toEqual(['kube-proxy config.conf leaves ipvs.scheduler empty, so IPVS uses round robin (rr)']);
   });
 

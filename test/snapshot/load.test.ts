@@ -177,7 +177,7 @@ describe('the seed example (examples/seed/snapshot)', () => {
       '10.244.0.140/32': 'califb4eac25ec6',
       '10.244.1.141/32': 'cali4eac25ec62b',
     });
-    expect(snapshot.kubeProxy).toEqual({ mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [] });
+    expect(snapshot.kubeProxy).toEqual({ mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [], clusterCIDRs: ['10.244.0.0/16'], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true });
     expect(snapshot.dns).toEqual({ clusterDomain: 'cluster.local', serviceIPs: ['10.96.0.10'], podsMode: 'insecure', ttl: 30 });
     // Only the empty scheduler was filled in; everything else was read from an object.
     expect(snapshot.notes).toEqual(['kube-proxy config.conf leaves ipvs.scheduler empty, so IPVS uses round robin (rr)']);

@@ -1,19 +1,18 @@
 // `netlab check --snapshot DIR --observed DIR [--json]`: the whole pipeline on captured files.
-import { ALL_LAYERS, checkLab } from '../../check/check.ts';
-import type { CheckReport } from '../../check/types.ts';
-import type { Layer } from '../../compare/types.ts';
+import { CHECK_NAMES, checkLab, DEFAULT_CHECKS } from '../../check/check.ts';
+import type { CheckName, CheckReport } from '../../check/types.ts';
 import { readObservationDir } from '../../observe/files.ts';
 import { renderReport } from '../../report/text.ts';
 import { loadSnapshotDir } from '../../snapshot/load.ts';
 import { EXIT, UsageError } from '../io.ts';
 
-export function parseLayers(value: string | undefined): Layer[] {
-  if (!value) return ALL_LAYERS;
+export function parseLayers(value: string | undefined): CheckName[] {
+  if (!value) return DEFAULT_CHECKS;
   const layers = value.split(',').map((s) => s.trim()).filter(Boolean);
   for (const l of layers) {
-    if (!(ALL_LAYERS as string[]).includes(l)) throw new UsageError(`unknown layer "${l}": use ${ALL_LAYERS.join(', ')}`);
+    if (!(CHECK_NAMES as string[]).includes(l)) throw new UsageError(`unknown layer "${l}": use ${CHECK_NAMES.join(', ')}`);
   }
-  return layers as Layer[];
+  return layers as CheckName[];
 }
 
 /** 2 when some input could not be read (the report says what was not checked), else 1 for findings, else 0. */

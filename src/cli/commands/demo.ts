@@ -1,6 +1,6 @@
 // `netlab demo` (= `npm start`): the whole pipeline on the built-in seed cluster, then again with faults.
 import { fileURLToPath } from 'node:url';
-import { ALL_LAYERS, checkLab } from '../../check/check.ts';
+import { checkLab, DEFAULT_CHECKS } from '../../check/check.ts';
 import type { Observation } from '../../observation/types.ts';
 import { DEMO_FAULTS } from '../../demo/faults.ts';
 import { readObservationDir } from '../../observe/files.ts';
@@ -38,18 +38,18 @@ export async function demoCommand(opts: { explain: boolean }): Promise<number> {
   const observedNodes = observation.nodes.map((n) => n.node);
   const unobserved = snapshot.nodes.map((n) => n.name).filter((n) => !observedNodes.includes(n));
   out(`━━━ Pass 1: the real observation of ${observedNodes.join(', ')} ━━━\n`);
-  const clean = checkLab(snapshot, observation, { layers: ALL_LAYERS, nodes: observedNodes });
+  const clean = checkLab(snapshot, observation, { layers: DEFAULT_CHECKS, nodes: observedNodes });
   out(renderReport(clean, { explain: opts.explain }));
   if (unobserved.length) {
     out(`━━━ What ${unobserved.join(' and ')} must show (the model only: no capture of these nodes exists) ━━━\n`);
-    const expectedOnly = checkLab(snapshot, { nodes: [] }, { layers: ['routes', 'ipvs'], nodes: unobserved });
+    const expectedOnly = checkLab(snapshot, { nodes: [] }, { layers: ['routes', 'services'], nodes: unobserved });
     out(expectedOnly.sections.map((s) => renderSection(s, opts.explain)).join('\n\n') + '\n');
   }
 
   out('━━━ Pass 2: the same observation with injected faults ━━━');
   for (const f of DEMO_FAULTS) out(`  - ${f.name} (${f.file}): ${f.description}`);
   out('');
-  const faulty = checkLab(snapshot, injectFaults(observation), { layers: ALL_LAYERS, nodes: observedNodes });
+  const faulty = checkLab(snapshot, injectFaults(observation), { layers: DEFAULT_CHECKS, nodes: observedNodes });
   out(renderSummary(faulty));
   const notChecked = renderNotChecked(faulty);
   if (notChecked) out(`\n${notChecked}`);

@@ -1,0 +1,117 @@
+// What kube-proxy decides for each Service port on one node before any mode writes a rule: its addresses
+// of one family, the endpoints each traffic policy uses, and whether there are any at all. The IPVS,
+// nftables and iptables renderings all start from this (kube-proxy's own proxiers share ServicePort and
+// CategorizeEndpoints the same way). Sources: kubernetes pkg/proxy/serviceport.go, topology.go,
+// endpointslicecache.go (endpoints sorted by their "ip:port" string).
+import { ipFamily, type IpFamily } from '../../net/ip.ts';
+import type { ClusterSnapshot, ServicePortView, ServiceView } from '../../snapshot/types.ts';
+import { type CategorizedEndpoints, categorizeEndpoints, externalPolicyLocal, type PortEndpoint, portEndpoints, type TopologyNode, ZONE_LABEL } from '../endpoints.ts';
+import { findNode, indexSlices, slicesOf } from '../lookup.ts';
+import type { EndpointRef, PortRef } from '../types.ts';
+import { endpointString, servicePortName } from './names.ts';
+
+export const SESSION_AFFINITY_DEFAULT_TIMEOUT = 10800; // API default of sessionAffinityConfig.clientIP.timeoutSeconds
+
+/** One Service port as one family's proxier sees it on one node. */
+export interface ServicePortPlan {
+  service: ServiceView;
+  port: ServicePortView;
+  family: IpFamily;
+  /** kube-proxy's name for it: "ns/name:port" (or "ns/name" for an unnamed port) */
+  name: string;
+  clusterIP: string;
+  externalIPs: string[];
+  loadBalancerIPs: string[];
+  /** a nodePort, an externalIP or a load balancer IP of this family: external traffic policy applies */
+  externallyAccessible: boolean;
+  internalPolicyLocal: boolean;
+  externalPolicyLocal: boolean;
+  usesClusterEndpoints: boolean;
+  usesLocalEndpoints: boolean;
+  categorized: CategorizedEndpoints;
+  /** the cluster endpoints, or [] when the port never uses them (both sorted like kube-proxy's map) */
+  clusterEndpoints: PortEndpoint[];
+  localEndpoints: PortEndpoint[];
+  /** every endpoint some chain of this port may send to: kube-proxy makes one endpoint chain for each */
+  reachableEndpoints: PortEndpoint[];
+  /** some endpoint anywhere can take traffic (ready, or serving while terminating) */
+  hasEndpoints: boolean;
+  /** ClusterIP traffic has somewhere to go (with internalTrafficPolicy Local: a usable endpoint on this node) */
+  hasInternalEndpoints: boolean;
+  /** external traffic has somewhere to go (with externalTrafficPolicy Local: a usable endpoint on this node) */
+  hasExternalEndpoints: boolean;
+  /** every endpoint of this port and family, usable or not (kube-proxy's size measure for large clusters) */
+  endpointCount: number;
+  /** sessionAffinity ClientIP: its timeout in seconds; null without affinity */
+  affinityTimeout: number | null;
+}
+
+const byEndpointString = (a: PortEndpoint, b: PortEndpoint) => {
+  const x = endpointString(a.address, a.port);
+  const y = endpointString(b.address, b.port);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/**
+ * Every Service port kube-proxy proxies on `nodeName`, for one family, in the snapshot's order (namespace,
+ * name, then the Service's port order). Headless and ExternalName Services have none; a Service has ports
+ * of a family only when it has a ClusterIP of that family.
+ */
+export function servicePortPlans(snapshot: ClusterSnapshot, nodeName: string, family: IpFamily): ServicePortPlan[] {
+  const node = findNode(snapshot, nodeName);
+  const slices = indexSlices(snapshot);
+  const topologyNode: TopologyNode = { name: node.name, zone: node.labels[ZONE_LABEL] ?? null };
+  const plans: ServicePortPlan[] = [];
+  for (const service of snapshot.services) {
+    if (service.headless || service.type === 'ExternalName') continue;
+    const clusterIP = service.clusterIPs.find((ip) => ipFamily(ip) === family);
+    if (!clusterIP) continue;
+    const serviceSlices = slicesOf(slices, service);
+    for (const port of service.ports) {
+      plans.push(planPort(service, port, family, clusterIP, portEndpoints(serviceSlices, port, family, node.name), topologyNode));
+    }
+  }
+  return plans;
+}
+
+function planPort(service: ServiceView, port: ServicePortView, family: IpFamily, clusterIP: string, endpoints: PortEndpoint[], node: TopologyNode): ServicePortPlan {
+  const externalIPs = service.externalIPs.filter((ip) => ipFamily(ip) === family);
+  const loadBalancerIPs = service.loadBalancerIngressIPs.filter((ip) => ipFamily(ip) === family);
+  const externallyAccessible = Boolean(port.nodePort) || externalIPs.length > 0 || loadBalancerIPs.length > 0;
+  const internalPolicyLocal = service.internalTrafficPolicy === 'Local';
+  const externalLocal = externalPolicyLocal(service);
+  const usesClusterEndpoints = !internalPolicyLocal || externallyAccessible;
+  const usesLocalEndpoints = internalPolicyLocal || (externalLocal && externallyAccessible);
+  const categorized = categorizeEndpoints(endpoints, service, externallyAccessible, node);
+  const clusterEndpoints = [...(categorized.cluster?.endpoints ?? [])].sort(byEndpointString);
+  const localEndpoints = [...(categorized.local?.endpoints ?? [])].sort(byEndpointString);
+  const usable = (e: PortEndpoint) => e.endpoint.ready || (e.endpoint.serving && e.endpoint.terminating);
+  const hasEndpoints = clusterEndpoints.length > 0 || (usesLocalEndpoints && endpoints.some(usable));
+  const reachable = new Map<string, PortEndpoint>();
+  for (const e of [...clusterEndpoints, ...localEndpoints]) reachable.set(endpointString(e.address, e.port), e);
+  return {
+    service, port, family,
+    name: servicePortName(service.namespace, service.name, port.name),
+    clusterIP, externalIPs, loadBalancerIPs, externallyAccessible,
+    internalPolicyLocal, externalPolicyLocal: externalLocal,
+    usesClusterEndpoints, usesLocalEndpoints, categorized,
+    clusterEndpoints, localEndpoints,
+    reachableEndpoints: [...reachable.values()].sort(byEndpointString),
+    hasEndpoints,
+    endpointCount: endpoints.length,
+    hasInternalEndpoints: hasEndpoints && !(internalPolicyLocal && localEndpoints.length === 0),
+    hasExternalEndpoints: hasEndpoints && !(externalLocal && localEndpoints.length === 0),
+    affinityTimeout: service.sessionAffinity === 'ClientIP' ? (service.sessionAffinityTimeoutSeconds ?? SESSION_AFFINITY_DEFAULT_TIMEOUT) : null,
+  };
+}
+
+/** The port as the explanations name it. */
+export function portRef(plan: ServicePortPlan): PortRef {
+  return { namespace: plan.service.namespace, service: plan.service.name, portName: plan.port.name, name: plan.name, protocol: plan.port.protocol.toLowerCase() };
+}
+
+export function endpointRef(plan: ServicePortPlan, e: PortEndpoint): EndpointRef {
+  const ref = e.endpoint.targetRef;
+  const reason = plan.localEndpoints.includes(e) ? (plan.categorized.local?.reason ?? 'local') : (plan.categorized.cluster?.reason ?? 'ready');
+  return { address: e.address, port: e.port, namespace: ref?.namespace ?? plan.service.namespace, pod: ref?.kind === 'Pod' ? ref.name : null, node: e.endpoint.nodeName, reason };
+}

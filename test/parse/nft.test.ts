@@ -1,0 +1,53 @@
+import { parseNftTable, parseNftTables } from '../../src/parse/nft.ts';
+import { readCapture } from '../fixtures/captures/read.ts';
+import { parseErrorOf } from './parse-error.ts';
+
+describe('parseNftTable', () => {
+  // real nft 1.0.6 output (see the captures README)
+  const table = parseNftTable(readCapture('netns-nft-list-table.txt'), 'netns-nft-list-table.txt');
+
+  test('reads the table, its sets and maps with their elements, and its chains with hook lines and rules', () => {
+    expect(table).toMatchObject({ family: 'ip', name: 'kube-proxy', comment: 'rules for kube-proxy' });
+    expect(table.sets.map((s) => `${s.kind} ${s.name}`)).toEqual([
+      'set cluster-ips', 'map no-endpoint-nodeports', 'map service-ips', 'map service-nodeports', 'set affinity-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80',
+    ]);
+    // elements wrapped over two lines, with comments and verdicts
+    expect(table.sets[1]!.elements).toEqual([
+      { key: 'udp . 3002', comment: 'ns2/svc2:p80', value: 'goto reject-chain' },
+      { key: 'tcp . 3003', comment: 'ns2/svc2:p81', value: 'drop' },
+    ]);
+    expect(table.sets[4]).toMatchObject({ type: 'ipv4_addr', flags: ['dynamic', 'timeout'], timeout: '3h', elements: [] });
+    const service = table.chains.find((c) => c.name === 'service-ULMVA6XW-ns1/svc1/tcp/p80')!;
+    expect(service.hook).toBeNull();
+    expect(service.rules[2]).toBe('numgen random mod 2 vmap { 0 : goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80, 1 : goto endpoint-6OJB2KTY-ns1/svc1/tcp/p80__10.180.0.2/80 }');
+    expect(table.chains.find((c) => c.name === 'nat-postrouting')).toEqual({ name: 'nat-postrouting', hook: 'type nat hook postrouting priority srcnat; policy accept;', comment: null, rules: ['jump masquerading'] });
+    expect(table.chains.find((c) => c.name === 'reject-chain')).toMatchObject({ comment: 'helper for @no-endpoint-services / @no-endpoint-nodeports', rules: ['reject'] });
+    expect(table.chains.find((c) => c.name === 'endpoint-6OJB2KTY-ns1/svc1/tcp/p80__10.180.0.2/80')!.rules).toEqual([]);
+  });
+
+  test('handles, wrapped rules, per-element timeouts and several tables (nft list ruleset)', () => {
+    const text = 'table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n'
+      + 'table ip kube-proxy {\n\tset affinity-x {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n\t\ttimeout 3h\n\t\telements = { 10.0.0.7 timeout 3h expires 2h59m58s }\n\t}\n'
+      + '\tchain c {\n\t\tnumgen random mod 2 vmap { 0 : goto a,\n\t\t\t1 : goto b } # handle 7\n\t}\n}\n';
+    expect(parseNftTables(text).map((t) => `${t.family} ${t.name}`)).toEqual(['inet filter', 'ip kube-proxy']);
+    const kp = parseNftTable(text);
+    expect(kp.sets[0]!.elements).toEqual([{ key: '10.0.0.7', comment: null, value: null }]);
+    expect(kp.chains[0]!.rules).toEqual(['numgen random mod 2 vmap { 0 : goto a, 1 : goto b }']);
+  });
+
+  test.each([
+    ['table ip kube-proxy {\n\tflowtable f {\n\t}\n}\n', 2, /set, map or chain/],
+    ['table ip kube-proxy {\n\tset s {\n\t\ttype ipv4_addr\n\t\tbogus 1\n\t}\n}\n', 4, /unknown set property "bogus"/],
+    ['table ip kube-proxy {\n\tchain c {\n\t\tjump x\n', 3, /ends inside a block/],
+    ['hello\n', 1, /expected "table FAMILY NAME \{"/],
+  ])('a listing it cannot read is an error naming the line (%#)', (text, line, reason) => {
+    const error = parseErrorOf(() => parseNftTables(text, 'node-1:nft'));
+    expect(error.line).toBe(line);
+    expect(error.message).toMatch(reason);
+    expect(error.message).toContain('node-1:nft');
+  });
+
+  test('a listing without the kube-proxy table says which tables it has', () => {
+    expect(() => parseNftTable('table inet filter {\n}\n', 'n1')).toThrow('n1: no table ip kube-proxy in the nft listing (tables: inet filter)');
+  });
+});
