@@ -142,7 +142,8 @@ export function pageState(input: PageInput): PageState {
     labs: input.labs.map(({ name, report, conditions }) => ({
       name,
       conditions: (conditions ?? []).map(({ type, status, reason, message }) => ({ type, status, reason, message })),
-      layers: Object.values(report.layers).map(({ findings: _findings, ...rest }) => rest),
+      // only the layers the lab checks: kube-proxy runs in one mode, the other Service layers are skipped
+      layers: Object.values(report.layers).filter((l) => l.status !== 'skipped').map(({ findings: _findings, ...rest }) => rest),
       findings: Object.values(report.layers).flatMap((l) => l.findings),
     })),
     sources: [

@@ -1,6 +1,6 @@
 // `netlab ui`: the page on localhost, from captured files (--snapshot [--observed]) or from the current
 // kubeconfig context (every node observed once through the probe pods). Runs until Ctrl-C.
-import { ALL_LAYERS, checkLab } from '../../check/check.ts';
+import { checkLab, DEFAULT_CHECKS } from '../../check/check.ts';
 import { readObservationDir } from '../../observe/files.ts';
 import { loadSnapshotDir } from '../../snapshot/load.ts';
 import { fetchSnapshot } from '../../snapshot/from-api.ts';
@@ -23,7 +23,7 @@ export interface UiOptions {
 export async function offlinePage(snapshotDir: string, observedDir: string | undefined, resolv: { namespace: string; dnsPolicy: string }): Promise<PageInput> {
   const snapshot = await loadSnapshotDir(snapshotDir);
   const observation = observedDir ? await readObservationDir(observedDir, resolv) : null;
-  const report = checkLab(snapshot, observation ?? { nodes: [] }, { layers: ALL_LAYERS });
+  const report = checkLab(snapshot, observation ?? { nodes: [] }, { layers: DEFAULT_CHECKS });
   return {
     origin: `offline: ${snapshotDir}${observedDir ? ` observed in ${observedDir}` : ' (nothing observed: the model only)'}`,
     snapshot, observation, labs: [{ name: 'netlab check', report }], computedAt: new Date().toISOString(),
