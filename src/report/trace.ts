@@ -25,6 +25,7 @@ function details(hop: Hop): string[] {
       return [
         `${hop.mechanism}: ${hop.frontend.protocol} ${hop.frontend.address}:${hop.frontend.port}${hop.service ? ` = Service ${hop.service.namespace}/${hop.service.name}` : ''}; ${hop.balancing}`,
         ...hop.backends.map((b) => `-> ${b.address}:${b.port}${b.pod ? ` pod ${b.pod.namespace}/${b.pod.name}` : ''}${b.node ? ` on ${b.node}` : ''}`
+          + `${b.probability === null ? '' : ` (chance ${Math.round(b.probability * 1000) / 10} %)`}`
           + `${b.observed === null ? '' : b.observed ? ' (listed by the node)' : ' (NOT listed by the node)'}${b.followed ? '  <- followed' : ''}`),
       ];
     case 'route':

@@ -111,8 +111,8 @@ describeBrowser('the page in chromium', () => {
     await expect(page.locator('#hop-title').textContent()).resolves.toBe('3. TCP 10.96.0.10:53 on node-1 — OK');
     const rows = await page.locator('#hop-detail tbody tr').allTextContents();
     expect(rows).toEqual([
-      '10.244.0.137:53kube-system/coredns-78fcd69978-9v6wznode-1yesfollowed',
-      '10.244.0.138:53kube-system/coredns-78fcd69978-qjz5bnode-1yes',
+      '10.244.0.137:53kube-system/coredns-78fcd69978-9v6wznode-1by rryesfollowed',
+      '10.244.0.138:53kube-system/coredns-78fcd69978-qjz5bnode-1by rryes',
     ]);
   });
 

@@ -284,8 +284,10 @@ function hopFacts(hop) {
     case 'service':
       return [
         el('p', {}, `${hop.mechanism}: ${hop.frontend.protocol} ${hop.frontend.address}:${hop.frontend.port}; ${hop.balancing}.`),
-        factTable(['backend', 'pod', 'node', 'listed by the node', 'followed'],
-          hop.backends.map((b) => [`${b.address}:${b.port}`, b.pod ? `${b.pod.namespace}/${b.pod.name}` : 'no pod', b.node ?? '—', b.observed === null ? 'not observed' : b.observed ? 'yes' : 'NO', b.followed ? 'followed' : ''])),
+        factTable(['backend', 'pod', 'node', 'chance', 'listed by the node', 'followed'],
+          hop.backends.map((b) => [`${b.address}:${b.port}`, b.pod ? `${b.pod.namespace}/${b.pod.name}` : 'no pod', b.node ?? '—',
+            b.probability === null ? (hop.scheduler ? `by ${hop.scheduler}` : '—') : `${Math.round(b.probability * 1000) / 10} %`,
+            b.observed === null ? 'not observed' : b.observed ? 'yes' : 'NO', b.followed ? 'followed' : ''])),
       ];
     case 'route':
       return [factTable(['', 'longest-prefix match'], [['expected', routeWords(hop.expected ?? null)], ['observed', routeWords(hop.observed)]])];
