@@ -9,6 +9,7 @@ import type { IpvsService } from '../parse/types.ts';
 import { renderIpvsServiceLine, renderRealServerLine } from '../render/ipvsadm.ts';
 import type { Protocol } from '../snapshot/types.ts';
 import { capitalized, type TraceContext } from './context.ts';
+import { ruleServiceHop } from './service-rules.ts';
 import { type Backend, type ServiceHop, type TableLineRef, TraceError, type Verdict } from './types.ts';
 
 export interface Frontend {
@@ -30,6 +31,10 @@ export function frontendsAt(context: TraceContext, node: string, address: string
  */
 export function serviceHop(context: TraceContext, node: string, frontend: Frontend, endpoint: string | undefined): ServiceHop {
   const mode = context.snapshot.kubeProxy.mode || 'iptables';
+  if (mode === 'nftables' || mode === 'iptables') {
+    const ruled = ruleServiceHop(context, node, frontend, endpoint, mode);
+    if (ruled) return ruled;
+  }
   const key = virtualServerKey({ ...frontend, fwmark: null });
   const tables = context.ipvs(node);
   const want = tables.expected.services.find((vs) => virtualServerKey(vs) === key) ?? null;
@@ -77,7 +82,9 @@ export function serviceHop(context: TraceContext, node: string, frontend: Fronte
   let reason: string | null = null;
   if (mode !== 'ipvs') {
     verdict = 'unknown';
-    reason = `kube-proxy runs in ${mode} mode on this cluster; netlab's Service trace follows IPVS mode only for now.`;
+    reason = mode === 'nftables' || mode === 'iptables'
+      ? `No Service port in kube-proxy's ${mode} rules on ${node} serves ${key}.`
+      : `kube-proxy runs in ${mode} mode on this cluster, which netlab does not model.`;
   } else if (!want && !got) {
     verdict = 'broken';
     reason = `No virtual server ${key} on ${node}: no Service has this address and port, so nothing translates the destination.`;
