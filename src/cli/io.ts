@@ -29,6 +29,14 @@ export function endQuietlyWhenOutputCloses(): void {
 /** The status of a process that SIGPIPE ended, as a shell reports it. */
 export const EXIT_CLOSED_OUTPUT = 141;
 
+/**
+ * The text of a --json answer: indented for a person at a terminal; one compact line for a program that
+ * reads a pipe or a file (half the bytes, and V8 writes it about twice as fast).
+ */
+export function jsonText(value: unknown, stream: { isTTY?: boolean } = process.stdout): string {
+  return `${stream.isTTY ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`;
+}
+
 export async function readInput(file: string | undefined): Promise<{ text: string; source: string }> {
   if (!file || file === '-') {
     if (process.stdin.isTTY) throw new UsageError('no input: give a FILE, or pipe the command\'s output into netlab (e.g. `route -n | netlab explain - --format route`)');

@@ -2,6 +2,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jsonText } from '../../src/cli/io.ts';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,13 @@ describe('netlab parse', () => {
     const files = readdirSync(captures).filter((f) => (f.endsWith('.txt') || f.endsWith('.conf')) && !f.startsWith('netns-'));
     const uncovered = files.filter((f) => !(f in counts) && !/timeout|ip-route|ip-6-route/.test(f));
     expect(uncovered).toEqual([]);
+  });
+
+  test('--json into a pipe is one compact line (a program reads it); at a terminal it is indented', () => {
+    const r = netlab(['parse', 'resolv', join(captures, 'seed-resolv.conf'), '--json']);
+    expect(r.stdout).toBe('{"nameservers":["10.96.0.10"],"search":["default.svc.cluster.local","svc.cluster.local","cluster.local"],"options":{"ndots":"5"}}\n');
+    expect(jsonText({ a: [1] }, { isTTY: true })).toBe('{\n  "a": [\n    1\n  ]\n}\n');
+    expect(jsonText({ a: [1] }, { isTTY: false })).toBe('{"a":[1]}\n');
   });
 
   test('reads standard input; unparsable input exits 2 naming the line', () => {
@@ -194,13 +202,13 @@ describe('the edges of a process', () => {
     expect(code).toBe(141);
   });
 
-  test('output longer than the pipe holds, read by `head -1`: one line, no error; under pipefail the status is 141', () => {
+  test('output longer than the pipe holds, read by `head -c 16`: no error; under pipefail the status is 141', () => {
     const services = Array.from({ length: 2000 }, (_, i) => `TCP  10.96.${i >> 8}.${i & 255}:80 rr\n  -> 10.244.0.1:8080              Masq    1      0          0         `);
     const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
     writeFileSync(join(dir, 'ipvsadm-Ln.txt'), `IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n${services.join('\n')}\n`);
-    const script = `set -o pipefail; "${process.execPath}" "${join(root, 'bin/netlab.js')}" parse ipvsadm "${join(dir, 'ipvsadm-Ln.txt')}" --json | head -1`;
+    const script = `set -o pipefail; "${process.execPath}" "${join(root, 'bin/netlab.js')}" parse ipvsadm "${join(dir, 'ipvsadm-Ln.txt')}" --json | head -c 16`;
     const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
-    expect(r.stdout).toBe('{\n');
+    expect(r.stdout).toBe('{"services":[{"p');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(141);
   });

@@ -4,7 +4,7 @@ import type { CheckName, CheckReport } from '../../check/types.ts';
 import { readObservationDir } from '../../observe/files.ts';
 import { renderReport } from '../../report/text.ts';
 import { loadSnapshotDir } from '../../snapshot/load.ts';
-import { EXIT, UsageError } from '../io.ts';
+import { EXIT, jsonText, UsageError } from '../io.ts';
 
 export function parseLayers(value: string | undefined): CheckName[] {
   if (!value) return DEFAULT_CHECKS;
@@ -44,6 +44,6 @@ export async function offlineCheckCommand(opts: OfflineCheckOptions): Promise<nu
     }
   }
   const report = checkLab(snapshot, observation, { layers, nodes });
-  process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report, { explain: opts.explain }));
+  process.stdout.write(opts.json ? jsonText(report) : renderReport(report, { explain: opts.explain }));
   return exitCodeOf(report);
 }

@@ -14,7 +14,7 @@ import { observeLab, type Observers } from '../../operator/observe.ts';
 import { renderReport } from '../../report/text.ts';
 import { fetchSnapshot } from '../../snapshot/from-api.ts';
 import type { ClusterSnapshot } from '../../snapshot/types.ts';
-import { EXIT, UsageError } from '../io.ts';
+import { EXIT, jsonText, UsageError } from '../io.ts';
 import { exitCodeOf } from './check.ts';
 
 export const PROBE_NAMESPACE = 'netlab-system';
@@ -133,7 +133,7 @@ export async function liveCheckCommand(opts: LiveOptions & { lab?: string; all?:
     results.push({ lab: lab.key, report });
     code = Math.max(code, exitCodeOf(report));
   }
-  if (opts.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  if (opts.json) process.stdout.write(jsonText(results));
   else for (const r of results) process.stdout.write(`### NetworkLab ${r.lab}\n\n${renderReport(r.report, { explain: opts.explain ?? true })}\n`);
   return code;
 }

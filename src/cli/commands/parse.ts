@@ -3,7 +3,7 @@ import { parseIpAddr } from '../../parse/ip-addr.ts';
 import { parseIpvsadm } from '../../parse/ipvsadm.ts';
 import { parseResolvConf } from '../../parse/resolvconf.ts';
 import { parseRouteN } from '../../parse/route.ts';
-import { asFormat, EXIT, readInput } from '../io.ts';
+import { asFormat, EXIT, jsonText, readInput } from '../io.ts';
 
 export function parseText(format: string, text: string, source: string): unknown {
   switch (asFormat(format)) {
@@ -24,6 +24,6 @@ export async function parseCommand(format: string, file: string | undefined, opt
   const parsed = format === IP_ADDR_FORMAT ? parseIpAddr(text, source) : parseText(format, text, source);
   // JSON is the only output format today; --json is accepted so scripts can say what they rely on.
   void opts.json;
-  process.stdout.write(JSON.stringify(parsed, null, 2) + '\n');
+  process.stdout.write(jsonText(parsed));
   return EXIT.ok;
 }

@@ -9,7 +9,7 @@ import { fetchSnapshot } from '../../snapshot/from-api.ts';
 import type { ClusterSnapshot, Protocol } from '../../snapshot/types.ts';
 import { traceFlow } from '../../trace/trace.ts';
 import { type Trace, TraceError, type TraceRequest } from '../../trace/types.ts';
-import { EXIT, UsageError } from '../io.ts';
+import { EXIT, jsonText, UsageError } from '../io.ts';
 import { connect, observers, probePods } from './live.ts';
 
 export interface TraceOptions {
@@ -81,6 +81,6 @@ export async function traceCommand(opts: TraceOptions): Promise<number> {
     if (opts.observed) throw new UsageError('--observed needs --snapshot (offline); without both, trace reads the live cluster');
     trace = await liveTrace(opts, request);
   }
-  process.stdout.write(opts.json ? JSON.stringify(trace, null, 2) + '\n' : renderTrace(trace, { explain: opts.explain }));
+  process.stdout.write(opts.json ? jsonText(trace) : renderTrace(trace, { explain: opts.explain }));
   return trace.hops.some((h) => h.verdict === 'broken') ? EXIT.findings : EXIT.ok;
 }
