@@ -73,9 +73,10 @@ export function dnsHop(context: TraceContext, pod: PodView, name: string): DnsHo
   for (const candidate of searchListExpansion(name, conf.search, ndots)) {
     const step = queryStep(context, candidate.name, candidate.how);
     queries.push(step);
-    lines.push({ layer: 'dns', node: null, text: `${step.name} A -> ${step.expected ? answerText(step.expected) : '?'}` });
     const got = step.observed ?? step.expected;
     if (hasRecords(got)) {
+      // the DNS layer asks every Service's name (not the names the search list tries first): this line is in its table
+      if (step.expected) lines.push({ layer: 'dns', node: null, text: `${step.name} A -> ${answerText(step.expected)}` });
       answer = got!.answers.find((r) => r.type === 'A')?.data ?? null;
       break;
     }

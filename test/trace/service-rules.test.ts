@@ -1,4 +1,5 @@
 // The Service hop in kube-proxy's nftables and iptables modes, on the modes' shared scenario (node-1).
+import { checkLab } from '../../src/check/check.ts';
 import { expectedIptables } from '../../src/model/services/iptables.ts';
 import { expectedNftables } from '../../src/model/services/nftables.ts';
 import type { Observation } from '../../src/observation/types.ts';
@@ -69,4 +70,15 @@ describe('iptables mode', () => {
     expect(hop.lines.some((l) => /^-A KUBE-SVC-\S+ .*--probability 0\.33333333349/.test(l.text))).toBe(true);
     expect(hop.lines.filter((l) => /^-A KUBE-SEP-\S+ .*DNAT/.test(l.text))).toHaveLength(3);
   });
+});
+
+test('every table line the hop names is a line of the node\'s table in the check\'s report (the page links them)', () => {
+  const snapshot = servicesScenario();
+  const observation: Observation = { nodes: [{ node: 'node-1', nftListTable: nftText(snapshot) }] };
+  const report = checkLab(snapshot, observation, { layers: ['nftables'], nodes: ['node-1'] });
+  const section = report.sections.find((s) => s.layer === 'nftables' && s.node === 'node-1')!;
+  const shown = new Set(section.lines.map((l) => l.text.trim()));
+  const hop = serviceHop(snapshot, observation, '10.96.0.20:80');
+  expect(hop.lines.length).toBeGreaterThan(5);
+  expect(hop.lines.filter((l) => !shown.has(l.text.trim()))).toEqual([]);
 });

@@ -174,3 +174,13 @@ describe('trace through Flannel (built snapshot, nothing observed)', () => {
     expect(hop<'route'>(trace.hops, 'route-source')).toMatchObject({ expected: { destination: '10.244.0.0/24', gateway: '10.130.29.80' }, outcome: { kind: 'host', toNode: 'node-1' } });
   });
 });
+
+test('every table line a hop names is a line of the check\'s report on the seed (the page links them)', async () => {
+  const { checkLab } = await import('../../src/check/check.ts');
+  const report = checkLab(snapshot, observation, { layers: ['routes', 'ipvs', 'dns', 'resolvconf'] });
+  const shown = new Set(report.sections.flatMap((s) => s.lines.map((l) => `${s.layer} ${s.node} ${l.text.trim()}`)));
+  const trace = traceFlow(snapshot, observation, { from: RPC_NODE1, to: 'kube-dns.kube-system' });
+  const refs = trace.hops.flatMap((h) => h.lines);
+  expect(refs.length).toBeGreaterThan(5);
+  expect(refs.filter((r) => !shown.has(`${r.layer} ${r.node} ${r.text.trim()}`))).toEqual([]);
+});

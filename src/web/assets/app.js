@@ -4,7 +4,7 @@
 
 const VERDICT_WORDS = { ok: 'OK', broken: 'BROKEN', expected: 'NOT OBSERVED', unknown: 'UNKNOWN' };
 const LINE_WORDS = { ok: 'ok', mismatch: 'DIFF', unexpected: 'XTRA', missing: 'MISS', draining: 'drain', unmanaged: '--', expected: 'want', info: '' };
-const LAYER_TITLES = { routes: 'route -n', ipvs: 'ipvsadm -Ln', dns: 'DNS answers', resolvconf: 'resolv.conf' };
+const LAYER_TITLES = { routes: 'route -n', ipvs: 'ipvsadm -Ln', nftables: 'nft list table ip kube-proxy', iptables: 'iptables-save', dns: 'DNS answers', resolvconf: 'resolv.conf' };
 const RESULT_WORDS = { pass: 'PASS', fail: 'FAIL', unknown: 'UNKNOWN', skipped: 'skipped' };
 const PAGE_LINES = 100;
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -334,6 +334,9 @@ async function showTables(node, highlight, focusLine) {
   drawTables();
   document.querySelectorAll('.picture .node-box').forEach((g) => g.classList.toggle('selected', g.dataset.node === node));
   const target = focusLine ? document.querySelector('#table-view tr.highlight') : $('tables-title');
+  if (focusLine && !target) {
+    $('table-view').prepend(el('p', { class: 'hint', role: 'status' }, `“${focusLine.text.trim()}” is not a line of these tables: the check did not include it.`));
+  }
   (target ?? $('tables-title')).scrollIntoView({ block: 'center' });
   if (target) target.focus();
 }
