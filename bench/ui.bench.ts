@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ALL_LAYERS, checkLab } from '../src/check/check.ts';
+import { checkLab, DEFAULT_CHECKS } from '../src/check/check.ts';
 import { expectedIpvs } from '../src/model/ipvs.ts';
 import { expectedRoutes } from '../src/model/routes/index.ts';
 import type { Observation } from '../src/observation/types.ts';
@@ -30,7 +30,7 @@ const observation: Observation = {
   })),
 };
 const t1 = performance.now();
-const report = checkLab(snapshot, observation, { layers: ALL_LAYERS });
+const report = checkLab(snapshot, observation, { layers: DEFAULT_CHECKS }); // what `netlab ui` checks
 const t2 = performance.now();
 const input: PageInput = { origin: 'bench: synthetic 100 nodes', snapshot, observation, labs: [{ name: 'bench', report }], computedAt: new Date().toISOString() };
 const server = await startWebServer({ current: () => input });

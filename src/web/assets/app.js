@@ -56,14 +56,16 @@ const page = { state: null, trace: null, selectedHop: -1, tables: null, highligh
 
 const NODE_W = 300;
 const POD_H = 18;
-const MAX_PODS = 12;
+/** Pods listed in a node's box: all of a dozen on a small cluster, a few on a large one so it stays an overview. */
+let maxPods = 12;
 
 function nodeHeight(node) {
-  const pods = Math.min(node.pods.length, MAX_PODS) + (node.pods.length > MAX_PODS ? 1 : 0);
+  const pods = Math.min(node.pods.length, maxPods) + (node.pods.length > maxPods ? 1 : 0);
   return 92 + pods * (POD_H + 3);
 }
 
 function drawPicture(nodes) {
+  maxPods = nodes.length > 12 ? 4 : 12;
   const holder = $('picture');
   const columns = Math.max(1, Math.floor(Math.max(holder.clientWidth, 640) / (NODE_W + 16)));
   const rows = [];
@@ -92,13 +94,13 @@ function nodeBox(node, x, y, h) {
     svgText(10, 55, `blocks ${node.blocks.join(', ') || '—'}`, 'muted'),
     svgText(10, 72, `${node.pods.length} pod${node.pods.length === 1 ? '' : 's'}${node.hostNetworkPods ? ` + ${node.hostNetworkPods} on the host network` : ''}`, 'muted'),
   );
-  node.pods.slice(0, MAX_PODS).forEach((pod, i) => {
+  node.pods.slice(0, maxPods).forEach((pod, i) => {
     const py = 82 + i * (POD_H + 3);
     const podG = svg('g', { class: `pod${pod.ready ? '' : ' not-ready'}`, transform: `translate(10,${py})` });
     podG.append(svg('rect', { width: NODE_W - 20, height: POD_H, rx: 3 }), svgText(6, 13, `${shorten(`${pod.namespace}/${pod.name}`, 30)}  ${pod.ip ?? ''}${pod.ready ? '' : '  (not ready)'}`));
     g.append(podG);
   });
-  if (node.pods.length > MAX_PODS) g.append(svgText(12, 82 + MAX_PODS * (POD_H + 3) + 13, `+ ${node.pods.length - MAX_PODS} more pods`, 'muted'));
+  if (node.pods.length > maxPods) g.append(svgText(12, 82 + maxPods * (POD_H + 3) + 13, `+ ${node.pods.length - maxPods} more pods (their routes are in the node's tables)`, 'muted'));
   const open = () => showTables(node.name, []);
   g.addEventListener('click', open);
   g.addEventListener('keydown', (e) => {
