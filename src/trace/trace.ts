@@ -172,7 +172,7 @@ function replyHops(context: TraceContext, source: Source, service: ServiceHop | 
     kind: 'reply', id: 'reply', title: `reply un-NAT on ${service.node}`, node: service.node, from: frontend, to: srcAddress,
     verdict: service.verdict === 'unknown' ? 'unknown' : observed ? 'ok' : 'expected',
     reason: observed ? null : 'Follows the Service hop, which was not observed.',
-    explanation: `The reply from ${target} comes back to ${service.node}, where the IPVS connection entry (ipvsadm -Lnc) rewrites its source to ${frontend}: `
+    explanation: `The reply from ${target} comes back to ${service.node}, where ${service.mechanism === 'ipvs' ? 'the IPVS connection entry (ipvsadm -Lnc)' : 'the connection-tracking entry of the DNAT (conntrack -L)'} rewrites its source to ${frontend}: `
       + `the DNAT is undone, so ${srcAddress} sees the answer come from the address it asked.`
       + (hairpin ? ' The pod reached itself through its Service (hairpin): kube-proxy masquerades such connections, so the backend saw the node\'s address as the source and the masquerade is undone here too.' : '')
       + (!source.pod ? ' From a node\'s host network, kube-proxy may also masquerade the connection (when its clusterCIDR is set and the source lies outside it); that setting is not in the snapshot.' : ''),

@@ -8,6 +8,7 @@ import { renderNftTable } from '../../src/render/nft.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
 import { traceFlow } from '../../src/trace/trace.ts';
 import type { ServiceHop } from '../../src/trace/types.ts';
+import { loadSnapshotDir } from '../../src/snapshot/load.ts';
 import { servicesScenario } from '../model/services/scenario.ts';
 
 const serviceHop = (snapshot: ClusterSnapshot, observation: Observation | null, to: string) =>
@@ -81,4 +82,12 @@ test('every table line the hop names is a line of the node\'s table in the check
   const hop = serviceHop(snapshot, observation, '10.96.0.20:80');
   expect(hop.lines.length).toBeGreaterThan(5);
   expect(hop.lines.filter((l) => !shown.has(l.text.trim()))).toEqual([]);
+});
+
+test('on the seed in nftables mode the path reaches CoreDNS, and connection tracking, not IPVS, undoes the DNAT', async () => {
+  const seed = await loadSnapshotDir(new URL('../../examples/seed/snapshot', import.meta.url).pathname);
+  const trace = traceFlow({ ...seed, kubeProxy: { ...seed.kubeProxy, mode: 'nftables' } }, null, { from: 'default/rpc-75d9b7d7c9-2zzrx', to: 'kube-dns.kube-system:53', protocol: 'UDP' });
+  expect(trace.hops.map((h) => h.kind)).toEqual(['source', 'dns', 'service', 'route', 'deliver', 'route', 'reply']);
+  expect(trace.hops[2]).toMatchObject({ mechanism: 'nftables', backends: [{ address: '10.244.0.137' }, { address: '10.244.0.138' }] });
+  expect(trace.hops[6]!.explanation).toContain('the connection-tracking entry of the DNAT (conntrack -L) rewrites its source to 10.96.0.10:53');
 });
