@@ -253,6 +253,38 @@ test('a live check the cluster refuses (RBAC) ends with one line naming the requ
   }
 });
 
+describe('what a command loads', () => {
+  /** The packages a run of netlab loads, as a module resolve hook sees them (it appends to a file: it runs on its own thread). */
+  function packagesLoaded(args: string[]): Set<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-loads-'));
+    const log = join(dir, 'loaded.txt');
+    writeFileSync(log, '');
+    writeFileSync(join(dir, 'hook.mjs'), `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  const match = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(result.url);
+  if (match) appendFileSync(${JSON.stringify(log)}, match[1] + '\\n');
+  return result;
+}\n`);
+    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${dir}/hook.mjs`)});\n`);
+    spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), join(root, 'bin/netlab.js'), ...args], { encoding: 'utf8' });
+    return new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean));
+  }
+  const route = join(captures, 'seed-route-n.txt');
+
+  test.each([
+    ['--help', ['--help']],
+    ['parse route FILE --json', ['parse', 'route', route, '--json']],
+    ['explain FILE --format route', ['explain', route, '--format', 'route']],
+  ])('netlab %s loads commander only: not the Kubernetes client, undici or yaml', (_name, args) => {
+    expect([...packagesLoaded(args)]).toEqual(['commander']);
+  });
+
+  test('the live check does load the Kubernetes client (the hook sees it)', () => {
+    expect(packagesLoaded(['check', '--kubeconfig', '/nonexistent/kubeconfig']).has('@kubernetes/client-node')).toBe(true);
+  });
+});
+
 test('bin/netlab.js refuses an old Node with one clear line', () => {
   const old = '/usr/bin/node';
   let version = '';
