@@ -3,7 +3,7 @@
 // spec (name, config, every file's metadata and content) is kept next to it in <id>.tar.inputs.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir, PROJECT_ROOT } from '../../test/harness/binaries.ts';
+import { cacheDir, PROJECT_ROOT } from '../control-plane/binaries.ts';
 import { normalizeImageName, specHash, writeImageArchive } from './oci.ts';
 import { type BuildContext, type ImageId, RECIPES } from './recipes.ts';
 

@@ -1,6 +1,6 @@
 // Running a command on a node: the observer behind `route -n` and `ipvsadm -Ln`. On a real cluster it
 // goes through the netlab-probe pod on the node (probe-exec.ts); in the tests, through the agent of a
-// QEMU VM (test/harness/vm). Both report failures with these errors, which name the node and the command.
+// QEMU VM (harness/vm). Both report failures with these errors, which name the node and the command.
 
 export interface ExecResult {
   stdout: string;

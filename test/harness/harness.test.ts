@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findBinaries } from './binaries.ts';
-import { isAlive } from './instances.ts';
-import { createCa, issueClientCert, issueServingCert } from './pki.ts';
-import { startProcess, stopProcess, waitUntilReady } from './processes.ts';
+import { findBinaries } from '../../harness/control-plane/binaries.ts';
+import { isAlive } from '../../harness/control-plane/instances.ts';
+import { createCa, issueClientCert, issueServingCert } from '../../harness/control-plane/pki.ts';
+import { startProcess, stopProcess, waitUntilReady } from '../../harness/control-plane/processes.ts';
 
 let dir: string;
 beforeEach(() => {

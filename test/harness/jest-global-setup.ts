@@ -1,9 +1,9 @@
 // Starts ONE control plane shared by the integration suites. jest runs this only when a test of the
 // integration project is selected (see jest.config.js), so unit-only runs pay nothing.
 import path from 'node:path';
-import { findBinaries } from './binaries.ts';
-import { startControlPlane } from './controlplane.ts';
-import type { ControlPlane } from './controlplane.ts';
+import { findBinaries } from '../../harness/control-plane/binaries.ts';
+import { startControlPlane } from '../../harness/control-plane/controlplane.ts';
+import type { ControlPlane } from '../../harness/control-plane/controlplane.ts';
 import { HARNESS_ERROR_ENV, HARNESS_INFO_ENV, HARNESS_SKIP_ENV } from './jest-env.ts';
 
 declare global {

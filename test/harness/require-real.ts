@@ -2,8 +2,8 @@
 // with one line naming what is missing; with NETLAB_REQUIRE_REAL=1 (CI) they fail instead, so a
 // machine that should run them cannot pass by skipping. A harness that failed to start always fails.
 import { readFileSync } from 'node:fs';
-import { findBinaries } from './binaries.ts';
-import type { ControlPlaneInfo } from './controlplane.ts';
+import { findBinaries } from '../../harness/control-plane/binaries.ts';
+import type { ControlPlaneInfo } from '../../harness/control-plane/controlplane.ts';
 import { HARNESS_ERROR_ENV, HARNESS_INFO_ENV, HARNESS_SKIP_ENV } from './jest-env.ts';
 
 /** The running control plane, or null after printing why the suite skips. Throws when skipping is not allowed. */

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/operator/log.ts';
 import type { ClusterChange } from '../../src/operator/relevance.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
-import { clientsFor, createNamespace, waitFor } from '../harness/cluster.ts';
+import { clientsFor, createNamespace, waitFor } from '../../harness/control-plane/cluster.ts';
 import { describeReal } from '../harness/require-real.ts';
 import { installCrd } from '../operator/support.ts';
 

@@ -2,7 +2,7 @@
 // shows the printer columns, and rejects bad specs with the messages written in crds/networklab.yaml.
 import { randomBytes } from 'node:crypto';
 import { KubeApiError, kubeClient, type KubeClient } from '../../src/kube/client.ts';
-import { adminKubeConfig } from '../harness/controlplane.ts';
+import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
 import { apply, deleteNamespace, installCrd, lab } from '../operator/support.ts';
 

@@ -1,5 +1,5 @@
 // The DNS model against real CoreDNS (kubernetes plugin) fed by a real kube-apiserver and
-// kube-controller-manager (test/harness). The test creates Services and Pods, marks Pods Running/Ready
+// kube-controller-manager (harness/control-plane). The test creates Services and Pods, marks Pods Running/Ready
 // the way a kubelet would, waits for the controller's EndpointSlices, takes a snapshot from the API,
 // and asks CoreDNS every question the model has an answer for, over UDP and over TCP.
 // When CoreDNS and the model disagree, the model is wrong: the failure lists each disagreement.
@@ -10,11 +10,11 @@ import { createDnsProber } from '../../src/observe/dns.ts';
 import type { DnsServer } from '../../src/observe/dns.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
-import { clientsFor, createNamespace, createNode, createPod, readyAddresses, waitFor, waitForEndpointSlices } from '../../test/harness/cluster.ts';
-import type { Clients, PodFixture } from '../../test/harness/cluster.ts';
-import { startExtraCoreDns } from '../../test/harness/controlplane.ts';
-import type { ExtraCoreDns } from '../../test/harness/controlplane.ts';
-import { describeReal } from '../../test/harness/require-real.ts';
+import { clientsFor, createNamespace, createNode, createPod, readyAddresses, waitFor, waitForEndpointSlices } from '../../harness/control-plane/cluster.ts';
+import type { Clients, PodFixture } from '../../harness/control-plane/cluster.ts';
+import { startExtraCoreDns } from '../../harness/control-plane/controlplane.ts';
+import type { ExtraCoreDns } from '../../harness/control-plane/controlplane.ts';
+import { describeReal } from '../harness/require-real.ts';
 
 // Pod addresses from a range no other suite uses, so PTR answers cannot pick up their endpoints.
 const NODE = { name: 'dns-test-node', internalIP: '192.168.250.11' };

@@ -3,7 +3,7 @@
 // address). flanneld's Kubernetes subnet manager annotates the Nodes and programs the routes; the real CNI
 // bridge + host-local plugins wire one pod on node 1 the way flannel's CNI plugin delegates to them. netlab then
 // reads the Nodes from the API and the namespace's real `route -n`, and must find nothing wrong; a deleted route
-// must be found. The apiserver is reached through a unix-socket relay (test/harness/netns-relay.ts): no packet
+// must be found. The apiserver is reached through a unix-socket relay (harness/netns/netns-relay.ts): no packet
 // leaves the namespaces or the host's loopback. What is not real: no kubelet (the test writes the pod's status)
 // and the nodes' eth0s are not wired to each other (no packet is sent, so none needs to be).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -16,9 +16,9 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { checkLab } from '../../src/check/check.ts';
 import { parseCidr } from '../../src/net/ip.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
-import { binDir, findBinaries } from '../harness/binaries.ts';
-import { clientsFor, createNamespace, createPod, waitFor } from '../harness/cluster.ts';
-import { relayToApiserver } from '../harness/netns-relay.ts';
+import { binDir, findBinaries } from '../../harness/control-plane/binaries.ts';
+import { clientsFor, createNamespace, createPod, waitFor } from '../../harness/control-plane/cluster.ts';
+import { relayToApiserver } from '../../harness/netns/netns-relay.ts';
 import { describeReal, skipOrFail } from '../harness/require-real.ts';
 
 const networkOf = (cidr: string) => {
@@ -103,7 +103,7 @@ for (const backend of backends) {
         ip(node.ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-peer');
         ip(node.ns, 'addr', 'add', `${node.ip}/24`, 'dev', 'eth0');
         for (const link of ['lo', 'eth0', 'eth0-peer']) ip(node.ns, 'link', 'set', link, 'up');
-        start(`relay-${node.name}`, [node.ns, process.execPath, path.join(import.meta.dirname, '../harness/netns-relay.ts'), String(RELAY_PORT), socket]);
+        start(`relay-${node.name}`, [node.ns, process.execPath, path.join(import.meta.dirname, '../../harness/netns/netns-relay.ts'), String(RELAY_PORT), socket]);
         start(`flanneld-${node.name}`, [node.ns, path.join(BIN, 'flanneld'), '--kube-subnet-mgr', `--kubeconfig-file=${path.join(dir, 'kubeconfig')}`,
           '--iface=eth0', `--net-config-path=${path.join(dir, 'net-conf.json')}`, `--subnet-file=${path.join(dir, `${node.name}.env`)}`,
           '--ip-masq=false', '--iptables-forward-rules=false', '--set-node-network-unavailable=false'], { NODE_NAME: node.name });

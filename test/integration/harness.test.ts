@@ -1,11 +1,11 @@
-// The test control plane itself (test/harness/controlplane.ts): every credential is the identity it
+// The test control plane itself (harness/control-plane/controlplane.ts): every credential is the identity it
 // claims and has the rights it needs, the cluster looks like a kubeadm one where netlab reads it, and
 // a Node keeps the status it is created with (what the VM's kube-proxy relies on).
 import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { createNamespace, clientsFor, createNode } from '../../test/harness/cluster.ts';
-import { mintIdentity, serviceAccountKubeconfig } from '../../test/harness/controlplane.ts';
-import { describeReal } from '../../test/harness/require-real.ts';
+import { createNamespace, clientsFor, createNode } from '../../harness/control-plane/cluster.ts';
+import { mintIdentity, serviceAccountKubeconfig } from '../../harness/control-plane/controlplane.ts';
+import { describeReal } from '../harness/require-real.ts';
 
 function kubeConfig(file: string): KubeConfig {
   const kc = new KubeConfig();

@@ -13,13 +13,13 @@ import { expectedIpvs } from '../../src/model/ipvs.ts';
 import { outputOf } from '../../src/observe/exec.ts';
 import type { IpvsService, IpvsTable } from '../../src/parse/types.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
-import { clientsFor, createNamespace, createNode, createPod, setPodReady, waitFor } from '../harness/cluster.ts';
-import type { PodFixture } from '../harness/cluster.ts';
-import { adminKubeConfig } from '../harness/controlplane.ts';
-import { readIpvs, registerVmNode, signalKubeProxy, startKubeProxy } from '../harness/vm/kube-proxy.ts';
-import { describeVmWithKubeProxy } from '../harness/vm/require-vm.ts';
-import { startNodeVm } from '../harness/vm/vm.ts';
-import type { NodeVm } from '../harness/vm/vm.ts';
+import { clientsFor, createNamespace, createNode, createPod, setPodReady, waitFor } from '../../harness/control-plane/cluster.ts';
+import type { PodFixture } from '../../harness/control-plane/cluster.ts';
+import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
+import { readIpvs, registerVmNode, signalKubeProxy, startKubeProxy } from '../../harness/vm/kube-proxy.ts';
+import { describeVmWithKubeProxy } from '../harness/require-vm.ts';
+import { startNodeVm } from '../../harness/vm/vm.ts';
+import type { NodeVm } from '../../harness/vm/vm.ts';
 
 const NODE = 'netlab-vm-node';
 // A second Node without a VM: its pods are remote endpoints for the VM's kube-proxy.

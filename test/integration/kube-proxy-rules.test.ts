@@ -22,14 +22,14 @@ import type { InterfaceAddressTable, IpvsService, IpvsTable } from '../../src/pa
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
 import { projectKubeProxyConfig } from '../../src/snapshot/project.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
-import { clientsFor, createNamespace, createNode, createPod, waitFor, waitForEndpointSlices } from '../harness/cluster.ts';
-import type { PodFixture } from '../harness/cluster.ts';
-import { adminKubeConfig } from '../harness/controlplane.ts';
-import { readIpvs, registerVmNode, startKubeProxy } from '../harness/vm/kube-proxy.ts';
-import type { KubeProxySettings } from '../harness/vm/kube-proxy.ts';
-import { describeVmWithKubeProxy } from '../harness/vm/require-vm.ts';
-import { startNodeVm } from '../harness/vm/vm.ts';
-import type { NodeVm } from '../harness/vm/vm.ts';
+import { clientsFor, createNamespace, createNode, createPod, waitFor, waitForEndpointSlices } from '../../harness/control-plane/cluster.ts';
+import type { PodFixture } from '../../harness/control-plane/cluster.ts';
+import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
+import { readIpvs, registerVmNode, startKubeProxy } from '../../harness/vm/kube-proxy.ts';
+import type { KubeProxySettings } from '../../harness/vm/kube-proxy.ts';
+import { describeVmWithKubeProxy } from '../harness/require-vm.ts';
+import { startNodeVm } from '../../harness/vm/vm.ts';
+import type { NodeVm } from '../../harness/vm/vm.ts';
 
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 const NODE = 'netlab-rules-node';

@@ -10,7 +10,7 @@
 // namespace's labels do admit it.
 import { ApiException, KubernetesObjectApi, type KubernetesObject, loadYaml, PatchStrategy } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { adminKubeConfig } from '../harness/controlplane.ts';
+import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
 import { loadKustomization, objectId, PROJECT_ROOT, type ManifestObject } from '../lab/manifest-set.ts';
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
-import { adminKubeConfig } from '../harness/controlplane.ts';
+import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
 import { apply, conditionOf, deleteNamespace, installCrd, lab, waitForLab, waitUntil } from '../operator/support.ts';
 

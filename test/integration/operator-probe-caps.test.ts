@@ -6,8 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { outputOf } from '../../src/observe/exec.ts';
-import { describeVm } from '../harness/vm/require-vm.ts';
-import { startNodeVm, type NodeVm } from '../harness/vm/vm.ts';
+import { describeVm } from '../harness/require-vm.ts';
+import { startNodeVm, type NodeVm } from '../../harness/vm/vm.ts';
 
 const NODE = 'netlab-caps-node';
 

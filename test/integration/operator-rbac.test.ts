@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type RunningOperator } from '../../src/operator/operator.ts';
-import { adminKubeConfig, serviceAccountKubeconfig } from '../harness/controlplane.ts';
+import { adminKubeConfig, serviceAccountKubeconfig } from '../../harness/control-plane/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
 import { apply, conditionOf, deleteNamespace, harnessObservers, installCrd, lab, loadYaml, waitForLab } from '../operator/support.ts';
 

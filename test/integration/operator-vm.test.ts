@@ -9,11 +9,11 @@ import { outputOf } from '../../src/observe/exec.ts';
 import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type RunningOperator } from '../../src/operator/operator.ts';
-import { clientsFor, createNamespace, createPod, setPodReady } from '../harness/cluster.ts';
-import { adminKubeConfig } from '../harness/controlplane.ts';
-import { kubeProxyLog, registerVmNode, signalKubeProxy, startKubeProxy } from '../harness/vm/kube-proxy.ts';
-import { describeVmWithKubeProxy } from '../harness/vm/require-vm.ts';
-import { startNodeVm, type NodeVm } from '../harness/vm/vm.ts';
+import { clientsFor, createNamespace, createPod, setPodReady } from '../../harness/control-plane/cluster.ts';
+import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
+import { kubeProxyLog, registerVmNode, signalKubeProxy, startKubeProxy } from '../../harness/vm/kube-proxy.ts';
+import { describeVmWithKubeProxy } from '../harness/require-vm.ts';
+import { startNodeVm, type NodeVm } from '../../harness/vm/vm.ts';
 import { apply, conditionOf, deleteNamespace, deleteNode, harnessObservers, installCrd, lab, recordLabStatuses, waitForLab, type LabObject } from '../operator/support.ts';
 
 // Its own node name and namespace: other VM suites may share the control plane.

@@ -10,7 +10,7 @@ import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type OperatorOptions, type RunningOperator } from '../../src/operator/operator.ts';
 import { createDnsProber } from '../../src/observe/dns.ts';
-import { adminKubeConfig, restartApiserver } from '../harness/controlplane.ts';
+import { adminKubeConfig, restartApiserver } from '../../harness/control-plane/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
 import { apply, conditionOf, deleteNamespace, getLab, harnessObservers, installCrd, kubeConfigVia, lab, labPath, recordLabStatuses, startTcpRelay, waitForLab, waitUntil, type LabObject } from '../operator/support.ts';
 

@@ -7,9 +7,9 @@ import { outputOf } from '../../src/observe/exec.ts';
 import { maskToPrefix, prefixToMask } from '../../src/net/ip.ts';
 import { parseRouteN } from '../../src/parse/route.ts';
 import type { RouteEntry } from '../../src/parse/types.ts';
-import { describeVm } from '../harness/vm/require-vm.ts';
-import { startNodeVm } from '../harness/vm/vm.ts';
-import type { NodeVm } from '../harness/vm/vm.ts';
+import { describeVm } from '../harness/require-vm.ts';
+import { startNodeVm } from '../../harness/vm/vm.ts';
+import type { NodeVm } from '../../harness/vm/vm.ts';
 
 /** One route as the test programs it; `via` routes are `onlink`, as Calico's tunnel routes are. */
 interface ProgrammedRoute {

@@ -4,7 +4,7 @@
 // hop (device, gateway, or blackhole/local/unreachable) must equal `ip route get` in that node's namespace,
 // and every tunnel hop's outer source must be the address the kernel picks for the outer destination.
 // No packet is sent: only routing decisions are asked for. The same check runs on the real nodes through
-// another NodeExec (see test/harness/kernel-routes.ts).
+// another NodeExec (see harness/netns/kernel-routes.ts).
 import { execFileSync } from 'node:child_process';
 import type { Observation } from '../../src/observation/types.ts';
 import { expectedRoutes } from '../../src/model/routes/index.ts';
@@ -12,8 +12,8 @@ import { loadSnapshotDir } from '../../src/snapshot/load.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
 import { traceFlow } from '../../src/trace/trace.ts';
 import type { RouteHop, Trace, TraceRequest } from '../../src/trace/types.ts';
-import { checkTraceAgainstKernel, programmingCommands } from '../harness/kernel-routes.ts';
-import { createNamespaces, type Namespaces, netnsUnavailable } from '../harness/netns.ts';
+import { checkTraceAgainstKernel, programmingCommands } from '../../harness/netns/kernel-routes.ts';
+import { createNamespaces, type Namespaces, netnsUnavailable } from '../../harness/netns/netns.ts';
 import { skipOrFail } from '../harness/require-real.ts';
 
 const SEED = new URL('../../examples/seed/snapshot', import.meta.url).pathname;

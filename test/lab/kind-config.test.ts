@@ -102,7 +102,7 @@ describe('kind-config.yaml fits the lab', () => {
     const [image] = [...images];
     const m = /^kindest\/node:v(\d+)\.(\d+)\.(\d+)@sha256:[0-9a-f]{64}$/.exec(image ?? '');
     expect(m).not.toBeNull();
-    const harness = readFileSync(new URL('scripts/harness-build.sh', root), 'utf8');
+    const harness = readFileSync(new URL('harness/build/components.sh', root), 'utf8');
     const built = /K8S_VERSION:-(\d+)\.(\d+)\.(\d+)/.exec(harness);
     expect(built).not.toBeNull();
     expect(`${m![1]}.${m![2]}`).toBe(`${built![1]}.${built![2]}`);

@@ -9,7 +9,7 @@ import { createDnsProber } from '../../src/observe/dns.ts';
 import { ExecChannelError, type NodeExec } from '../../src/observe/exec.ts';
 import { isStatus, type KubeClient } from '../../src/kube/client.ts';
 import type { Observers } from '../../src/operator/observe.ts';
-import type { ControlPlaneInfo } from '../harness/controlplane.ts';
+import type { ControlPlaneInfo } from '../../harness/control-plane/controlplane.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> }; [k: string]: unknown };

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { PROJECT_ROOT } from '../binaries.ts';
+import { PROJECT_ROOT } from '../../../harness/control-plane/binaries.ts';
 import { debianCodename, imagePath, packageFiles } from '../../../harness/images/host-files.ts';
 import { defaultContext } from '../../../harness/images/images.ts';
 import type { ImageSpec } from '../../../harness/images/oci.ts';

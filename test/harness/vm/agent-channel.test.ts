@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { commandText, ExecChannelError, ExecError, ExecTimeoutError, outputOf } from '../../../src/observe/exec.ts';
-import { AgentChannel } from './agent-channel.ts';
+import { AgentChannel } from '../../../harness/vm/agent-channel.ts';
 
 interface Request {
   id: number;

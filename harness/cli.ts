@@ -1,14 +1,14 @@
-// `npm run harness -- up|down|status`: the test control plane (test/harness/controlplane.ts) by hand.
+// `npm run harness -- up|down|status`: the test control plane (harness/control-plane/controlplane.ts) by hand.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { cacheDir, findBinaries } from '../test/harness/binaries.ts';
-import { trackUntilStopped } from '../test/harness/cleanup.ts';
-import { startControlPlane } from '../test/harness/controlplane.ts';
-import type { ControlPlaneInfo } from '../test/harness/controlplane.ts';
-import { isAlive, killRecordedProcesses, removeRecord } from '../test/harness/instances.ts';
+import { cacheDir, findBinaries } from './control-plane/binaries.ts';
+import { trackUntilStopped } from './control-plane/cleanup.ts';
+import { startControlPlane } from './control-plane/controlplane.ts';
+import type { ControlPlaneInfo } from './control-plane/controlplane.ts';
+import { isAlive, killRecordedProcesses, removeRecord } from './control-plane/instances.ts';
 import { HARNESS_INFO_ENV } from '../test/harness/jest-env.ts';
-import { sleep } from '../test/harness/processes.ts';
+import { sleep } from './control-plane/processes.ts';
 
 /** What `up` leaves for `down` and `status`: the running control plane and the process that owns it. */
 const stateFile = () => path.join(cacheDir(), 'harness', 'up.json');

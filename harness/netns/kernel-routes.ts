@@ -1,6 +1,6 @@
 // The kernel's own routing decision (`ip -j route get`) beside the routing hops netlab computes.
 // Used against network namespaces on this machine (test/integration/trace-kernel.test.ts) and meant for the
-// real nodes too: give checkTraceAgainstKernel the NodeExec of the node VMs (test/harness/vm) or the probe
+// real nodes too: give checkTraceAgainstKernel the NodeExec of the node VMs (harness/vm) or the probe
 // pods (src/observe/probe-exec.ts) and it asks each node on the path for the same destinations.
 import type { NodeExec } from '../../src/observe/exec.ts';
 import type { ExpectedRoute, NodeRoutes } from '../../src/model/types.ts';

@@ -1,15 +1,15 @@
 // A Kubernetes "node" for tests: QEMU (TCG) booting Debian's kernel with the initramfs from
-// scripts/vm-build.sh. The guest's only way out is a guestfwd from 10.0.2.100:<apiserverPort> to the
+// harness/build/vm-image.sh. The guest's only way out is a guestfwd from 10.0.2.100:<apiserverPort> to the
 // apiserver on host loopback (user networking with restrict=on); the host's only way in is the exec
 // channel (virtio-serial, see agent-channel.ts). stop() kills QEMU; so do process exit and Ctrl-C.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ExecError } from '../../../src/observe/exec.ts';
-import type { ExecOptions, ExecResult, NodeExec } from '../../../src/observe/exec.ts';
-import { killRecordedProcesses, reapOrphans, removeRecord, writeRecord } from '../instances.ts';
-import type { InstanceRecord } from '../instances.ts';
-import { startProcess, stopProcess, tail } from '../processes.ts';
+import { ExecError } from '../../src/observe/exec.ts';
+import type { ExecOptions, ExecResult, NodeExec } from '../../src/observe/exec.ts';
+import { killRecordedProcesses, reapOrphans, removeRecord, writeRecord } from '../control-plane/instances.ts';
+import type { InstanceRecord } from '../control-plane/instances.ts';
+import { startProcess, stopProcess, tail } from '../control-plane/processes.ts';
 import { AgentChannel } from './agent-channel.ts';
 import type { RunOptions } from './agent-channel.ts';
 import { buildVmImage } from './image.ts';
@@ -66,7 +66,7 @@ export async function startNodeVm(opts: NodeVmOptions = {}): Promise<NodeVm> {
   const image = await buildVmImage();
   const initrd = opts.kubeProxy ? image.initrdKubeProxy : image.initrdBase;
   if (initrd === null) {
-    throw new Error('the VM image has no kube-proxy: build it first (`npm run harness:build`), then run scripts/vm-build.sh again');
+    throw new Error('the VM image has no kube-proxy: build it first (`npm run harness:build`), then `npm run vm:build`');
   }
   reapOrphans(log);
 

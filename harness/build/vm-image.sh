@@ -8,11 +8,11 @@
 #   vmlinux, initrd-base.cpio.gz, initrd-kube-proxy.cpio.gz (base + a kube-proxy layer),
 #   manifest.json (what the test harness reads). Stamp files make a second run take a few seconds.
 # Exit codes: 0 built or up to date, 3 a host prerequisite is missing, anything else a failure.
-# `vm-build.sh --check` only checks the prerequisites (the test suites use it to decide whether to skip).
+# `vm-image.sh --check` only checks the prerequisites (the test suites use it to decide whether to skip).
 set -euo pipefail
 trap 'echo "vm-build: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${NETLAB_CACHE_DIR:-$ROOT/.cache}
 VM=$CACHE/vm
 KUBE_PROXY=$CACHE/bin/kube-proxy
@@ -187,7 +187,7 @@ base_inputs() { # kernel package
   dpkg-query -W "${HOST_PACKAGES[@]}" libc6
   go version
   printf '%s\n' "${MODULES[@]}" "${TOOLS[@]}"
-  (cd "$ROOT" && find scripts/vm-build.sh harness/vm/agent harness/vm/rootfs -type f | LC_ALL=C sort | xargs sha256sum)
+  (cd "$ROOT" && find harness/build/vm-image.sh harness/vm/agent harness/vm/rootfs -type f | LC_ALL=C sort | xargs sha256sum)
 }
 
 check_host
@@ -223,7 +223,7 @@ if [ -x "$KUBE_PROXY" ]; then
   kube_proxy_initrd="\"$VM/initrd-kube-proxy.cpio.gz\""
 else
   rm -f "$VM/initrd-kube-proxy.cpio.gz" "$VM/kube-proxy.stamp"
-  log "no kube-proxy at $KUBE_PROXY (run scripts/harness-build.sh): built only the base image"
+  log "no kube-proxy at $KUBE_PROXY (run `npm run harness:build`): built only the base image"
 fi
 
 cat > "$VM/manifest.json.tmp" <<JSON

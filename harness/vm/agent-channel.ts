@@ -2,8 +2,8 @@
 // port, where harness/vm/agent (netlab-agent) answers. One JSON object per line; every request carries
 // an id and the agent answers each one with the same id, in any order, so calls may overlap.
 import net from 'node:net';
-import { ExecChannelError, ExecError, ExecTimeoutError } from '../../../src/observe/exec.ts';
-import type { ExecResult } from '../../../src/observe/exec.ts';
+import { ExecChannelError, ExecError, ExecTimeoutError } from '../../src/observe/exec.ts';
+import type { ExecResult } from '../../src/observe/exec.ts';
 
 interface AgentRequest {
   id: number;

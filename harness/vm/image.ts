@@ -1,11 +1,11 @@
-// The VM image (kernel + initramfs) that scripts/vm-build.sh makes and caches, as the harness sees it.
+// The VM image (kernel + initramfs) that harness/build/vm-image.sh makes and caches, as the harness sees it.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir, PROJECT_ROOT } from '../binaries.ts';
+import { cacheDir, PROJECT_ROOT } from '../control-plane/binaries.ts';
 
-export const VM_BUILD_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'vm-build.sh');
-/** vm-build.sh's exit code for "a host prerequisite is missing" */
+export const VM_BUILD_SCRIPT = path.join(PROJECT_ROOT, 'harness', 'build', 'vm-image.sh');
+/** vm-image.sh's exit code for "a host prerequisite is missing" */
 const MISSING_PREREQUISITE = 3;
 
 export interface VmImage {

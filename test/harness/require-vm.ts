@@ -1,9 +1,9 @@
 // describe() for suites that boot the node VM: skipped with one line naming what is missing (QEMU,
 // host packages, Go, the kernel package, kube-proxy), or failed instead under NETLAB_REQUIRE_REAL=1.
-import { findBinaries } from '../binaries.ts';
-import type { ControlPlaneInfo } from '../controlplane.ts';
-import { realComponentsOrSkip, skipOrFail } from '../require-real.ts';
-import { vmPrerequisites } from './image.ts';
+import { findBinaries } from '../../harness/control-plane/binaries.ts';
+import type { ControlPlaneInfo } from '../../harness/control-plane/controlplane.ts';
+import { realComponentsOrSkip, skipOrFail } from './require-real.ts';
+import { vmPrerequisites } from '../../harness/vm/image.ts';
 
 /** Suites that need only the VM (no control plane). */
 export function describeVm(name: string, fn: () => void): void {

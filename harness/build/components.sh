@@ -10,7 +10,7 @@ K8S_VERSION=${K8S_VERSION:-1.37.2}      # newest 1.37 patch on the proxy; Go 1.2
 ETCD_VERSION=${ETCD_VERSION:-3.7.0}     # kubeadm 1.37 DefaultEtcdVersion is 3.7.0-0
 COREDNS_VERSION=${COREDNS_VERSION:-1.14.6}  # kubeadm 1.37 CoreDNSVersion
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${NETLAB_CACHE_DIR:-$ROOT/.cache}
 BIN=$CACHE/bin
 WORK=$CACHE/build
