@@ -123,11 +123,13 @@ export async function observeLab(observers: Observers, request: ObserveRequest, 
     if (!wantRoutes && !wantIpvs) return [];
     return mapBounded(nodes, options.nodesInFlight ?? 8, async (node) => {
       const startedAt = (options.now ?? Date.now)();
-      const observed: NodeObservation = { node };
-      if (wantRoutes) observed.routeN = await runProbe(observers.nodeExec, node, ROUTE_N, options);
-      if (wantIpvs) observed.ipvsadmLn = await runProbe(observers.nodeExec, node, IPVSADM_LN, options);
-      // The node's own addresses: NodePort virtual servers and the uplink interface depend on them.
-      observed.ipAddr = await runProbe(observers.nodeExec, node, IP_ADDR, options);
+      const probe = (wanted: boolean, argv: string[]) => (wanted ? runProbe(observers.nodeExec, node, argv, options) : undefined);
+      // The three commands at once: a node's answer then takes as long as its slowest command, not their sum.
+      // `ip -o addr`: the node's own addresses, which NodePort virtual servers and the uplink interface depend on.
+      const [routeN, ipvsadmLn, ipAddr] = await Promise.all([probe(wantRoutes, ROUTE_N), probe(wantIpvs, IPVSADM_LN), probe(true, IP_ADDR)]);
+      const observed: NodeObservation = { node, ipAddr };
+      if (routeN !== undefined) observed.routeN = routeN;
+      if (ipvsadmLn !== undefined) observed.ipvsadmLn = ipvsadmLn;
       nodeTimes.push({ node, startedAt, ok: !(observed.routeN instanceof Error) && !(observed.ipvsadmLn instanceof Error) });
       return observed;
     });
