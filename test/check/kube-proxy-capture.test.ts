@@ -3,7 +3,7 @@
 // A correct node passes with the node's addresses and without them.
 import { fileURLToPath } from 'node:url';
 import { checkLab } from '../../src/check/check.ts';
-import type { Observation } from '../../src/check/types.ts';
+import type { Observation } from '../../src/observation/types.ts';
 import { readObservationDir } from '../../src/observe/files.ts';
 import { loadSnapshotDir } from '../../src/snapshot/load.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
