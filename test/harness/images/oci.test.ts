@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { type ImageSpec, normalizeImageName, readImageArchive, specHash, writeImageArchive } from '../../../harness/images/oci.ts';
 import { normalizeEntries, readTar, type TarEntry } from '../../../harness/images/tar.ts';
 
@@ -44,7 +43,7 @@ test('the archive is a valid OCI layout whose index names the image for containe
     annotations: { 'io.containerd.image.name': 'docker.io/library/netlab-test:v1', 'org.opencontainers.image.ref.name': 'v1' },
   });
   expect(image.manifest.config.digest).toBe(written.configDigest);
-  expect(image.manifest.layers).toEqual([expect.objectContaining({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: written.layerDigest })]);
+  expect(image.manifest.layers).toEqual([expect.objectContaining({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: written.layerDigest })]);
   expect(image.config.config).toEqual({ Entrypoint: ['/bin/program'], Cmd: ['--flag'], User: '65532:65532', Env: ['PATH=/bin', 'A=b'], WorkingDir: '/work' });
   expect(image.config).toMatchObject({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers' } });
 });
@@ -72,10 +71,10 @@ test('GNU tar reads the layer the same way (an independent reader)', async () =>
   const archive = path.join(work, 'gnu.tar');
   await writeImageArchive(spec, archive);
   const { manifest } = readImageArchive(readFileSync(archive));
-  const layerFile = path.join(work, 'layer.tar.gz');
+  const layerFile = path.join(work, 'layer.tar');
   const blob = readTar(readFileSync(archive)).find((entry) => entry.path === `blobs/sha256/${manifest.layers[0]!.digest.slice(7)}`)!;
   writeFileSync(layerFile, blob.content);
-  const listing = execFileSync('tar', ['--numeric-owner', '-tvzf', layerFile], { encoding: 'utf8' });
+  const listing = execFileSync('tar', ['--numeric-owner', '-tvf', layerFile], { encoding: 'utf8' });
   expect(listing).toMatch(/^-rw-r----- 65532\/65532\s+6 1970-01-01 00:00 etc\/secret$/m);
   expect(listing).toMatch(/^drwxr-x--- 1000\/1000\s+0 1970-01-01 00:00 work\/$/m);
   expect(listing).toContain(`${LONG_DIR}file-with-a-long-path`);
@@ -112,7 +111,6 @@ test('a corrupted layer is refused by the reader, naming the mismatch', async ()
   const layer = readTar(bytes).find((entry) => entry.path.endsWith(manifest.layers[0]!.digest.slice(7)))!;
   layer.content[layer.content.length - 1]! ^= 0xff; // subarray of `bytes`: flips the byte in the archive
   expect(() => readImageArchive(bytes)).toThrow(/layer: digest sha256:\w+, descriptor says sha256:/);
-  expect(() => gunzipSync(layer.content)).toThrow();
 });
 
 test('names are stored the way the CRI plugin looks them up', () => {
