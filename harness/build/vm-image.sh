@@ -23,7 +23,7 @@ log() { printf '[vm:build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'vm-build: %s\n' "$*" >&2; exit 1; }
 
 # Host packages whose files go into the guest (and QEMU, which the tests run).
-HOST_PACKAGES=(qemu-system-x86 busybox-static socat ipvsadm ipset iptables iproute2 net-tools conntrack kmod cpio netbase xz-utils)
+HOST_PACKAGES=(qemu-system-x86 busybox-static socat ipvsadm ipset iptables nftables iproute2 net-tools conntrack kmod cpio netbase xz-utils)
 check_host() {
   local missing=() p
   for p in "${HOST_PACKAGES[@]}"; do
@@ -55,10 +55,12 @@ MODULES=(
   ip_set_hash_netport ip_set_hash_netiface ip_set_bitmap_port ip_set_bitmap_ip
   xt_set xt_comment xt_mark xt_MASQUERADE xt_addrtype xt_conntrack xt_nat xt_multiport xt_tcpudp
   xt_statistic ipt_REJECT br_netfilter xt_physdev
+  xt_recent nfnetlink_acct xt_nfacct
+  nft_ct nft_nat nft_numgen nft_fib_ipv4 nft_fib_inet nft_reject_ipv4 nft_reject_inet
   dummy ipip veth vxlan
 )
 # Userspace tools copied from the host, with their shared libraries.
-TOOLS=(ip route ipvsadm xtables-nft-multi ipset conntrack socat)
+TOOLS=(ip route ipvsadm xtables-nft-multi nft ipset conntrack socat)
 XTABLES_LIBDIR=/usr/lib/x86_64-linux-gnu/xtables
 
 fetch_kernel() { # package -> prints the extracted tree

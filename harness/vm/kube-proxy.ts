@@ -1,4 +1,4 @@
-// kube-proxy (IPVS mode) inside the node VM, against the harness control plane. The VM plays the Node
+// kube-proxy (IPVS, nftables or iptables mode) inside the node VM, against the harness control plane. The VM plays the Node
 // `vm.nodeName`; kube-proxy authenticates as system:kube-proxy (bound to system:node-proxier by the
 // default RBAC) through the guestfwd address. Its configuration is also published as ConfigMap
 // kube-system/kube-proxy, as kubeadm does, so a snapshot of the cluster shows the settings it runs with.
@@ -26,11 +26,16 @@ const METRICS_URL = 'http://127.0.0.1:10249/metrics';
 /** Set at the end of each completed sync; absent or 0 before the first one. */
 const LAST_SYNC_METRIC = 'kubeproxy_sync_proxy_rules_last_timestamp_seconds';
 
+export type ProxyMode = 'ipvs' | 'nftables' | 'iptables';
+
 export interface KubeProxySettings {
+  /** default ipvs */
+  mode?: ProxyMode;
   /** ipvs.scheduler; "" lets kube-proxy choose (rr) */
   scheduler: string;
   /**
-   * ipvs.syncPeriod, how often kube-proxy resyncs without a change (changes sync at once: minSyncPeriod is 0).
+   * The mode's syncPeriod, how often kube-proxy resyncs without a change (changes sync at once: minSyncPeriod
+   * is 0). In nftables and iptables mode it is not a periodic full resync: wait on the sync metric, not on time.
    * Default 10s: under TCG one sync takes several seconds (dozens of ipset/iptables runs), so a shorter
    * period keeps the guest busy syncing all the time.
    */
@@ -41,10 +46,12 @@ export interface KubeProxySettings {
 
 /** The KubeProxyConfiguration the VM's kube-proxy runs with, as YAML. */
 export function kubeProxyConfiguration(nodeName: string, settings: KubeProxySettings): string {
+  const mode = settings.mode ?? 'ipvs';
+  const sync = { syncPeriod: settings.syncPeriod ?? '10s', minSyncPeriod: '0s' };
   return stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
-    mode: 'ipvs',
+    mode,
     hostnameOverride: nodeName,
     clusterCIDR: CLUSTER_CIDR,
     // Not a listening address: a specific bindAddress overrides the node IP kube-proxy takes from the Node
@@ -56,7 +63,8 @@ export function kubeProxyConfiguration(nodeName: string, settings: KubeProxySett
     clientConnection: { kubeconfig: GUEST_KUBECONFIG },
     // maxPerCore 0: leave nf_conntrack_max alone
     conntrack: { maxPerCore: 0 },
-    ipvs: { scheduler: settings.scheduler, syncPeriod: settings.syncPeriod ?? '10s', minSyncPeriod: '0s' },
+    ipvs: { scheduler: settings.scheduler, ...(mode === 'ipvs' ? sync : {}) },
+    ...(mode === 'ipvs' ? {} : { [mode]: sync }),
     ...(settings.nodePortAddresses ? { nodePortAddresses: settings.nodePortAddresses } : {}),
   });
 }
@@ -144,9 +152,25 @@ export async function signalKubeProxy(vm: NodeVm, signal: 'STOP' | 'CONT'): Prom
 
 /** Whether the running kube-proxy finished a sync, from its metrics (it has none before it starts serving them). */
 async function hasSynced(vm: NodeVm): Promise<boolean> {
+  return (await lastSyncSeconds(vm)) > 0;
+}
+
+/** kube-proxy's last completed sync (its metric, in seconds since the epoch); 0 before the first one. */
+export async function lastSyncSeconds(vm: NodeVm): Promise<number> {
   const metrics = await vm.run(['wget', '-q', '-O', '-', METRICS_URL]);
-  if (metrics.exitCode !== 0) return false;
-  return metrics.stdout.split('\n').some((line) => line.startsWith(LAST_SYNC_METRIC) && Number(line.split(' ').at(-1)) > 0);
+  if (metrics.exitCode !== 0) return 0;
+  const values = metrics.stdout.split('\n').filter((line) => line.startsWith(LAST_SYNC_METRIC)).map((line) => Number(line.split(' ').at(-1)));
+  return Math.max(0, ...values);
+}
+
+/** `nft list table ip kube-proxy`, as kube-proxy (nftables mode) left it. */
+export async function nftListTable(vm: NodeVm): Promise<string> {
+  return outputOf(vm, vm.nodeName, ['nft', 'list', 'table', 'ip', 'kube-proxy']);
+}
+
+/** `iptables-save` (every table), as kube-proxy (iptables mode) left it. */
+export async function iptablesSave(vm: NodeVm): Promise<string> {
+  return outputOf(vm, vm.nodeName, ['iptables-save']);
 }
 
 export async function readIpvs(vm: NodeVm): Promise<IpvsTable> {

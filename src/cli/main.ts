@@ -8,7 +8,10 @@ import { addHelpSections, type HelpSection, terminalWidth, wrapHelpAt } from './
 import { endQuietlyWhenOutputCloses, EXIT, FORMATS, UsageError } from './io.ts';
 import { registerLabCommands } from '../lab/commands.ts';
 
-const formatOption = () => new Option('--format <format>', 'Which tool\'s output: route (`route -n`), ipvsadm (`ipvsadm -Ln`) or resolv (/etc/resolv.conf).').choices(FORMATS).makeOptionMandatory();
+const formatOption = (mandatory = true) => {
+  const option = new Option('--format <format>', 'Which tool\'s output: route (`route -n`), ipvsadm (`ipvsadm -Ln`) or resolv (/etc/resolv.conf).').choices(FORMATS);
+  return mandatory ? option.makeOptionMandatory() : option;
+};
 const namespaceOption = () => new Option('--namespace <ns>', 'Namespace of the pod whose resolv.conf is checked.').default('default');
 const dnsPolicyOption = () => new Option('--dns-policy <policy>', 'dnsPolicy of that pod.').choices(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).default('ClusterFirst');
 
@@ -132,14 +135,22 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .argument('[file]', 'The output to explain; - or nothing reads standard input.')
     .description('Annotate real output line by line. With --snapshot, every line is also checked against the model, '
       + 'and lines that should be there but are not are added.')
-    .addOption(formatOption())
+    .addOption(formatOption(false))
     .option('--snapshot <dir>', 'Folder of `kubectl get ... -o yaml` files: explain with the cluster\'s objects.')
     .option('--node <name>', 'Which node the output comes from (guessed from the snapshot when omitted).')
     .option('--live', 'Read the output now from --node through the netlab-probe DaemonSet (route or ipvsadm).')
     .option('--kubeconfig <path>', 'With --live: kubeconfig file (default: $KUBECONFIG or ~/.kube/config).')
+    .option('--service <ns/name>', 'Show one Service as kube-proxy programs it in IPVS, nftables and iptables mode, side by side, '
+      + 'with the endpoint choice they share once; with --snapshot offline, otherwise from the current kubeconfig context.')
+    .option('--no-explain', 'With --service: the lines without their explanations.')
     .addOption(namespaceOption())
     .addOption(dnsPolicyOption())
     .action(async (file, opts) => {
+      if (opts.service) {
+        if (file) throw new UsageError('--service explains a Service of the cluster: give no FILE');
+        return exit(await (await import('./commands/explain-service.ts')).explainServiceCommand(opts));
+      }
+      if (!opts.format) throw new UsageError('explain needs --format route|ipvsadm|resolv (or --service NS/NAME)');
       if (!opts.live) return exit(await (await import('./commands/explain.ts')).explainCommand(file, opts));
       if (file) throw new UsageError('--live reads the node itself: give no FILE');
       if (!opts.node) throw new UsageError('--live needs --node NAME');

@@ -101,7 +101,16 @@ function compareRules(scope: Scope, table: string | null, chain: string, want: E
     }
     rules.splice(at, 0, { text: rule.text, status: 'missing', why: rule.why });
   }
-  const reordered = matchedAt.some((index, i) => i > 0 && index < matchedAt[i - 1]!);
+  // Order counts within one Service port's rules and within kube-proxy's own plumbing; rules of different
+  // Services in a shared chain (KUBE-SERVICES, KUBE-NODEPORTS) come in Go's map order, which is random.
+  const lastOfGroup = new Map<string, number>();
+  let reordered = false;
+  for (const index of matchedAt) {
+    const port = want[index]!.why.port;
+    const group = port ? `${port.name}/${port.protocol}` : '';
+    if ((lastOfGroup.get(group) ?? -1) > index) reordered = true;
+    lastOfGroup.set(group, index);
+  }
   return { rules, reordered };
 }
 

@@ -43,6 +43,12 @@ export function explainServiceRule(why: ServiceRuleWhy, text: string, mode: Prox
       return 'Clears the bit again, so a packet that passes through the stack twice is not masqueraded twice.';
     case 'masquerade':
       return 'Rewrites the source to this node\'s address (with a fully random source port), so the endpoint replies to this node, which undoes the NAT.';
+    case 'masquerade-hairpin':
+      return 'Masquerades a DNATed connection whose source and new destination are the same pod (listed in hairpin-connections): a pod that reached itself through its Service gets the reply from the Service address, not from itself.';
+    case 'hairpin':
+      return `${ep} runs on this node: if it calls ${port} and is chosen itself, the connection is masqueraded (hairpin).`;
+    case 'balance-dnat':
+      return `Chooses one of the ${why.share!.count} endpoints at random (each gets 1/${why.share!.count} of the new connections) and rewrites the destination to it, in one rule.`;
     case 'dispatch-service-ips':
       return 'One lookup of destination address . protocol . port in the service-ips verdict map sends the packet to the chain of its Service port: one rule for all Services, however many there are.';
     case 'dispatch-nodeports':
@@ -86,9 +92,9 @@ export function explainServiceRule(why: ServiceRuleWhy, text: string, mode: Prox
         ? `${port} has no endpoint that can take traffic (none ready, none serving): connections to its ${why.address} are rejected at once.`
         : `${port} has traffic policy Local and no usable endpoint on this node: traffic from outside to its ${why.address} is dropped here (clients inside the cluster are short-circuited to all endpoints first).`;
     case 'masquerade-off-cluster':
-      return `Packets to the ClusterIP of ${port} that do not come from the pod network (the node itself, or a network routed here) are marked for masquerade, so the reply comes back through this node.`;
+      return `Packets to ${why.port ? `the ClusterIP of ${port}` : 'any ClusterIP (the cluster-ips set)'} that do not come from the pod network (the node itself, or a network routed here) are marked for masquerade, so the reply comes back through this node.`;
     case 'masquerade-all':
-      return `masqueradeAll: every packet to the ClusterIP of ${port} is marked for masquerade.`;
+      return `masqueradeAll: every packet to ${why.port ? `the ClusterIP of ${port}` : 'any ClusterIP'} is marked for masquerade.`;
     case 'affinity-check':
       return `sessionAffinity ClientIP: a client seen recently (its address is in ${mode === 'nftables' ? 'the affinity set' : 'the recent list'} of ${ep}) goes back to the same endpoint.`;
     case 'balance': {

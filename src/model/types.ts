@@ -228,6 +228,7 @@ export type ServiceRuleKind =
   | 'masquerade-skip-unmarked'
   | 'masquerade-clear-mark'
   | 'masquerade'
+  | 'masquerade-hairpin' // nftables: masquerade DNATed connections found in hairpin-connections
   | 'dispatch-service-ips' // one lookup of (destination, protocol, port) in the service-ips map
   | 'dispatch-nodeports' // the same for NodePorts on local addresses
   | 'check-no-endpoints' // lookup in the no-endpoint maps
@@ -253,6 +254,8 @@ export type ServiceRuleKind =
   | 'masquerade-all'
   | 'affinity-check'
   | 'balance' // choose one endpoint (numgen / statistic)
+  | 'balance-dnat' // nftables: choose an endpoint and DNAT to it in one rule (numgen ... map)
+  | 'hairpin' // nftables: an endpoint on this node in hairpin-connections
   | 'external-masquerade'
   | 'external-pod-short-circuit'
   | 'external-local-masquerade'

@@ -31,12 +31,12 @@ describe('compareNftables', () => {
 
   test('a deleted rule is one "missing" finding naming the chain and the rule', () => {
     const table = observed();
-    const chain = table.chains.find((c) => c.name.startsWith('endpoint-') && c.name.endsWith('__10.244.0.11/8080'))!;
+    const chain = table.chains.find((c) => c.name.startsWith('endpoint-') && c.name.endsWith('__10.244.0.30/8080'))!;
     chain.rules.splice(1, 1); // the DNAT
     const cmp = compareNftables(model, table);
-    expect(keys(cmp.findings)).toEqual([`missing ${chain.name}: meta l4proto tcp dnat to 10.244.0.11:8080`]);
-    expect(cmp.findings[0]!.message).toMatch(/rewrites the destination to the endpoint for Service demo\/web port "http", endpoint 10\.244\.0\.11:8080 \(pod default\/web-1\)/);
-    expect(annotateNftables(cmp).find((l) => l.status === 'missing')!.text).toBe('\t\tmeta l4proto tcp dnat to 10.244.0.11:8080');
+    expect(keys(cmp.findings)).toEqual([`missing ${chain.name}: meta l4proto tcp dnat to 10.244.0.30:8080`]);
+    expect(cmp.findings[0]!.message).toMatch(/rewrites the destination to the endpoint for Service demo\/sticky port "http", endpoint 10\.244\.0\.30:8080 \(pod default\/sticky-1\)/);
+    expect(annotateNftables(cmp).find((l) => l.status === 'missing')!.text).toBe('\t\tmeta l4proto tcp dnat to 10.244.0.30:8080');
   });
 
   test('a deleted map element is one finding; a changed verdict one mismatch; an extra element one unexpected', () => {
@@ -95,6 +95,18 @@ describe('compareIptables', () => {
     const cmp = compareIptables(model, save);
     expect(keys(cmp.findings)).toEqual([`missing nat -A ${svc.name} ${deleted}`]);
     expect(cmp.findings[0]!.message).toMatch(/chooses an endpoint for Service demo\/web port "http", endpoint 10\.244\.1\.12:8080/);
+  });
+
+  test('rules of different Services in a shared chain come in any order (kube-proxy walks a Go map); within a Service\'s chain the order counts', () => {
+    const save = observed();
+    const nat = save.tables.find((t) => t.name === 'nat')!;
+    const services = nat.chains.find((c) => c.name === 'KUBE-SERVICES')!;
+    const last = services.rules.pop()!;
+    services.rules.reverse().push(last);
+    expect(compareIptables(model, save).findings).toEqual([]);
+    const svc = nat.chains.find((c) => c.name.startsWith('KUBE-SVC-') && c.rules.length === 4)!;
+    svc.rules.reverse();
+    expect(keys(compareIptables(model, save).findings)).toEqual([`mismatch nat ${svc.name}`]);
   });
 
   test('other programs\' chains and rules in the built-in chains are not kube-proxy\'s: no findings for them', () => {

@@ -51,3 +51,19 @@ describe('parseNftTable', () => {
     expect(() => parseNftTable('table inet filter {\n}\n', 'n1')).toThrow('n1: no table ip kube-proxy in the nft listing (tables: inet filter)');
   });
 });
+
+describe('parseNftTable on the real kube-proxy v1.37.2 (nftables mode)', () => {
+  const table = parseNftTable(readCapture('vm-kube-proxy-nftables.txt'), 'vm-kube-proxy-nftables.txt');
+
+  test('every set, map and chain kube-proxy made, with wrapped element lists and the affinity sets\' storage size read past', () => {
+    expect(table.sets.filter((s) => !s.name.startsWith('affinity-')).map((s) => `${s.kind} ${s.name} ${s.elements.length}`)).toEqual([
+      'set hairpin-connections 4', 'set cluster-ips 8', 'set nodeport-ips 1', 'map no-endpoint-services 4', 'map no-endpoint-nodeports 2',
+      'map firewall-ips 0', 'map service-ips 7', 'map service-nodeports 3',
+    ]);
+    expect(table.sets.filter((s) => s.name.startsWith('affinity-')).map((s) => [s.flags, s.timeout])).toEqual([[['dynamic', 'timeout'], '10m'], [['dynamic', 'timeout'], '10m'], [['dynamic', 'timeout'], '10m']]);
+    expect(table.chains.filter((c) => c.hook !== null).map((c) => c.name)).toEqual([
+      'filter-prerouting-pre-dnat', 'filter-output-pre-dnat', 'filter-input', 'filter-forward', 'filter-output', 'nat-prerouting', 'nat-output', 'nat-postrouting',
+    ]);
+    expect(table.sets.find((s) => s.name === 'no-endpoint-nodeports')!.elements).toContainEqual({ key: 'tcp . 30475', comment: 'nftables-5afe/remote-np:http', value: 'drop' });
+  });
+});

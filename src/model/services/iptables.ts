@@ -35,6 +35,9 @@ interface RuleParts {
   target: string;
 }
 
+/** iptables-save prints the nfacct match with two spaces before the counter's name (libxt_nfacct's own format). */
+const nfacctMatch = (counter: string) => ['-m', 'nfacct', '--nfacct-name', ` ${counter}`];
+
 const hostCidr = (address: string) => (address.includes('/') ? address : `${address}/32`);
 
 function ruleText(p: RuleParts): string {
@@ -147,7 +150,7 @@ export function expectedIptables(snapshot: ClusterSnapshot, nodeName: string, op
     matches: ['-m', 'addrtype', '--dst-type', 'LOCAL'], target: 'KUBE-NODEPORTS',
   }, { kind: 'to-nodeports' });
   t.rule('filter', 'KUBE-FORWARD', {
-    matches: ['-m', 'conntrack', '--ctstate', 'INVALID', ...(nfacct ? ['-m', 'nfacct', '--nfacct-name', INVALID_DROPPED_COUNTER] : [])], target: 'DROP',
+    matches: ['-m', 'conntrack', '--ctstate', 'INVALID', ...(nfacct ? nfacctMatch(INVALID_DROPPED_COUNTER) : [])], target: 'DROP',
   }, { kind: 'forward-drop-invalid' });
   t.rule('filter', 'KUBE-FORWARD', { comment: 'kubernetes forwarding rules', matches: ['-m', 'mark', '--mark', `${mark}/${mark}`], target: 'ACCEPT' }, { kind: 'forward-accept-marked' });
   t.rule('filter', 'KUBE-FORWARD', { comment: 'kubernetes forwarding conntrack rule', matches: ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], target: 'ACCEPT' }, { kind: 'forward-accept-established' });
@@ -204,7 +207,7 @@ function addServicePort(c: PortContext, plan: ServicePortPlan): void {
       if (c.localhostNodePorts && c.nfacct) {
         t.rule('nat', 'KUBE-NODEPORTS', {
           destination: '127.0.0.0/8', protocol: proto, comment: name,
-          matches: [...dport(plan.port.nodePort), '-m', 'nfacct', '--nfacct-name', LOCALHOST_NODEPORT_COUNTER], target: externalChain,
+          matches: [...dport(plan.port.nodePort), ...nfacctMatch(LOCALHOST_NODEPORT_COUNTER)], target: externalChain,
         }, { kind: 'dispatch-nodeport-localhost', port, address: 'NodePort' });
       }
       t.rule('nat', 'KUBE-NODEPORTS', { protocol: proto, comment: name, matches: dport(plan.port.nodePort), target: externalChain }, { kind: 'dispatch-nodeport', port, address: 'NodePort' });

@@ -38,7 +38,7 @@ describe('expectedIptables', () => {
   test('NodePorts: on 127.0.0.1 counted by nfacct (localhostNodePorts), then on every local address; without nfacct only the latter', () => {
     const nodePorts = rules('nat', 'KUBE-NODEPORTS')!.filter((r) => r.includes('demo/nodeport:http'));
     expect(nodePorts.map((r) => r.replace(/KUBE-EXT-[A-Z2-7]{16}/, 'EXT'))).toEqual([
-      '-d 127.0.0.0/8 -p tcp -m comment --comment "demo/nodeport:http" -m tcp --dport 30080 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j EXT',
+      '-d 127.0.0.0/8 -p tcp -m comment --comment "demo/nodeport:http" -m tcp --dport 30080 -m nfacct --nfacct-name  localhost_nps_accepted_pkts -j EXT',
       '-p tcp -m comment --comment "demo/nodeport:http" -m tcp --dport 30080 -j EXT',
     ]);
     const plain = expectedIptables(servicesScenario(), 'node-1', { nfacct: false });
