@@ -297,3 +297,30 @@ test('bin/netlab.js refuses an old Node with one clear line', () => {
   if (/^v(2[3-9]|22\.(1[89]|[2-9]\d))/.test(version)) expect(r.status).toBe(0);
   else expect(r.stderr).toMatch(/needs Node.js 22.18 or newer/);
 });
+
+describe('netlab explain --service', () => {
+  test('one Service in IPVS, nftables and iptables mode side by side, the endpoint choice once', () => {
+    const r = netlab(['explain', '--service', 'kube-system/kube-dns', '--snapshot', snapshot, '--node', 'node-1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const headings = r.stdout.split('\n').filter((l) => l.startsWith('== '));
+    expect(headings).toEqual([
+      '== the endpoint choice (the same in every mode) ==',
+      '== IPVS mode: ipvsadm -Ln (the mode kube-proxy is configured with) ==',
+      '== nftables mode: nft list table ip kube-proxy ==',
+      '== iptables mode: iptables-save ==',
+    ]);
+    expect(r.stdout).toContain('TCP  10.96.0.10:53 rr');
+    expect(r.stdout).toContain('meta l4proto udp dnat ip to numgen random mod 2 map { 0 : 10.244.0.137 . 53, 1 : 10.244.0.138 . 53 }');
+    expect(r.stdout).toMatch(/-A KUBE-SVC-[A-Z2-7]{16} -m comment --comment "kube-system\/kube-dns:dns -> 10\.244\.0\.137:53" -m statistic --mode random --probability 0\.50000000000 -j KUBE-SEP-/);
+    // the endpoint choice is printed once, not per mode
+    expect(r.stdout.split('10.244.0.137:53  pod kube-system/coredns-78fcd69978-9v6wz').length - 1).toBe(2);
+  });
+
+  test('a Service the snapshot does not have, or a malformed name: exit 2 with one line', () => {
+    const missing = netlab(['explain', '--service', 'default/nope', '--snapshot', snapshot]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Service default/nope is not in the snapshot');
+    expect(netlab(['explain', '--service', 'nope', '--snapshot', snapshot]).stderr).toContain('--service takes NAMESPACE/NAME');
+  });
+});

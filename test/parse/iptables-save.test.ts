@@ -28,3 +28,15 @@ describe('parseIptablesSave', () => {
     expect(error.message).toMatch(reason);
   });
 });
+
+describe('parseIptablesSave on the real kube-proxy v1.37.2 (iptables mode)', () => {
+  test('its three tables, every rule kept as iptables-save printed it (nfacct\'s double space included)', () => {
+    const text = readCapture('vm-kube-proxy-iptables.txt');
+    const save = parseIptablesSave(text, 'vm-kube-proxy-iptables.txt');
+    expect(save.tables.map((t) => t.name)).toEqual(['mangle', 'filter', 'nat']);
+    const rules = save.tables.flatMap((t) => t.chains.flatMap((c) => c.rules));
+    expect(rules).toHaveLength(text.split('\n').filter((l) => l.startsWith('-A ')).length);
+    expect(rules).toContain('-m conntrack --ctstate INVALID -m nfacct --nfacct-name  ct_state_invalid_dropped_pkts -j DROP');
+    expect(save.tables[0]!.chains.map((c) => c.name)).toContain('KUBE-PROXY-CANARY');
+  });
+});

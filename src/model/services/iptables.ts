@@ -57,9 +57,14 @@ function ruleText(p: RuleParts): string {
  * statistic match keeps it as a 31-bit fraction (lround(p * 2^31)) and iptables prints that with 11 decimals.
  */
 export function printedProbability(n: number): string {
-  const written = Number((1 / n).toFixed(10));
-  return (Math.round(written * 0x80000000) / 0x80000000).toFixed(11);
+  let printed = PROBABILITIES.get(n);
+  if (printed === undefined) {
+    const written = Number((1 / n).toFixed(10));
+    PROBABILITIES.set(n, (printed = (Math.round(written * 0x80000000) / 0x80000000).toFixed(11)));
+  }
+  return printed;
 }
+const PROBABILITIES = new Map<number, string>();
 
 class Tables {
   readonly tables = new Map<string, Map<string, ExpectedIptablesChain>>();
@@ -175,7 +180,13 @@ function addServicePort(c: PortContext, plan: ServicePortPlan): void {
   const clusterChain = iptablesServiceChain('KUBE-SVC-', name, proto);
   const localChain = iptablesServiceChain('KUBE-SVL-', name, proto);
   const externalChain = iptablesServiceChain('KUBE-EXT-', name, proto);
-  const endpointChain = (e: PortEndpoint) => iptablesEndpointChain(name, proto, endpointString(e.address, e.port));
+  // each endpoint's chain name is a SHA-256: worked out once per endpoint, not once per rule that names it
+  const endpointChains = new Map<PortEndpoint, string>();
+  const endpointChain = (e: PortEndpoint) => {
+    let chain = endpointChains.get(e);
+    if (chain === undefined) endpointChains.set(e, (chain = iptablesEndpointChain(name, proto, endpointString(e.address, e.port))));
+    return chain;
+  };
   const usesClusterChain = plan.clusterEndpoints.length > 0 && plan.usesClusterEndpoints;
   const usesLocalChain = plan.localEndpoints.length > 0 && plan.usesLocalEndpoints;
   const internalChain = plan.internalPolicyLocal ? localChain : clusterChain;
