@@ -287,6 +287,8 @@ const KIND_WORDS: Partial<Record<ServiceRuleWhy['kind'], string>> = {
   'dispatch-nodeport-localhost': 'sends its NodePort traffic to 127.0.0.1 on',
   'no-endpoints': 'refuses traffic it has no endpoint for',
   'balance': 'chooses an endpoint',
+  'balance-dnat': 'chooses an endpoint and rewrites the destination to it',
+  'hairpin': 'lets a pod that reaches itself through the Service be masqueraded',
   'dnat': 'rewrites the destination to the endpoint',
   'endpoint-hairpin': 'masquerades a pod that reaches itself through the Service',
   'affinity-check': 'keeps a client on the endpoint it used before (sessionAffinity ClientIP)',

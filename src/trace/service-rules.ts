@@ -86,6 +86,9 @@ export function ruleServiceHop(context: TraceContext, node: string, frontend: Fr
   const observedChains = observed ? new Set(observed.chains.filter((c) => c.status !== 'missing').map((c) => c.name)) : null;
   const endpointChain = (address: string, port: number) =>
     rules.chains.find((c) => c.why.kind === 'endpoint' && c.why.endpoint?.address === address && c.why.endpoint.port === port)?.name;
+  // nftables mode without affinity has no endpoint chains: the port's chain DNATs to the endpoint itself
+  const observedDnat = (address: string, port: number) => observed !== null && observed.chains.some((c) => rules.names.has(c.name)
+    && c.rules.some((r) => r.status !== 'missing' && (r.text.includes(`${address} . ${port}`) || r.text.includes(`dnat to ${address}:${port}`))));
   const backends: Backend[] = chosen.map((e) => {
     const ref = e.endpoint.targetRef;
     const chain = endpointChain(e.address, e.port);
@@ -93,7 +96,7 @@ export function ruleServiceHop(context: TraceContext, node: string, frontend: Fr
       address: e.address, port: e.port,
       pod: ref?.kind === 'Pod' ? { namespace: ref.namespace, name: ref.name } : null,
       node: e.endpoint.nodeName,
-      observed: observedChains === null ? null : chain !== undefined && observedChains.has(chain),
+      observed: observedChains === null ? null : chain !== undefined ? observedChains.has(chain) : observedDnat(e.address, e.port),
       followed: false,
       probability: 1 / chosen.length,
     };
@@ -122,7 +125,7 @@ export function ruleServiceHop(context: TraceContext, node: string, frontend: Fr
   }
   const n = backends.length;
   const balancing = mode === 'nftables'
-    ? `numgen random mod ${n}: each new connection jumps to one of ${n} endpoint chain${n === 1 ? '' : 's'}, each with chance 1/${n}`
+    ? `numgen random mod ${n}: each new connection goes to one of ${n} endpoint${n === 1 ? '' : 's'}, each with chance 1/${n}`
     : `statistic mode random: rule i of ${n} matches with probability 1/(${n}-i), so each endpoint chain gets 1/${n} of the new connections`;
   const persistence = plan.affinityTimeout;
   const lines: TableLineRef[] = rules.lines.map((text) => ({ layer: mode, node, text }));
@@ -133,7 +136,9 @@ export function ruleServiceHop(context: TraceContext, node: string, frontend: Fr
     frontend, scheduler: null, persistence, backends,
     balancing: `${balancing}${persistence !== null ? `; ClientIP affinity for ${persistence} s keeps a client on its endpoint` : ''}`,
     explanation: `${key} is Service ${plan.name} (${plan.port.protocol}). kube-proxy in ${mode} mode on ${node} matches it in ${mode === 'nftables' ? 'the service-ips map' : 'KUBE-SERVICES'}, `
-      + `jumps to the Service's chain, picks an endpoint chain (${balancing}), and that chain rewrites the destination (DNAT).`
+      + (mode === 'nftables'
+        ? `jumps to the Service's chain, which picks an endpoint (${balancing}) and rewrites the destination to it (DNAT) in one rule (with ClientIP affinity, through one endpoint chain per endpoint).`
+        : `jumps to the Service's chain, picks an endpoint chain (${balancing}), and that chain rewrites the destination (DNAT).`)
       + (followed ? ` The trace follows ${followed.address}:${followed.port}${followed.pod ? ` (pod ${followed.pod.namespace}/${followed.pod.name})` : ''}.` : ''),
   };
 }
