@@ -5,7 +5,6 @@
 // kube-proxy syncs on its own schedule, so every comparison polls until both sides agree, and each step
 // also waits for the change it made to be visible, so "agree" never means "both still show the old state".
 import { randomBytes } from 'node:crypto';
-import type { V1Service } from '@kubernetes/client-node';
 import { compareIpvs } from '../../src/compare/ipvs.ts';
 import { realServerKey, virtualServerKey } from '../../src/compare/keys.ts';
 import type { Finding } from '../../src/compare/types.ts';
@@ -13,11 +12,11 @@ import { expectedIpvs } from '../../src/model/ipvs.ts';
 import { outputOf } from '../../src/observe/exec.ts';
 import type { IpvsService, IpvsTable } from '../../src/parse/types.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
-import { clientsFor, createNamespace, createNode, createPod, setPodReady, waitFor } from '../../harness/control-plane/cluster.ts';
-import type { PodFixture } from '../../harness/control-plane/cluster.ts';
+import { clientsFor, setPodReady, waitFor } from '../../harness/control-plane/cluster.ts';
 import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
-import { readIpvs, registerVmNode, signalKubeProxy, startKubeProxy } from '../../harness/vm/kube-proxy.ts';
+import { readIpvs, signalKubeProxy, startKubeProxy } from '../../harness/vm/kube-proxy.ts';
 import { describeVmWithKubeProxy } from '../harness/require-vm.ts';
+import { createScenario, scenarioServices } from './service-scenario.ts';
 import { startNodeVm } from '../../harness/vm/vm.ts';
 import type { NodeVm } from '../../harness/vm/vm.ts';
 
@@ -29,27 +28,6 @@ const CONVERGE_TIMEOUT_MS = 60_000;
 /** a step changes the cluster and waits for both sides (up to CONVERGE_TIMEOUT_MS, twice in some steps) */
 const STEP_TIMEOUT_MS = 150_000;
 
-const http = [{ name: 'http', containerPort: 8080 }];
-const pods: PodFixture[] = [
-  { namespace: ns, name: 'web-1', nodeName: NODE, hostIP: '10.0.2.15', podIPs: ['10.244.0.11'], labels: { app: 'web' }, ports: http },
-  { namespace: ns, name: 'web-2', nodeName: NODE, hostIP: '10.0.2.15', podIPs: ['10.244.0.12'], labels: { app: 'web' }, ports: http },
-  { namespace: ns, name: 'web-3', nodeName: OTHER_NODE.name, hostIP: OTHER_NODE.internalIP, podIPs: ['10.244.1.13'], labels: { app: 'web' }, ports: http },
-  { namespace: ns, name: 'api-1', nodeName: OTHER_NODE.name, hostIP: OTHER_NODE.internalIP, podIPs: ['10.244.1.21'], labels: { app: 'api' }, ports: http },
-];
-
-const web = { app: 'web' };
-const httpPort = { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' };
-const services: V1Service[] = [
-  { metadata: { name: 'web' }, spec: { selector: web, ports: [httpPort, { name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }] } },
-  { metadata: { name: 'web-np' }, spec: { type: 'NodePort', selector: web, ports: [httpPort] } },
-  { metadata: { name: 'sticky' }, spec: { selector: web, ports: [httpPort], sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } } },
-  { metadata: { name: 'headless' }, spec: { clusterIP: 'None', selector: web, ports: [httpPort] } },
-  { metadata: { name: 'empty' }, spec: { selector: { app: 'nothing' }, ports: [httpPort] } },
-  // externalTrafficPolicy Local: the NodePort keeps local endpoints only ...
-  { metadata: { name: 'local-np' }, spec: { type: 'NodePort', externalTrafficPolicy: 'Local', selector: web, ports: [httpPort] } },
-  // ... and with no local endpoint at all falls back to the cluster endpoints (kubernetes PR 97081)
-  { metadata: { name: 'remote-np' }, spec: { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'api' }, ports: [httpPort] } },
-];
 
 function describeFindings(findings: Finding[]): string {
   return findings.map((f) => `  ${f.kind} ${f.key}${f.fields.length ? ` [${f.fields.join(',')}]` : ''}\n    expected: ${f.expected ?? '-'}\n    observed: ${f.observed ?? '-'}`).join('\n');
@@ -59,8 +37,8 @@ describeVmWithKubeProxy('kube-proxy (IPVS mode) on a real kernel and the IPVS mo
   const c = clientsFor(info.kubeconfig);
   const kc = adminKubeConfig(info);
   let vm: NodeVm;
-  const clusterIPs = new Map<string, string>();
-  const nodePorts = new Map<string, number>();
+  let clusterIPs = new Map<string, string>();
+  let nodePorts = new Map<string, number>();
 
   /** The VM's IPVS table once the model of the current snapshot agrees with it and `settled` holds. */
   async function agreed(what: string, settled: (table: IpvsTable) => boolean = () => true): Promise<IpvsTable> {
@@ -93,16 +71,7 @@ describeVmWithKubeProxy('kube-proxy (IPVS mode) on a real kernel and the IPVS mo
 
   beforeAll(async () => {
     vm = await startNodeVm({ nodeName: NODE, apiserverPort: info.apiserverPort, kubeProxy: true });
-    await registerVmNode(c, vm, '10.244.0.0/24');
-    await createNode(c, OTHER_NODE);
-    await createNamespace(c, ns);
-    for (const pod of pods) await createPod(c, pod);
-    for (const body of services) {
-      const created = await c.core.createNamespacedService({ namespace: ns, body });
-      clusterIPs.set(created.metadata!.name!, created.spec!.clusterIP!);
-      const nodePort = created.spec!.ports![0]!.nodePort;
-      if (nodePort) nodePorts.set(created.metadata!.name!, nodePort);
-    }
+    ({ clusterIPs, nodePorts } = await createScenario(c, vm, { namespace: ns, node: NODE, other: OTHER_NODE }, scenarioServices()));
     const started = await startKubeProxy(vm, info, { scheduler: 'rr' });
     process.stderr.write(`netlab harness: kube-proxy in VM ${NODE}: first sync ${(started.firstSyncMs / 1000).toFixed(1)} s after start (VM boot ${(vm.bootMs / 1000).toFixed(1)} s)\n`);
   }, 600_000);

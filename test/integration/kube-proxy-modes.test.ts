@@ -8,7 +8,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { V1Service } from '@kubernetes/client-node';
 import { compareIptables, compareNftables, type RulesetComparison } from '../../src/compare/rulesets.ts';
 import type { Finding } from '../../src/compare/types.ts';
 import { expectedIptables } from '../../src/model/services/iptables.ts';
@@ -19,11 +18,11 @@ import { parseNftTable } from '../../src/parse/nft.ts';
 import type { ClusterSnapshot } from '../../src/snapshot/types.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
 import { cacheDir } from '../../harness/control-plane/binaries.ts';
-import { clientsFor, createNamespace, createNode, createPod, setPodReady, waitFor } from '../../harness/control-plane/cluster.ts';
-import type { PodFixture } from '../../harness/control-plane/cluster.ts';
+import { clientsFor, setPodReady, waitFor } from '../../harness/control-plane/cluster.ts';
 import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
-import { iptablesSave, kubeProxyLog, nftListTable, registerVmNode, signalKubeProxy, startKubeProxy } from '../../harness/vm/kube-proxy.ts';
+import { iptablesSave, kubeProxyLog, nftListTable, signalKubeProxy, startKubeProxy } from '../../harness/vm/kube-proxy.ts';
 import { describeVmWithKubeProxy } from '../harness/require-vm.ts';
+import { createScenario, scenarioServices } from './service-scenario.ts';
 import { startNodeVm } from '../../harness/vm/vm.ts';
 import type { NodeVm } from '../../harness/vm/vm.ts';
 
@@ -55,26 +54,8 @@ describe.each(['nftables', 'iptables'] as const)('kube-proxy in %s mode', (mode:
     const NODE = `netlab-${mode}-node`;
     const OTHER_NODE = { name: `netlab-${mode}-node-2`, internalIP: '10.0.2.16', podCIDRs: ['10.244.1.0/24'] };
     const ns = `${mode}-${randomBytes(2).toString('hex')}`;
-    const http = [{ name: 'http', containerPort: 8080 }];
-    const pods: PodFixture[] = [
-      { namespace: ns, name: 'web-1', nodeName: NODE, hostIP: '10.0.2.15', podIPs: ['10.244.0.11'], labels: { app: 'web' }, ports: http },
-      { namespace: ns, name: 'web-2', nodeName: NODE, hostIP: '10.0.2.15', podIPs: ['10.244.0.12'], labels: { app: 'web' }, ports: http },
-      { namespace: ns, name: 'web-3', nodeName: OTHER_NODE.name, hostIP: OTHER_NODE.internalIP, podIPs: ['10.244.1.13'], labels: { app: 'web' }, ports: http },
-      { namespace: ns, name: 'api-1', nodeName: OTHER_NODE.name, hostIP: OTHER_NODE.internalIP, podIPs: ['10.244.1.21'], labels: { app: 'api' }, ports: http },
-    ];
-    const web = { app: 'web' };
-    const httpPort = { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' };
-    const services: V1Service[] = [
-      { metadata: { name: 'web' }, spec: { selector: web, ports: [httpPort, { name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }] } },
-      { metadata: { name: 'web-np' }, spec: { type: 'NodePort', selector: web, ports: [httpPort] } },
-      { metadata: { name: 'sticky' }, spec: { selector: web, ports: [httpPort], sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } } },
-      { metadata: { name: 'headless' }, spec: { clusterIP: 'None', selector: web, ports: [httpPort] } },
-      { metadata: { name: 'empty' }, spec: { type: 'NodePort', selector: { app: 'nothing' }, ports: [httpPort] } },
-      { metadata: { name: 'local-np' }, spec: { type: 'NodePort', externalTrafficPolicy: 'Local', selector: web, ports: [httpPort] } },
-      { metadata: { name: 'remote-np' }, spec: { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'api' }, ports: [httpPort] } },
-    ];
     let vm: NodeVm;
-    const clusterIPs = new Map<string, string>();
+    let clusterIPs = new Map<string, string>();
 
     /** The node's output once the model of the current snapshot agrees with it and `settled` holds. */
     async function agreed(what: string, settled: (text: string) => boolean = () => true): Promise<string> {
@@ -127,14 +108,7 @@ describe.each(['nftables', 'iptables'] as const)('kube-proxy in %s mode', (mode:
 
     beforeAll(async () => {
       vm = await startNodeVm({ nodeName: NODE, apiserverPort: info.apiserverPort, kubeProxy: true });
-      await registerVmNode(c, vm, '10.244.0.0/24');
-      await createNode(c, OTHER_NODE);
-      await createNamespace(c, ns);
-      for (const pod of pods) await createPod(c, pod);
-      for (const body of services) {
-        const created = await c.core.createNamespacedService({ namespace: ns, body });
-        clusterIPs.set(created.metadata!.name!, created.spec!.clusterIP!);
-      }
+      ({ clusterIPs } = await createScenario(c, vm, { namespace: ns, node: NODE, other: OTHER_NODE }, scenarioServices('NodePort')));
       const started = await startKubeProxy(vm, info, { mode, scheduler: '' });
       process.stderr.write(`netlab harness: kube-proxy (${mode}) in VM ${NODE}: first sync ${(started.firstSyncMs / 1000).toFixed(1)} s after start (VM boot ${(vm.bootMs / 1000).toFixed(1)} s)\n`);
     }, 600_000);
