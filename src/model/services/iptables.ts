@@ -9,7 +9,7 @@ import { findNode } from '../lookup.ts';
 import { nodePortAddresses } from '../node-addresses.ts';
 import type { PortEndpoint } from '../endpoints.ts';
 import type { ExpectedIptablesChain, NodeIptables, ServiceChainWhy, ServiceRuleWhy } from '../types.ts';
-import { endpointString, iptablesEndpointChain, iptablesServiceChain } from './names.ts';
+import { endpointString, iptablesEndpointChain, iptablesServiceChains } from './names.ts';
 import { endpointRef, portRef, type ServicePortPlan, servicePortPlans } from './ports.ts';
 
 /** kube-proxy leaves comments out of per-endpoint rules when the node has more endpoints than this. */
@@ -177,9 +177,10 @@ function addServicePort(c: PortContext, plan: ServicePortPlan): void {
   const port = portRef(plan);
   const proto = port.protocol;
   const name = plan.name;
-  const clusterChain = iptablesServiceChain('KUBE-SVC-', name, proto);
-  const localChain = iptablesServiceChain('KUBE-SVL-', name, proto);
-  const externalChain = iptablesServiceChain('KUBE-EXT-', name, proto);
+  const chainName = iptablesServiceChains(name, proto);
+  const clusterChain = chainName('KUBE-SVC-');
+  const localChain = chainName('KUBE-SVL-');
+  const externalChain = chainName('KUBE-EXT-');
   // each endpoint's chain name is a SHA-256: worked out once per endpoint, not once per rule that names it
   const endpointChains = new Map<PortEndpoint, string>();
   const endpointChain = (e: PortEndpoint) => {

@@ -39,7 +39,13 @@ export type IptablesServiceChainPrefix = 'KUBE-SVC-' | 'KUBE-SVL-' | 'KUBE-EXT-'
 
 /** KUBE-SVC-/KUBE-SVL-/KUBE-EXT-/KUBE-FW- + base32(sha256(servicePortName + protocol))[:16]; protocol in lower case. */
 export function iptablesServiceChain(prefix: IptablesServiceChainPrefix, portName: string, protocol: string): string {
-  return prefix + base32Sha256(portName + protocol.toLowerCase(), 16);
+  return iptablesServiceChains(portName, protocol)(prefix);
+}
+
+/** The names of one port's chains for every prefix: one hash (kube-proxy's portProtoHash), worked out once. */
+export function iptablesServiceChains(portName: string, protocol: string): (prefix: IptablesServiceChainPrefix) => string {
+  const hash = base32Sha256(portName + protocol.toLowerCase(), 16);
+  return (prefix) => prefix + hash;
 }
 
 /** KUBE-SEP- + base32(sha256(servicePortName + protocol + endpoint))[:16]. */
@@ -59,7 +65,13 @@ export type NftServiceChainPrefix = 'service-' | 'local-' | 'external-' | 'firew
 
 /** e.g. "service-ULMVA6XW-ns1/svc1/tcp/p80": prefix + hash + "namespace/name/protocol/portName". */
 export function nftServiceChain(prefix: NftServiceChainPrefix, namespace: string, service: string, portName: string, protocol: string): string {
-  return prefix + hashAndTruncate(`${namespace}/${service}/${protocol.toLowerCase()}/${portName}`);
+  return nftServiceChains(namespace, service, portName, protocol)(prefix);
+}
+
+/** The names of one port's chains for every prefix: they share one hash, worked out once (as kube-proxy does). */
+export function nftServiceChains(namespace: string, service: string, portName: string, protocol: string): (prefix: NftServiceChainPrefix) => string {
+  const base = hashAndTruncate(`${namespace}/${service}/${protocol.toLowerCase()}/${portName}`);
+  return (prefix) => prefix + base;
 }
 
 /** e.g. "endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80" (or "affinity-…" for its ClientIP set); IPv6 colons become dots. */

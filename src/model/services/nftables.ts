@@ -7,7 +7,7 @@ import type { ClusterSnapshot } from '../../snapshot/types.ts';
 import { findNode } from '../lookup.ts';
 import { nodePortAddresses } from '../node-addresses.ts';
 import type { ExpectedNftChain, ExpectedNftElement, ExpectedNftSet, NodeNftables, ServiceRuleWhy } from '../types.ts';
-import { endpointString, nftEndpointName, nftServiceChain } from './names.ts';
+import { endpointString, nftEndpointName, nftServiceChains } from './names.ts';
 import type { PortEndpoint } from '../endpoints.ts';
 import { endpointRef, portRef, type ServicePortPlan, servicePortPlans } from './ports.ts';
 
@@ -178,7 +178,7 @@ function addServicePort(c: PortContext, plan: ServicePortPlan): void {
   const port = portRef(plan);
   const proto = port.protocol;
   const svc = plan.service;
-  const chainName = (prefix: Parameters<typeof nftServiceChain>[0]) => nftServiceChain(prefix, svc.namespace, svc.name, plan.port.name, proto);
+  const chainName = nftServiceChains(svc.namespace, svc.name, plan.port.name, proto);
   const clusterChain = chainName('service-');
   const localChain = chainName('local-');
   const externalChain = chainName('external-');
