@@ -1,5 +1,6 @@
 // `npm run harness -- up|down|status`: the test control plane (harness/control-plane/controlplane.ts) by hand.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { cacheDir, findBinaries } from './control-plane/binaries.ts';
@@ -7,6 +8,8 @@ import { trackUntilStopped } from './control-plane/cleanup.ts';
 import { startControlPlane } from './control-plane/controlplane.ts';
 import type { ControlPlaneInfo } from './control-plane/controlplane.ts';
 import { isAlive, killRecordedProcesses, removeRecord } from './control-plane/instances.ts';
+import { CLUSTER_NODES, startNodeCluster } from '../test/harness/nodes/cluster.ts';
+import type { FlannelBackend } from '../test/harness/nodes/cluster.ts';
 import { HARNESS_INFO_ENV } from '../test/harness/jest-env.ts';
 import { sleep } from './control-plane/processes.ts';
 
@@ -44,14 +47,31 @@ program
   .command('up')
   .description('start the control plane and keep it running until Ctrl-C or `harness down`')
   .option('--keep', 'keep the temp dir (logs, certificates, etcd data) after stopping')
-  .action(async (options: { keep?: boolean }) => {
+  .option(
+    '--nodes',
+    `also boot two node VMs (${CLUSTER_NODES.map((n) => `${n.name} ${n.address}`).join(', ')}) with kubelet, containerd, ` +
+      'kube-proxy (IPVS) and Flannel, and run CoreDNS as Pods behind kube-dns (a few minutes under TCG)',
+  )
+  .option('--backend <vxlan|host-gw>', 'Flannel backend with --nodes', 'vxlan')
+  .action(async (options: { keep?: boolean; nodes?: boolean; backend: string }) => {
     const running = readState();
     if (running && isAlive(running.ownerPid)) {
       fail(`a control plane is already running (pid ${running.ownerPid}); stop it first with \`npm run harness -- down\``);
     }
-    const found = findBinaries();
-    if (!found.ok) fail(`cannot start: ${found.reason}`);
-    const cp = await startControlPlane({ keep: options.keep, binaries: found.paths, log: (line) => console.log(line) });
+    if (options.backend !== 'vxlan' && options.backend !== 'host-gw') fail(`--backend must be vxlan or host-gw, got ${JSON.stringify(options.backend)}`);
+    const log = (line: string) => console.log(line);
+    let cp: ControlPlaneInfo;
+    let stop: () => Promise<void>;
+    if (options.nodes) {
+      const cluster = await startNodeCluster({ keep: options.keep, backend: options.backend as FlannelBackend, log }).catch((err: Error) => fail(err.message));
+      ({ controlPlane: cp, stop } = cluster);
+    } else {
+      const found = findBinaries();
+      if (!found.ok) fail(`cannot start: ${found.reason}`);
+      const controlPlane = await startControlPlane({ keep: options.keep, binaries: found.paths, log });
+      ({ stop } = controlPlane);
+      cp = controlPlane;
+    }
     const infoFile = path.join(cp.dir, 'info.json');
     mkdirSync(path.dirname(stateFile()), { recursive: true });
     writeFileSync(stateFile(), JSON.stringify({ ownerPid: process.pid, infoFile } satisfies UpState));
@@ -66,13 +86,14 @@ program
         `export KUBECONFIG=${cp.kubeconfig}`,
         `export ${HARNESS_INFO_ENV}=${infoFile}`,
         '',
+        ...(options.nodes ? [`nodes:          ${CLUSTER_NODES.map((n) => n.name).join(', ')} (kubectl get nodes -o wide; VMs' consoles under ${os.tmpdir()}/netlab-vm-*)`, ''] : []),
         'running; Ctrl-C or `npm run harness -- down` stops it',
       ].join('\n'),
     );
     // Ctrl-C, or the SIGTERM `down` sends: the cleanup registry stops the control plane, then this.
     trackUntilStopped({
       stop: async () => {
-        await cp.stop();
+        await stop();
         rmSync(stateFile(), { force: true });
         console.log('stopped');
       },

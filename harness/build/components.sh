@@ -9,6 +9,9 @@ set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-1.37.2}      # newest 1.37 patch on the proxy; Go 1.26 cannot build 1.38
 ETCD_VERSION=${ETCD_VERSION:-3.7.0}     # kubeadm 1.37 DefaultEtcdVersion is 3.7.0-0
 COREDNS_VERSION=${COREDNS_VERSION:-1.14.6}  # kubeadm 1.37 CoreDNSVersion
+CONTAINERD_VERSION=${CONTAINERD_VERSION:-2.4.2}  # has the CRI RuntimeConfig kubelet 1.38 will require
+CNI_PLUGINS_VERSION=${CNI_PLUGINS_VERSION:-1.10.0}
+FLANNEL_VERSION=${FLANNEL_VERSION:-0.28.10}
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${NETLAB_CACHE_DIR:-$ROOT/.cache}
@@ -32,7 +35,8 @@ measure() { # name, then command: records wall time and peak RSS of the build
 
 build_kubernetes() {
   local stamp="k8s v$K8S_VERSION"
-  if up_to_date kube-apiserver "$stamp" && up_to_date kube-controller-manager "$stamp" && up_to_date kube-proxy "$stamp" && up_to_date kubectl "$stamp"; then
+  if up_to_date kube-apiserver "$stamp" && up_to_date kube-controller-manager "$stamp" && up_to_date kube-proxy "$stamp" && up_to_date kubectl "$stamp" \
+    && up_to_date kubelet "$stamp" && up_to_date kube-scheduler "$stamp"; then
     log "kubernetes v$K8S_VERSION binaries present"; return
   fi
   local dir=$WORK/kubernetes-$K8S_VERSION
@@ -61,6 +65,8 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-proxy"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 )
 GO
   if ! cmp -s tools.go.new tools.go; then
@@ -75,7 +81,7 @@ GO
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$bd"
   done
-  for cmd in kube-apiserver kube-controller-manager kube-proxy kubectl; do
+  for cmd in kube-apiserver kube-controller-manager kube-proxy kubectl kube-scheduler kubelet; do
     up_to_date "$cmd" "$stamp" && continue
     log "building $cmd v$K8S_VERSION"
     measure "$cmd" go build -trimpath -ldflags "$ld" -o "$BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
@@ -118,13 +124,100 @@ build_coredns() {
   echo "$stamp" > "$BIN/coredns.stamp"
 }
 
+# The node VMs' runtime: containerd with its runc shim and ctr (to import images without a registry).
+build_containerd() {
+  local stamp="containerd v$CONTAINERD_VERSION"
+  if up_to_date containerd "$stamp" && up_to_date containerd-shim-runc-v2 "$stamp" && up_to_date ctr "$stamp"; then
+    log "containerd v$CONTAINERD_VERSION present"; return
+  fi
+  local dir=$WORK/containerd-$CONTAINERD_VERSION
+  mkdir -p "$dir"; cd "$dir"
+  if [ ! -f go.mod ]; then
+    go mod init netlab.local/containerdbuild >/dev/null 2>&1
+    printf '//go:build tools\n\npackage tools\n\nimport (\n' > tools.go
+    for cmd in containerd containerd-shim-runc-v2 ctr; do
+      printf '\t_ "github.com/containerd/containerd/v2/cmd/%s"\n' "$cmd" >> tools.go
+    done
+    printf ')\n' >> tools.go
+    go mod edit -require="github.com/containerd/containerd/v2@v$CONTAINERD_VERSION"
+    go mod tidy -e >/dev/null
+  fi
+  local ld="-s -w -X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION"
+  for cmd in containerd containerd-shim-runc-v2 ctr; do
+    up_to_date "$cmd" "$stamp" && continue
+    log "building $cmd v$CONTAINERD_VERSION"
+    # no_btrfs: the btrfs snapshotter needs cgo; the node VMs use the native snapshotter.
+    measure "$cmd" go build -trimpath -tags no_btrfs -ldflags "$ld" -o "$BIN/$cmd" "github.com/containerd/containerd/v2/cmd/$cmd"
+    echo "$stamp" > "$BIN/$cmd.stamp"
+  done
+}
+
+# The CNI reference plugins the node VMs chain for Flannel's pod network (Flannel's own CNI plugin is not
+# on the module proxy; it only delegates to bridge + host-local, which the harness does directly).
+CNI_PLUGINS=(main/bridge main/loopback ipam/host-local meta/portmap)
+build_cni_plugins() {
+  local stamp="cni-plugins v$CNI_PLUGINS_VERSION" plugin name missing=0
+  for plugin in "${CNI_PLUGINS[@]}"; do up_to_date "cni/${plugin#*/}" "$stamp" || missing=1; done
+  [ $missing = 0 ] && { log "CNI plugins v$CNI_PLUGINS_VERSION present"; return; }
+  mkdir -p "$BIN/cni"
+  local dir=$WORK/cni-plugins-$CNI_PLUGINS_VERSION
+  mkdir -p "$dir"; cd "$dir"
+  if [ ! -f go.mod ]; then
+    go mod init netlab.local/cnibuild >/dev/null 2>&1
+    go mod edit -require="github.com/containernetworking/plugins@v$CNI_PLUGINS_VERSION"
+    printf '//go:build tools\n\npackage tools\n\nimport (\n' > tools.go
+    for plugin in "${CNI_PLUGINS[@]}"; do
+      printf '\t_ "github.com/containernetworking/plugins/plugins/%s"\n' "$plugin" >> tools.go
+    done
+    printf ')\n' >> tools.go
+    go mod tidy -e >/dev/null
+  fi
+  for plugin in "${CNI_PLUGINS[@]}"; do
+    name=${plugin#*/}
+    up_to_date "cni/$name" "$stamp" && continue
+    log "building CNI plugin $name v$CNI_PLUGINS_VERSION"
+    measure "cni-$name" go build -trimpath -ldflags "-s -w" -o "$BIN/cni/$name" "github.com/containernetworking/plugins/plugins/$plugin"
+    echo "$stamp" > "$BIN/cni/$name.stamp"
+  done
+}
+
+# flanneld links every backend; the tencent-vpc one imports an SDK module the proxy does not serve, so a
+# local stand-in (harness/cni/flannel/tencent-vpc-stub, see its doc comment) replaces it. The udp backend
+# needs cgo: built static with gcc, as flannel's Makefile does.
+build_flannel() {
+  local stamp="flannel v$FLANNEL_VERSION"
+  up_to_date flanneld "$stamp" && { log "flanneld v$FLANNEL_VERSION present"; return; }
+  command -v gcc >/dev/null || { echo "harness:build: gcc is needed to build flanneld (cgo)" >&2; exit 3; }
+  local dir=$WORK/flannel-$FLANNEL_VERSION
+  mkdir -p "$dir"; cd "$dir"
+  rm -rf tencent-vpc-stub; cp -r "$ROOT/harness/cni/flannel/tencent-vpc-stub" tencent-vpc-stub
+  if [ ! -f go.mod ]; then
+    go mod init netlab.local/flannelbuild >/dev/null 2>&1
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/flannel-io/flannel"\n' > tools.go
+    go mod edit -require="github.com/flannel-io/flannel@v$FLANNEL_VERSION" \
+      -replace=github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc=./tencent-vpc-stub
+    go mod tidy -e >/dev/null
+  fi
+  log "building flanneld v$FLANNEL_VERSION"
+  measure flanneld env CGO_ENABLED=1 go build -trimpath \
+    -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION -extldflags -static" \
+    -o "$BIN/flanneld" "github.com/flannel-io/flannel"
+  echo "$stamp" > "$BIN/flanneld.stamp"
+}
+
 start=$(date +%s)
 build_etcd
 build_coredns
 build_kubernetes
+build_containerd
+build_cni_plugins
+build_flannel
 log "all binaries in $BIN ($(( $(date +%s) - start ))s)"
 # `sed -n 1p`, not `head -1`: head closes the pipe early, and the SIGPIPE fails the script under pipefail.
 "$BIN/kube-apiserver" --version
 "$BIN/etcd" --version | sed -n 1p
 "$BIN/coredns" -version | sed -n 1p
 "$BIN/kubectl" version --client 2>/dev/null | sed -n 1p
+"$BIN/kubelet" --version
+"$BIN/containerd" --version
+"$BIN/flanneld" --version 2>&1 | sed -n 1p

@@ -23,7 +23,7 @@ log() { printf '[vm:build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'vm-build: %s\n' "$*" >&2; exit 1; }
 
 # Host packages whose files go into the guest (and QEMU, which the tests run).
-HOST_PACKAGES=(qemu-system-x86 busybox-static socat ipvsadm ipset iptables nftables iproute2 net-tools conntrack kmod cpio netbase xz-utils)
+HOST_PACKAGES=(qemu-system-x86 busybox-static socat ipvsadm ipset iptables nftables iproute2 net-tools conntrack kmod cpio netbase xz-utils runc)
 check_host() {
   local missing=() p
   for p in "${HOST_PACKAGES[@]}"; do
@@ -58,6 +58,7 @@ MODULES=(
   xt_recent nfnetlink_acct xt_nfacct
   nft_ct nft_nat nft_numgen nft_fib_ipv4 nft_fib_inet nft_reject_ipv4 nft_reject_inet
   dummy ipip veth vxlan
+  9p 9pnet_virtio bridge
 )
 # Userspace tools copied from the host, with their shared libraries.
 TOOLS=(ip route ipvsadm xtables-nft-multi nft ipset conntrack socat)
@@ -183,6 +184,21 @@ build_kube_proxy_layer() { # a second cpio archive, appended to the base one (th
   log "kube-proxy initramfs: $(du -h "$VM/initrd-kube-proxy.cpio.gz" | cut -f1)"
 }
 
+# The node layer: what a kubelet node needs beyond kube-proxy that is small enough for the initramfs
+# (Debian's runc with its libraries, the node's boot script). The large binaries (kubelet, containerd,
+# flanneld, the CNI plugins) and the image archives reach the guest read-only over 9p from the cache.
+build_node_layer() {
+  local stage=$VM/stage-node
+  rm -rf "$stage"; mkdir -p "$stage"
+  copy_with_libs "$stage" "$(readlink -f "$(command -v runc)")"
+  cp -r "$SRC/node/." "$stage/"
+  pack "$stage" "$VM/node.cpio.gz"
+  cat "$VM/initrd-kube-proxy.cpio.gz" "$VM/node.cpio.gz" > "$VM/initrd-node.cpio.gz.tmp"
+  mv "$VM/initrd-node.cpio.gz.tmp" "$VM/initrd-node.cpio.gz"
+  rm -rf "$stage" "$VM/node.cpio.gz"
+  log "node initramfs: $(du -h "$VM/initrd-node.cpio.gz" | cut -f1)"
+}
+
 # Everything the base image is made from: a change to any of it rebuilds the image.
 base_inputs() { # kernel package
   echo "kernel $1"
@@ -214,6 +230,7 @@ else
 fi
 
 kube_proxy_initrd=null
+node_initrd=null
 if [ -x "$KUBE_PROXY" ]; then
   kp_stamp="$base_stamp $(sha256sum < "$KUBE_PROXY" | cut -d' ' -f1)"
   if [ "$(cat "$VM/kube-proxy.stamp" 2>/dev/null)" != "$kp_stamp" ] || [ ! -f "$VM/initrd-kube-proxy.cpio.gz" ]; then
@@ -223,9 +240,17 @@ if [ -x "$KUBE_PROXY" ]; then
     log "kube-proxy image up to date"
   fi
   kube_proxy_initrd="\"$VM/initrd-kube-proxy.cpio.gz\""
+  node_stamp="$kp_stamp $(cat "$(command -v runc)" <(find "$SRC/node" -type f | LC_ALL=C sort | xargs cat) | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$VM/node.stamp" 2>/dev/null)" != "$node_stamp" ] || [ ! -f "$VM/initrd-node.cpio.gz" ]; then
+    build_node_layer
+    echo "$node_stamp" > "$VM/node.stamp"
+  else
+    log "node image up to date"
+  fi
+  node_initrd="\"$VM/initrd-node.cpio.gz\""
 else
-  rm -f "$VM/initrd-kube-proxy.cpio.gz" "$VM/kube-proxy.stamp"
-  log "no kube-proxy at $KUBE_PROXY (run `npm run harness:build`): built only the base image"
+  rm -f "$VM/initrd-kube-proxy.cpio.gz" "$VM/kube-proxy.stamp" "$VM/initrd-node.cpio.gz" "$VM/node.stamp"
+  log "no kube-proxy at $KUBE_PROXY (run 'npm run harness:build'): built only the base image"
 fi
 
 cat > "$VM/manifest.json.tmp" <<JSON
@@ -234,7 +259,8 @@ cat > "$VM/manifest.json.tmp" <<JSON
   "kernelVersion": "$(cat "$VM/kernel-version")",
   "kernel": "$VM/vmlinux",
   "initrdBase": "$VM/initrd-base.cpio.gz",
-  "initrdKubeProxy": $kube_proxy_initrd
+  "initrdKubeProxy": $kube_proxy_initrd,
+  "initrdNode": $node_initrd
 }
 JSON
 mv "$VM/manifest.json.tmp" "$VM/manifest.json"

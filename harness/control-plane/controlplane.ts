@@ -82,7 +82,32 @@ export interface ControlPlane extends ControlPlaneInfo {
   stop(): Promise<void>;
 }
 
+/**
+ * What a control plane for kubelet nodes adds (see nodes/cluster.ts): the apiserver reaches each kubelet
+ * through an HTTP CONNECT proxy on a unix socket (its egress selector), the node IPAM, lifecycle and
+ * workload controllers run, and kube-scheduler places the Pods.
+ */
+export interface NodeClusterOptions {
+  /** unix socket of the CONNECT proxy that maps node addresses to the VMs' forwarded kubelet ports */
+  egressSocket: string;
+  /** pod network the node IPAM controller hands /24s out of */
+  clusterCIDR: string;
+}
+
+/** The controllers a cluster with real kubelets needs, on top of DEFAULT_CONTROLLERS. */
+export const NODE_CLUSTER_CONTROLLERS = [
+  'node-ipam-controller',
+  'node-lifecycle-controller',
+  'deployment-controller',
+  'replicaset-controller',
+  'daemonset-controller',
+  'podgc-controller',
+  'ttl-controller',
+];
+
 export interface ControlPlaneOptions {
+  /** run as the control plane of kubelet nodes */
+  nodeCluster?: NodeClusterOptions;
   /** keep the temp dir (logs, certificates, etcd data) after stop() or a failed start */
   keep?: boolean;
   binaries?: BinaryPaths;
@@ -157,6 +182,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       etcdPeer: 'tcp',
       apiserver: 'tcp',
       controllerManager: 'tcp',
+      scheduler: 'tcp',
       dns: 'tcp+udp',
       health: 'tcp',
       ready: 'tcp',
@@ -172,13 +198,17 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     phase('etcd');
 
     const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) };
-    const apiserver = launch('kube-apiserver', apiserverCommand(binaries['kube-apiserver']!, dir, ports, credentials));
+    const apiserver = launch('kube-apiserver', apiserverCommand(binaries['kube-apiserver']!, dir, ports, credentials, opts.nodeCluster));
     await waitUntilReady(apiserver, 'kube-apiserver /readyz', async () => (await httpGet(`${apiserverUrl}/readyz`, tls)).status === 200, startTimeoutMs);
     const kubernetesVersion = (JSON.parse((await httpGet(`${apiserverUrl}/version`, tls)).body) as { gitVersion: string }).gitVersion;
     phase('kube-apiserver');
 
-    const controllers = opts.controllers ?? DEFAULT_CONTROLLERS;
-    const controllerManager = launch('kube-controller-manager', controllerManagerCommand(binaries['kube-controller-manager']!, dir, ports, credentials, controllers));
+    const controllers = opts.controllers ?? (opts.nodeCluster ? [...DEFAULT_CONTROLLERS, ...NODE_CLUSTER_CONTROLLERS] : DEFAULT_CONTROLLERS);
+    const controllerManager = launch(
+      'kube-controller-manager',
+      controllerManagerCommand(binaries['kube-controller-manager']!, dir, ports, credentials, controllers, opts.nodeCluster),
+    );
+    const scheduler = opts.nodeCluster ? launch('kube-scheduler', schedulerCommand(binaries['kube-scheduler']!, ports, credentials)) : null;
 
     const kc = new KubeConfig();
     kc.loadFromFile(admin.kubeconfig);
@@ -192,6 +222,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       // The controller manager serves /healthz with a certificate it made itself: not worth verifying on loopback.
       waitUntilReady(controllerManager, 'kube-controller-manager /healthz', async () => (await httpGet(`https://127.0.0.1:${ports.controllerManager}/healthz`, { rejectUnauthorized: false })).status === 200, startTimeoutMs),
       waitUntilReady(dnsServer, 'CoreDNS /ready', async () => (await httpGet(`http://127.0.0.1:${ports.ready}/ready`)).status === 200, startTimeoutMs),
+      scheduler &&
+        waitUntilReady(scheduler, 'kube-scheduler /healthz', async () => (await httpGet(`https://127.0.0.1:${ports.scheduler}/healthz`, { rejectUnauthorized: false })).status === 200, startTimeoutMs),
     ]);
     // Pods can only be created once their namespace's default ServiceAccount exists (ServiceAccount admission).
     await waitUntilReady(controllerManager, 'ServiceAccount default/default', () => serviceAccountExists(kc, 'default', 'default'), startTimeoutMs);
@@ -378,7 +410,7 @@ export async function startExtraCoreDns(info: ControlPlaneInfo, pods: 'insecure'
   return { dns: { host: '127.0.0.1', port: ports.dns }, corefile, stop };
 }
 
-type Ports = Record<'etcd' | 'etcdPeer' | 'apiserver' | 'controllerManager' | 'dns' | 'health' | 'ready', number>;
+type Ports = Record<'etcd' | 'etcdPeer' | 'apiserver' | 'controllerManager' | 'scheduler' | 'dns' | 'health' | 'ready', number>;
 
 interface Credentials {
   pki: Pki;
@@ -391,7 +423,7 @@ interface Credentials {
 async function issueCredentials(dir: string, apiserverUrl: string, openssl: string): Promise<Credentials> {
   const pki = await createCa(path.join(dir, 'pki'), openssl);
   const identity = (name: string, user: string, groups: string[]) => makeIdentity(pki, dir, apiserverUrl, name, user, groups);
-  const [serving, admin, controllerManager, kubeProxy, coredns] = await Promise.all([
+  const [serving, admin, controllerManager, kubeProxy, coredns, scheduler, kubeletClient] = await Promise.all([
     issueServingCert(pki, 'kube-apiserver', {
       dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${CLUSTER_DOMAIN}`],
       ips: ['127.0.0.1', VM_APISERVER_ADDRESS, '10.96.0.1'],
@@ -400,12 +432,22 @@ async function issueCredentials(dir: string, apiserverUrl: string, openssl: stri
     identity('kube-controller-manager', 'system:kube-controller-manager', []),
     identity('kube-proxy', 'system:kube-proxy', []),
     identity('coredns', 'coredns', []),
+    identity('kube-scheduler', 'system:kube-scheduler', []),
+    // what the apiserver shows kubelets (exec, logs); kubeadm binds its user to system:kubelet-api-admin
+    identity('apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']),
   ]);
   return {
     pki,
     serving,
     serviceAccountKey: writeServiceAccountKeys(dir),
-    identities: { admin, 'kube-controller-manager': controllerManager, 'kube-proxy': kubeProxy, coredns },
+    identities: {
+      admin,
+      'kube-controller-manager': controllerManager,
+      'kube-proxy': kubeProxy,
+      coredns,
+      'kube-scheduler': scheduler,
+      'apiserver-kubelet-client': kubeletClient,
+    },
   };
 }
 
@@ -425,7 +467,16 @@ function etcdCommand(bin: string, dir: string, ports: Ports): string[] {
   ];
 }
 
-function apiserverCommand(bin: string, dir: string, ports: Ports, c: Credentials): string[] {
+function apiserverCommand(bin: string, dir: string, ports: Ports, c: Credentials, nodes?: NodeClusterOptions): string[] {
+  const kubeletClient = c.identities['apiserver-kubelet-client']!;
+  const forNodes = nodes
+    ? [
+        `--egress-selector-config-file=${writeEgressSelectorConfig(dir, nodes.egressSocket)}`,
+        `--kubelet-client-certificate=${kubeletClient.cert}`,
+        `--kubelet-client-key=${kubeletClient.key}`,
+        '--kubelet-preferred-address-types=InternalIP',
+      ]
+    : [];
   return [
     bin,
     `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
@@ -444,11 +495,50 @@ function apiserverCommand(bin: string, dir: string, ports: Ports, c: Credentials
     `--service-account-signing-key-file=${c.serviceAccountKey.privateKey}`,
     '--allow-privileged=true',
     '--profiling=false',
+    ...forNodes,
   ];
 }
 
-function controllerManagerCommand(bin: string, dir: string, ports: Ports, c: Credentials, controllers: string[]): string[] {
+/** The apiserver's connections to nodes (kubelets, pod and service proxies) go through the CONNECT proxy. */
+function writeEgressSelectorConfig(dir: string, socket: string): string {
+  const file = path.join(dir, 'egress-selector.yaml');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: apiserver.k8s.io/v1beta1',
+      'kind: EgressSelectorConfiguration',
+      'egressSelections:',
+      '- name: cluster',
+      '  connection:',
+      '    proxyProtocol: HTTPConnect',
+      '    transport:',
+      '      uds:',
+      `        udsName: ${socket}`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function schedulerCommand(bin: string, ports: Ports, c: Credentials): string[] {
+  const kubeconfig = c.identities['kube-scheduler']!.kubeconfig;
+  return [
+    bin,
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.scheduler}`,
+    '--leader-elect=false',
+  ];
+}
+
+function controllerManagerCommand(bin: string, dir: string, ports: Ports, c: Credentials, controllers: string[], nodes?: NodeClusterOptions): string[] {
   const kubeconfig = c.identities['kube-controller-manager']!.kubeconfig;
+  // each Node gets a /24 of the pod network as its podCIDR, which Flannel's Kubernetes subnet manager uses
+  const forNodes = nodes
+    ? ['--allocate-node-cidrs=true', `--cluster-cidr=${nodes.clusterCIDR}`, '--node-cidr-mask-size=24', `--service-cluster-ip-range=${SERVICE_CIDR}`]
+    : [];
   return [
     bin,
     `--kubeconfig=${kubeconfig}`,
@@ -464,6 +554,7 @@ function controllerManagerCommand(bin: string, dir: string, ports: Ports, c: Cre
     '--use-service-account-credentials=true',
     `--service-account-private-key-file=${c.serviceAccountKey.privateKey}`,
     `--root-ca-file=${c.pki.caCert}`,
+    ...forNodes,
   ];
 }
 
@@ -618,7 +709,7 @@ function httpGet(url: string, tls: https.RequestOptions = {}): Promise<HttpResul
  * Distinct free 127.0.0.1 ports, one per key; 'tcp+udp' ones are free for both (DNS). Every socket stays
  * open until all ports are chosen, so no port is handed out twice.
  */
-async function freePorts<K extends string>(wanted: Record<K, 'tcp' | 'tcp+udp'>): Promise<Record<K, number>> {
+export async function freePorts<K extends string>(wanted: Record<K, 'tcp' | 'tcp+udp'>): Promise<Record<K, number>> {
   const held: { close(): void }[] = [];
   const ports = {} as Record<K, number>;
   try {

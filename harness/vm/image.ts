@@ -16,6 +16,8 @@ export interface VmImage {
   initrdBase: string;
   /** the base plus kube-proxy; null when kube-proxy was not built yet */
   initrdKubeProxy: string | null;
+  /** the kube-proxy image plus what a kubelet node needs (runc, containerd's configuration, boot scripts); null without kube-proxy */
+  initrdNode: string | null;
 }
 
 export type VmPrerequisites = { ok: true } | { ok: false; reason: string };

@@ -29,6 +29,8 @@ export interface NodeVmOptions {
   apiserverPort?: number;
   /** boot the image that holds kube-proxy (default false: the smaller base image) */
   kubeProxy?: boolean;
+  /** boot as a kubelet node (see nodes/): the node image, the cluster link, the 9p shares, the kubelet port */
+  node?: NodeVmWiring;
   /** default 1024 */
   memoryMb?: number;
   /** default 1 */
@@ -38,6 +40,19 @@ export interface NodeVmOptions {
   /** keep the temp dir (console log, QEMU log) after stop() */
   keep?: boolean;
   log?: (line: string) => void;
+}
+
+/** How a node VM of a multi-node cluster is wired to the host and to the other VMs. */
+export interface NodeVmWiring {
+  /**
+   * The cluster link: a second NIC (eth1) on a unix-socket stream between the VMs, no host network involved.
+   * The first VM listens on the socket (`listen: true`), each other one connects to it.
+   */
+  link: { socket: string; listen: boolean; mac: string };
+  /** host folders the guest mounts read-only over 9p, by mount tag */
+  shares: Record<string, string>;
+  /** host loopback port forwarded to the kubelet's port 10250 in the guest */
+  kubeletHostPort: number;
 }
 
 export interface NodeVm extends NodeExec {
@@ -64,7 +79,7 @@ export async function startNodeVm(opts: NodeVmOptions = {}): Promise<NodeVm> {
   const nodeName = opts.nodeName ?? DEFAULT_NODE_NAME;
   const bootTimeoutMs = opts.bootTimeoutMs ?? 120_000;
   const image = await buildVmImage();
-  const initrd = opts.kubeProxy ? image.initrdKubeProxy : image.initrdBase;
+  const initrd = opts.node ? image.initrdNode : opts.kubeProxy ? image.initrdKubeProxy : image.initrdBase;
   if (initrd === null) {
     throw new Error('the VM image has no kube-proxy: build it first (`npm run harness:build`), then `npm run vm:build`');
   }
@@ -141,6 +156,7 @@ function qemuCommand(kernel: string, initrd: string, files: { socket: string; co
     const port = opts.apiserverPort;
     netdev += `,guestfwd=tcp:${GUEST_APISERVER_ADDRESS}:${port}-cmd:socat - TCP:127.0.0.1:${port}`;
   }
+  if (opts.node) netdev += `,hostfwd=tcp:127.0.0.1:${opts.node.kubeletHostPort}-:10250`;
   return [
     QEMU,
     '-accel', 'tcg', // KVM is present on the CI machine but hangs
@@ -156,7 +172,21 @@ function qemuCommand(kernel: string, initrd: string, files: { socket: string; co
     '-device', 'virtio-serial',
     '-chardev', `socket,id=exec,path=${files.socket},server=on,wait=off`,
     '-device', 'virtserialport,chardev=exec,name=netlab.exec',
+    ...(opts.node ? nodeWiring(opts.node) : []),
   ];
+}
+
+function nodeWiring(wiring: NodeVmWiring): string[] {
+  const { socket, listen, mac } = wiring.link;
+  const args = [
+    '-netdev', `stream,id=link0,server=${listen ? 'on' : 'off'},addr.type=unix,addr.path=${socket}`,
+    // QEMU gives every VM's second NIC the same default MAC: on a shared link each needs its own
+    '-device', `e1000,netdev=link0,mac=${mac},romfile=`,
+  ];
+  for (const [tag, dir] of Object.entries(wiring.shares)) {
+    args.push('-fsdev', `local,id=${tag},path=${dir},security_model=none,readonly=on`, '-device', `virtio-9p-pci,fsdev=${tag},mount_tag=${tag}`);
+  }
+  return args;
 }
 
 // Every VM of this process, so an exit or a signal (Ctrl-C) leaves no QEMU behind.

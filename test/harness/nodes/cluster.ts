@@ -1,0 +1,233 @@
+// A small real cluster for tests: the harness control plane (with kube-scheduler, the node controllers and
+// an egress proxy to the kubelets) and two node VMs, each running containerd, Debian's runc, the kubelet,
+// kube-proxy (IPVS mode) and flanneld, joined over a private link between the VMs. CoreDNS runs as Pods
+// behind kube-dns 10.96.0.10 and netlab's probe DaemonSet from manifests/ runs on both nodes.
+//
+// Everything is real but the wiring: the VMs' cluster link is a unix socket between two QEMU processes,
+// the apiserver reaches each kubelet through egress-proxy.ts and a QEMU port forward, and images are
+// imported from archives (harness/images) instead of pulled. Nothing leaves loopback and the VMs.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
+import { binDir, cacheDir, CONTROL_PLANE_BINARIES, findBinaries, PROJECT_ROOT } from '../binaries.ts';
+import { waitFor } from '../cluster.ts';
+import { adminKubeConfig, freePorts, mintIdentity, startControlPlane } from '../controlplane.ts';
+import type { ControlPlane } from '../controlplane.ts';
+import { writeKubeconfig } from '../kubeconfig.ts';
+import { startKubeProxy } from '../vm/kube-proxy.ts';
+import { startNodeVm } from '../vm/vm.ts';
+import type { NodeVm } from '../vm/vm.ts';
+import { deployCoreDns, grantFlannel } from './addons.ts';
+import { startEgressProxy } from './egress-proxy.ts';
+import type { EgressProxy } from './egress-proxy.ts';
+import { GUEST_KUBELET_DIR, kubeletConfiguration, NODE_RESOLV_CONF } from './kubelet.ts';
+
+/** Binaries the node VMs run (from `npm run harness:build`), besides the control plane's. */
+export const NODE_CLUSTER_BINARIES = ['kube-scheduler', 'kubelet', 'kube-proxy', 'containerd', 'containerd-shim-runc-v2', 'ctr', 'flanneld', 'cni/bridge', 'cni/host-local', 'cni/loopback', 'cni/portmap'];
+export const POD_NETWORK = '10.244.0.0/16';
+/** The seed's node addresses, on the VMs' private link. */
+export const CLUSTER_NODES = [
+  { name: 'node-1', address: '10.130.29.80' },
+  { name: 'node-2', address: '10.130.29.81' },
+] as const;
+const NODE_PREFIX_LENGTH = 24;
+const KUBELET_PORT = 10250;
+
+export type FlannelBackend = 'vxlan' | 'host-gw';
+
+export interface NodeClusterOptions {
+  /** default vxlan */
+  backend?: FlannelBackend;
+  /** memory of each node VM; default 2048 MiB */
+  memoryMb?: number;
+  keep?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface NodeCluster {
+  controlPlane: ControlPlane;
+  vms: NodeVm[];
+  backend: FlannelBackend;
+  /** milliseconds per bring-up phase, and `total` */
+  timings: Record<string, number>;
+  kubeConfig(): KubeConfig;
+  stop(): Promise<void>;
+}
+
+export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const backend = opts.backend ?? 'vxlan';
+  const found = findBinaries([...CONTROL_PLANE_BINARIES, ...NODE_CLUSTER_BINARIES]);
+  if (!found.ok) throw new Error(`harness: cannot start the node cluster: ${found.reason}`);
+
+  const began = performance.now();
+  const timings: Record<string, number> = {};
+  let phaseStart = began;
+  const phase = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - phaseStart);
+    phaseStart = now;
+    log(`netlab harness: ${name} done after ${((now - began) / 1000).toFixed(1)} s`);
+  };
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'netlab-nodes-'));
+  const vms: NodeVm[] = [];
+  let proxy: EgressProxy | null = null;
+  let controlPlane: ControlPlane | null = null;
+  const stop = async () => {
+    await Promise.all(vms.map((vm) => vm.stop().catch(() => {})));
+    await controlPlane?.stop();
+    await proxy?.close();
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const imagesDir = await buildImages(log);
+    phase('images');
+    proxy = await startEgressProxy(path.join(dir, 'egress.sock'), log);
+    controlPlane = await startControlPlane({
+      binaries: found.paths,
+      keep: opts.keep,
+      log,
+      nodeCluster: { egressSocket: proxy.socket, clusterCIDR: POD_NETWORK },
+    });
+    const cp = controlPlane;
+    const kc = adminKubeConfig(cp);
+    const flannel = await mintIdentity(cp, 'flannel', 'flannel', []);
+    await grantFlannel(kc, flannel.user);
+    phase('control plane');
+
+    const kubeletPorts = Object.values(await freePorts(Object.fromEntries(CLUSTER_NODES.map((n) => [n.name, 'tcp' as const]))));
+    const link = path.join(dir, 'link.sock');
+    const boot = (i: number) =>
+      startNodeVm({
+        nodeName: CLUSTER_NODES[i]!.name,
+        apiserverPort: cp.apiserverPort,
+        memoryMb: opts.memoryMb ?? 2048,
+        keep: opts.keep,
+        log,
+        node: { link: { socket: link, listen: i === 0, mac: linkMac(CLUSTER_NODES[i]!.address) }, shares: { 'netlab-bin': binDir(), 'netlab-images': imagesDir }, kubeletHostPort: kubeletPorts[i]! },
+      });
+    // the first VM listens on the link socket; the second connects to it, so it starts once the socket exists
+    const first = boot(0);
+    await waitFor('the cluster link socket', async () => existsSync(link), 60_000);
+    const booted = await Promise.allSettled([first, boot(1)]);
+    for (const result of booted) if (result.status === 'fulfilled') vms.push(result.value);
+    const failed = booted.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    CLUSTER_NODES.forEach((node, i) => proxy!.route(node.address, KUBELET_PORT, kubeletPorts[i]!));
+    phase('node VMs booted');
+
+    await Promise.all(
+      vms.map(async (vm, i) => {
+        const node = CLUSTER_NODES[i]!;
+        const kubelet = await mintIdentity(cp, `kubelet-${node.name}`, `system:node:${node.name}`, ['system:nodes']);
+        await vm.writeFile(`${GUEST_KUBELET_DIR}/kubeconfig`, await guestKubeconfig(cp, vm, dir, `kubelet-${node.name}`, kubelet), '0600');
+        await vm.writeFile(`${GUEST_KUBELET_DIR}/config.yaml`, kubeletConfiguration());
+        await vm.writeFile(`${GUEST_KUBELET_DIR}/ca.crt`, readFileSync(cp.caCert, 'utf8'));
+        await vm.writeFile('/var/lib/flannel/kubeconfig', await guestKubeconfig(cp, vm, dir, `flannel-${node.name}`, flannel), '0600');
+        await vm.writeFile('/etc/resolv.conf', NODE_RESOLV_CONF);
+        await runOrExplain(vm, ['netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`], 240_000);
+      }),
+    );
+    const core = kc.makeApiClient(CoreV1Api);
+    const registered = await waitFor(
+      'both kubelets to register their Nodes and get a podCIDR',
+      async () => {
+        const nodes = (await core.listNode()).items;
+        return CLUSTER_NODES.every((n) => nodes.some((o) => o.metadata?.name === n.name && o.spec?.podCIDR)) ? nodes : null;
+      },
+      180_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await guestLogs(vms, '/var/log/kubelet.log')}`);
+    });
+    log(`netlab harness: Nodes registered: ${registered.map((n) => `${n.metadata?.name} ${n.spec?.podCIDR}`).join(', ')}`);
+    phase('kubelets registered');
+
+    await Promise.all(vms.map((vm) => runOrExplain(vm, ['netlab-flannel-up', vm.nodeName, backend], 240_000)));
+    phase(`flannel (${backend})`);
+    await Promise.all(vms.map((vm) => startKubeProxy(vm, cp, { scheduler: '' }, 240_000)));
+    phase('kube-proxy');
+
+    await waitFor('both Nodes Ready', async () => (await core.listNode()).items.filter(isReady).length === CLUSTER_NODES.length, 240_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await guestLogs(vms, '/var/log/kubelet.log')}`);
+    });
+    phase('Nodes Ready');
+
+    await deployCoreDns(kc, CLUSTER_NODES.length);
+    await waitForPods(core, 'kube-system', 'k8s-app=kube-dns', CLUSTER_NODES.length, vms);
+    phase('CoreDNS Pods ready');
+
+    timings.total = Math.round(performance.now() - began);
+    log(`netlab harness: node cluster (${CLUSTER_NODES.map((n) => n.name).join(', ')}, Flannel ${backend}) ready in ${(timings.total / 1000).toFixed(1)} s`);
+    return { controlPlane: cp, vms, backend, timings, kubeConfig: () => adminKubeConfig(cp), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Waits until `count` Pods matching `selector` are Ready; the error shows their state and the kubelets' logs. */
+export async function waitForPods(core: CoreV1Api, namespace: string, selector: string, count: number, vms: NodeVm[], timeoutMs = 300_000): Promise<V1Pod[]> {
+  let last: V1Pod[] = [];
+  return waitFor(
+    `${count} ready Pods ${selector} in ${namespace}`,
+    async () => {
+      last = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+      const ready = last.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return ready.length >= count ? ready : null;
+    },
+    timeoutMs,
+  ).catch(async (err: Error) => {
+    const states = last.map((p) => `  ${p.metadata?.name} on ${p.spec?.nodeName ?? '-'}: ${p.status?.phase} ${JSON.stringify(p.status?.containerStatuses?.map((c) => c.state))}`).join('\n');
+    throw new Error(`${err.message}\n${states}\n${await guestLogs(vms, '/var/log/kubelet.log')}`);
+  });
+}
+
+/** A locally administered MAC made of the node's link address (10.130.29.80 → 52:54:0a:82:1d:50). */
+function linkMac(address: string): string {
+  return ['52', '54', ...address.split('.').map((octet) => Number(octet).toString(16).padStart(2, '0'))].join(':');
+}
+
+function isReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** A kubeconfig for a component inside `vm`: the apiserver at the guestfwd address, certificates embedded. */
+async function guestKubeconfig(cp: ControlPlane, vm: NodeVm, dir: string, name: string, identity: { user: string; cert: string; key: string }): Promise<string> {
+  const file = await writeKubeconfig(path.join(dir, `${name}.kubeconfig`), {
+    server: `https://${vm.apiserverAddress}`,
+    caCertFile: cp.caCert,
+    userName: identity.user,
+    credential: { certFile: identity.cert, keyFile: identity.key },
+  });
+  return readFileSync(file, 'utf8');
+}
+
+async function runOrExplain(vm: NodeVm, argv: string[], timeoutMs: number): Promise<void> {
+  const result = await vm.run(argv, { timeoutMs });
+  if (result.exitCode !== 0) {
+    throw new Error(`${argv.join(' ')} failed in VM ${vm.nodeName} (exit ${result.exitCode}):\n${result.stdout}${result.stderr}`);
+  }
+}
+
+async function guestLogs(vms: NodeVm[], file: string, lines = 25): Promise<string> {
+  const parts = await Promise.all(vms.map(async (vm) => `--- ${vm.nodeName}: last lines of ${file}\n${(await vm.run(['tail', '-n', String(lines), file]).catch(() => null))?.stdout ?? '(unreadable)'}`));
+  return parts.join('\n');
+}
+
+/** Builds (or finds cached) the image archives every node imports: pause, CoreDNS and netlab's probe. */
+async function buildImages(log: (line: string) => void): Promise<string> {
+  const script = path.join(PROJECT_ROOT, 'harness', 'images', 'build.ts');
+  const child = spawn(process.execPath, [script, 'pause', 'coredns', 'probe'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NETLAB_CACHE_DIR: cacheDir() } });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
+  if (code !== 0) throw new Error(`${script} failed (exit ${code}):\n${output.trim()}`);
+  log(`netlab harness: images: ${output.trim().split('\n').join('; ')}`);
+  return path.join(cacheDir(), 'images');
+}
