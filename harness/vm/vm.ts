@@ -29,7 +29,7 @@ export interface NodeVmOptions {
   apiserverPort?: number;
   /** boot the image that holds kube-proxy (default false: the smaller base image) */
   kubeProxy?: boolean;
-  /** boot as a kubelet node (see nodes/): the node image, the cluster link, the 9p shares, the kubelet port */
+  /** boot as a kubelet node (see nodes/): the node image, the cluster link, the 9p shares, the forwarded ports */
   node?: NodeVmWiring;
   /** default 1024 */
   memoryMb?: number;
@@ -51,8 +51,8 @@ export interface NodeVmWiring {
   link: { socket: string; listen: boolean; mac: string };
   /** host folders the guest mounts read-only over 9p, by mount tag */
   shares: Record<string, string>;
-  /** host loopback port forwarded to the kubelet's port 10250 in the guest */
-  kubeletHostPort: number;
+  /** host loopback ports forwarded into the guest (the kubelet's 10250, a DNS relay) */
+  forwards: { protocol: 'tcp' | 'udp'; hostPort: number; guestPort: number }[];
 }
 
 export interface NodeVm extends NodeExec {
@@ -156,7 +156,7 @@ function qemuCommand(kernel: string, initrd: string, files: { socket: string; co
     const port = opts.apiserverPort;
     netdev += `,guestfwd=tcp:${GUEST_APISERVER_ADDRESS}:${port}-cmd:socat - TCP:127.0.0.1:${port}`;
   }
-  if (opts.node) netdev += `,hostfwd=tcp:127.0.0.1:${opts.node.kubeletHostPort}-:10250`;
+  for (const f of opts.node?.forwards ?? []) netdev += `,hostfwd=${f.protocol}:127.0.0.1:${f.hostPort}-:${f.guestPort}`;
   return [
     QEMU,
     '-accel', 'tcg', // KVM is present on the CI machine but hangs

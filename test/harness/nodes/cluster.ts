@@ -14,7 +14,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { binDir, cacheDir, CONTROL_PLANE_BINARIES, findBinaries, PROJECT_ROOT } from '../binaries.ts';
 import { waitFor } from '../cluster.ts';
-import { adminKubeConfig, freePorts, mintIdentity, startControlPlane } from '../controlplane.ts';
+import { adminKubeConfig, DNS_SERVICE_IP, freePorts, mintIdentity, startControlPlane } from '../controlplane.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { writeKubeconfig } from '../kubeconfig.ts';
 import { startKubeProxy } from '../vm/kube-proxy.ts';
@@ -34,7 +34,10 @@ export const CLUSTER_NODES = [
   { name: 'node-2', address: '10.130.29.81' },
 ] as const;
 const NODE_PREFIX_LENGTH = 24;
+/** The image archives (harness/images) every node imports into containerd. */
+const NODE_IMAGES = ['pause', 'coredns', 'probe'];
 const KUBELET_PORT = 10250;
+const DNS_RELAY_PORT = 1053;
 
 export type FlannelBackend = 'vxlan' | 'host-gw';
 
@@ -51,6 +54,11 @@ export interface NodeCluster {
   controlPlane: ControlPlane;
   vms: NodeVm[];
   backend: FlannelBackend;
+  /**
+   * Where the host asks the cluster's DNS: a UDP port forwarded into node-1, relayed there to the kube-dns
+   * Service (10.96.0.10:53), so the question goes through node-1's IPVS to a CoreDNS Pod like a node's would.
+   */
+  dns: { host: string; port: number };
   /** milliseconds per bring-up phase, and `total` */
   timings: Record<string, number>;
   kubeConfig(): KubeConfig;
@@ -100,7 +108,13 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     await grantFlannel(kc, flannel.user);
     phase('control plane');
 
-    const kubeletPorts = Object.values(await freePorts(Object.fromEntries(CLUSTER_NODES.map((n) => [n.name, 'tcp' as const]))));
+    const wanted: Record<string, 'tcp' | 'tcp+udp'> = { dns: 'tcp+udp' };
+    for (const n of CLUSTER_NODES) wanted[n.name] = 'tcp';
+    const ports = await freePorts(wanted);
+    const kubeletPorts = CLUSTER_NODES.map((n) => ports[n.name]!);
+    const kubelet = (hostPort: number) => ({ protocol: 'tcp' as const, hostPort, guestPort: KUBELET_PORT });
+    // the host's way to the kube-dns Service: UDP into node-1, where a relay passes it on (startDnsRelay)
+    const dnsForward = { protocol: 'udp' as const, hostPort: ports.dns!, guestPort: DNS_RELAY_PORT };
     const link = path.join(dir, 'link.sock');
     const boot = (i: number) =>
       startNodeVm({
@@ -109,7 +123,9 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         memoryMb: opts.memoryMb ?? 2048,
         keep: opts.keep,
         log,
-        node: { link: { socket: link, listen: i === 0, mac: linkMac(CLUSTER_NODES[i]!.address) }, shares: { 'netlab-bin': binDir(), 'netlab-images': imagesDir }, kubeletHostPort: kubeletPorts[i]! },
+        node: { link: { socket: link, listen: i === 0, mac: linkMac(CLUSTER_NODES[i]!.address) }, shares: { 'netlab-bin': binDir(), 'netlab-images': imagesDir },
+          forwards: i === 0 ? [kubelet(kubeletPorts[i]!), dnsForward] : [kubelet(kubeletPorts[i]!)],
+        },
       });
     // the first VM listens on the link socket; the second connects to it, so it starts once the socket exists
     const first = boot(0);
@@ -130,7 +146,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         await vm.writeFile(`${GUEST_KUBELET_DIR}/ca.crt`, readFileSync(cp.caCert, 'utf8'));
         await vm.writeFile('/var/lib/flannel/kubeconfig', await guestKubeconfig(cp, vm, dir, `flannel-${node.name}`, flannel), '0600');
         await vm.writeFile('/etc/resolv.conf', NODE_RESOLV_CONF);
-        await runOrExplain(vm, ['netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`], 240_000);
+        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...NODE_IMAGES.map((i) => `${i}.tar`)], 240_000);
       }),
     );
     const core = kc.makeApiClient(CoreV1Api);
@@ -147,7 +163,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     log(`netlab harness: Nodes registered: ${registered.map((n) => `${n.metadata?.name} ${n.spec?.podCIDR}`).join(', ')}`);
     phase('kubelets registered');
 
-    await Promise.all(vms.map((vm) => runOrExplain(vm, ['netlab-flannel-up', vm.nodeName, backend], 240_000)));
+    await Promise.all(vms.map((vm) => runOrExplain(vm, ['/usr/local/sbin/netlab-flannel-up', vm.nodeName, backend], 240_000)));
     phase(`flannel (${backend})`);
     await Promise.all(vms.map((vm) => startKubeProxy(vm, cp, { scheduler: '' }, 240_000)));
     phase('kube-proxy');
@@ -159,11 +175,12 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
 
     await deployCoreDns(kc, CLUSTER_NODES.length);
     await waitForPods(core, 'kube-system', 'k8s-app=kube-dns', CLUSTER_NODES.length, vms);
+    await startDnsRelay(vms[0]!);
     phase('CoreDNS Pods ready');
 
     timings.total = Math.round(performance.now() - began);
     log(`netlab harness: node cluster (${CLUSTER_NODES.map((n) => n.name).join(', ')}, Flannel ${backend}) ready in ${(timings.total / 1000).toFixed(1)} s`);
-    return { controlPlane: cp, vms, backend, timings, kubeConfig: () => adminKubeConfig(cp), stop };
+    return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, kubeConfig: () => adminKubeConfig(cp), stop };
   } catch (err) {
     await stop();
     throw err;
@@ -185,6 +202,11 @@ export async function waitForPods(core: CoreV1Api, namespace: string, selector: 
     const states = last.map((p) => `  ${p.metadata?.name} on ${p.spec?.nodeName ?? '-'}: ${p.status?.phase} ${JSON.stringify(p.status?.containerStatuses?.map((c) => c.state))}`).join('\n');
     throw new Error(`${err.message}\n${states}\n${await guestLogs(vms, '/var/log/kubelet.log')}`);
   });
+}
+
+/** socat on the node, answering each datagram on DNS_RELAY_PORT with the kube-dns Service's answer. */
+async function startDnsRelay(vm: NodeVm): Promise<void> {
+  await runOrExplain(vm, ['sh', '-c', `setsid socat UDP4-RECVFROM:${DNS_RELAY_PORT},fork UDP4-SENDTO:${DNS_SERVICE_IP}:53 >>/var/log/dns-relay.log 2>&1 </dev/null &`], 10_000);
 }
 
 /** A locally administered MAC made of the node's link address (10.130.29.80 → 52:54:0a:82:1d:50). */
@@ -222,7 +244,7 @@ async function guestLogs(vms: NodeVm[], file: string, lines = 25): Promise<strin
 /** Builds (or finds cached) the image archives every node imports: pause, CoreDNS and netlab's probe. */
 async function buildImages(log: (line: string) => void): Promise<string> {
   const script = path.join(PROJECT_ROOT, 'harness', 'images', 'build.ts');
-  const child = spawn(process.execPath, [script, 'pause', 'coredns', 'probe'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NETLAB_CACHE_DIR: cacheDir() } });
+  const child = spawn(process.execPath, [script, ...NODE_IMAGES], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NETLAB_CACHE_DIR: cacheDir() } });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
