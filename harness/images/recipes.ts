@@ -111,8 +111,11 @@ export const PROBE = {
   name: 'netlab-probe:dev',
   /** the packages its `apt-get install` names */
   packages: ['net-tools', 'ipvsadm', 'iproute2', 'dnsutils'],
-  /** the base image's programs the probe runs: its entrypoint */
-  basePrograms: ['/bin/sleep'],
+  /**
+   * the base image's programs the probe runs: its entrypoint, and `cat` for a person (or the node
+   * cluster's tests) reading the resolv.conf the kubelet wrote into a pod
+   */
+  basePrograms: ['/bin/sleep', '/bin/cat'],
   config: { entrypoint: ['sleep', 'infinity'], user: '0:0', env: [DEBIAN_PATH], workingDir: '/' } satisfies ImageConfig,
 };
 
