@@ -101,7 +101,7 @@ export const NODE_CLUSTER_CONTROLLERS = [
   'deployment-controller',
   'replicaset-controller',
   'daemonset-controller',
-  'podgc-controller',
+  'pod-garbage-collector-controller',
   'ttl-controller',
 ];
 

@@ -21,7 +21,7 @@ import { outputOf } from '../../src/observe/exec.ts';
 import { parseIpvsadm } from '../../src/parse/ipvsadm.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
 import { waitFor } from '../harness/cluster.ts';
-import { CLUSTER_NODES, startNodeCluster, waitForPods } from '../harness/nodes/cluster.ts';
+import { CLUSTER_NODES, KUBE_PROXY_SYNC_TIMEOUT_MS, startNodeCluster, waitForPods } from '../harness/nodes/cluster.ts';
 import type { NodeCluster } from '../harness/nodes/cluster.ts';
 import { NODE_RESOLV_CONF } from '../harness/nodes/kubelet.ts';
 import { describeNodeCluster } from '../harness/nodes/require-nodes.ts';
@@ -217,7 +217,7 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
         const late = await waitForLab(admin, LAB_NS, LAB, 'IPVSVerified=False after the grace period', (l) => conditionOf(l, 'IPVSVerified')?.status === 'False', 240_000);
         expect(late.status!.findings!.some((f) => f.layer === 'ipvs' && f.node === 'node-1' && f.kind === 'missing')).toBe(true);
       } finally {
-        await startKubeProxy(vm, cluster.controlPlane, { scheduler: '' }, 240_000);
+        await startKubeProxy(vm, cluster.controlPlane, { scheduler: '' }, KUBE_PROXY_SYNC_TIMEOUT_MS);
       }
       await waitForLab(admin, LAB_NS, LAB, 'IPVSVerified=True after the restart', (l) => conditionOf(l, 'IPVSVerified')?.status === 'True', 240_000);
       await admin.request('DELETE', '/api/v1/namespaces/kube-system/services/late');

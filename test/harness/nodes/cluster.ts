@@ -38,6 +38,8 @@ const NODE_PREFIX_LENGTH = 24;
 const NODE_IMAGES = ['pause', 'coredns', 'probe'];
 const KUBELET_PORT = 10250;
 const DNS_RELAY_PORT = 1053;
+/** kube-proxy's first sync in a TCG VM that also runs a kubelet: minutes when the host is busy */
+export const KUBE_PROXY_SYNC_TIMEOUT_MS = 600_000;
 
 export type FlannelBackend = 'vxlan' | 'host-gw';
 
@@ -146,7 +148,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         await vm.writeFile(`${GUEST_KUBELET_DIR}/ca.crt`, readFileSync(cp.caCert, 'utf8'));
         await vm.writeFile('/var/lib/flannel/kubeconfig', await guestKubeconfig(cp, vm, dir, `flannel-${node.name}`, flannel), '0600');
         await vm.writeFile('/etc/resolv.conf', NODE_RESOLV_CONF);
-        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...NODE_IMAGES.map((i) => `${i}.tar`)], 240_000);
+        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...NODE_IMAGES.map((i) => `${i}.tar`)], 600_000, log);
       }),
     );
     const core = kc.makeApiClient(CoreV1Api);
@@ -163,10 +165,12 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     log(`netlab harness: Nodes registered: ${registered.map((n) => `${n.metadata?.name} ${n.spec?.podCIDR}`).join(', ')}`);
     phase('kubelets registered');
 
-    await Promise.all(vms.map((vm) => runOrExplain(vm, ['/usr/local/sbin/netlab-flannel-up', vm.nodeName, backend], 240_000)));
-    phase(`flannel (${backend})`);
-    await Promise.all(vms.map((vm) => startKubeProxy(vm, cp, { scheduler: '' }, 240_000)));
-    phase('kube-proxy');
+    // flanneld and kube-proxy start side by side: each only needs its Node registered
+    await Promise.all([
+      Promise.all(vms.map((vm) => runOrExplain(vm, ['/usr/local/sbin/netlab-flannel-up', vm.nodeName, backend], 300_000, log))),
+      Promise.all(vms.map((vm) => startKubeProxy(vm, cp, { scheduler: '' }, KUBE_PROXY_SYNC_TIMEOUT_MS))),
+    ]);
+    phase(`flannel (${backend}) and kube-proxy`);
 
     await waitFor('both Nodes Ready', async () => (await core.listNode()).items.filter(isReady).length === CLUSTER_NODES.length, 240_000).catch(async (err: Error) => {
       throw new Error(`${err.message}\n${await guestLogs(vms, '/var/log/kubelet.log')}`);
@@ -229,11 +233,12 @@ async function guestKubeconfig(cp: ControlPlane, vm: NodeVm, dir: string, name: 
   return readFileSync(file, 'utf8');
 }
 
-async function runOrExplain(vm: NodeVm, argv: string[], timeoutMs: number): Promise<void> {
+async function runOrExplain(vm: NodeVm, argv: string[], timeoutMs: number, log?: (line: string) => void): Promise<void> {
   const result = await vm.run(argv, { timeoutMs });
   if (result.exitCode !== 0) {
     throw new Error(`${argv.join(' ')} failed in VM ${vm.nodeName} (exit ${result.exitCode}):\n${result.stdout}${result.stderr}`);
   }
+  for (const line of result.stdout.trim().split('\n')) if (line) log?.(`netlab harness: ${vm.nodeName}: ${line}`);
 }
 
 async function guestLogs(vms: NodeVm[], file: string, lines = 25): Promise<string> {

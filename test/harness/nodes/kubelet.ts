@@ -32,8 +32,6 @@ export function kubeletConfiguration(): string {
     localStorageCapacityIsolation: false,
     // the images are imported, never pulled
     serializeImagePulls: false,
-    // under TCG a pod takes seconds to start; report it promptly anyway
-    nodeStatusUpdateFrequency: '5s',
   });
 }
 
