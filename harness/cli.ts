@@ -8,8 +8,8 @@ import { trackUntilStopped } from './control-plane/cleanup.ts';
 import { startControlPlane } from './control-plane/controlplane.ts';
 import type { ControlPlaneInfo } from './control-plane/controlplane.ts';
 import { isAlive, killRecordedProcesses, removeRecord } from './control-plane/instances.ts';
-import { CLUSTER_NODES, startNodeCluster } from '../test/harness/nodes/cluster.ts';
-import type { FlannelBackend } from '../test/harness/nodes/cluster.ts';
+import { CLUSTER_NODES, startNodeCluster } from './nodes/cluster.ts';
+import type { FlannelBackend } from './nodes/cluster.ts';
 import { HARNESS_INFO_ENV } from '../test/harness/jest-env.ts';
 import { sleep } from './control-plane/processes.ts';
 

@@ -20,12 +20,12 @@ import { expectedIpvs } from '../../src/model/ipvs.ts';
 import { outputOf } from '../../src/observe/exec.ts';
 import { parseIpvsadm } from '../../src/parse/ipvsadm.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
-import { waitFor } from '../harness/cluster.ts';
-import { CLUSTER_NODES, KUBE_PROXY_SYNC_TIMEOUT_MS, startNodeCluster, waitForPods } from '../harness/nodes/cluster.ts';
-import type { NodeCluster } from '../harness/nodes/cluster.ts';
-import { NODE_RESOLV_CONF } from '../harness/nodes/kubelet.ts';
-import { describeNodeCluster } from '../harness/nodes/require-nodes.ts';
-import { startKubeProxy, stopKubeProxy, signalKubeProxy } from '../harness/vm/kube-proxy.ts';
+import { waitFor } from '../../harness/control-plane/cluster.ts';
+import { CLUSTER_NODES, KUBE_PROXY_SYNC_TIMEOUT_MS, startNodeCluster, waitForPods } from '../../harness/nodes/cluster.ts';
+import type { NodeCluster } from '../../harness/nodes/cluster.ts';
+import { NODE_RESOLV_CONF } from '../../harness/nodes/kubelet.ts';
+import { describeNodeCluster } from '../harness/require-nodes.ts';
+import { startKubeProxy, stopKubeProxy, signalKubeProxy } from '../../harness/vm/kube-proxy.ts';
 import { apply, conditionOf, installCrd, lab, loadYaml, waitForLab } from '../operator/support.ts';
 import type { LabObject } from '../operator/support.ts';
 
@@ -85,13 +85,24 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
   }, 300_000);
 
   test('netlab\'s IPVS model agrees with the real tables of both nodes', async () => {
-    const snapshot = await fetchSnapshot(cluster.kubeConfig());
+    // kube-proxy syncs on its own schedule: poll until the API objects and the table tell the same story
     for (const vm of cluster.vms) {
-      const observed = parseIpvsadm(await outputOf(vm, vm.nodeName, ['ipvsadm', '-Ln']), `${vm.nodeName}: ipvsadm -Ln`);
-      const { findings } = compareIpvs(expectedIpvs(snapshot, vm.nodeName), observed);
-      expect(findings.map((f) => `${f.kind} ${f.key}`)).toEqual([]);
+      let last: string[] = [];
+      await waitFor(
+        `netlab's model and ${vm.nodeName}'s IPVS table to agree`,
+        async () => {
+          const snapshot = await fetchSnapshot(cluster.kubeConfig());
+          const observed = parseIpvsadm(await outputOf(vm, vm.nodeName, ['ipvsadm', '-Ln']), `${vm.nodeName}: ipvsadm -Ln`);
+          const { findings } = compareIpvs(expectedIpvs(snapshot, vm.nodeName), observed);
+          last = findings.map((f) => `${f.kind} ${f.key}`);
+          return last.length === 0;
+        },
+        120_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; last findings:\n${last.join('\n')}`);
+      });
     }
-  }, 120_000);
+  }, 300_000);
 
   test('a Pod on node-1 reaches a CoreDNS Pod on node-2 directly and through the kube-dns Service', async () => {
     const dnsOnNode2 = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items.find((p) => p.spec?.nodeName === 'node-2');

@@ -1,7 +1,7 @@
 // What each node VM's kubelet runs with: its KubeletConfiguration and the files the harness writes into
 // the guest before `netlab-node-up` starts containerd and the kubelet (harness/vm/node/).
 import { stringify } from 'yaml';
-import { CLUSTER_DOMAIN, DNS_SERVICE_IP } from '../controlplane.ts';
+import { CLUSTER_DOMAIN, DNS_SERVICE_IP } from '../control-plane/controlplane.ts';
 
 export const GUEST_KUBELET_DIR = '/var/lib/kubelet';
 

@@ -5,7 +5,7 @@ import { ApiException } from '@kubernetes/client-node';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { CLUSTER_DOMAIN } from '../controlplane.ts';
+import { CLUSTER_DOMAIN } from '../control-plane/controlplane.ts';
 
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.14.6';
 
@@ -99,8 +99,9 @@ export async function deployCoreDns(kc: KubeConfig, replicas: number): Promise<v
                 { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
               ],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }, readOnlyRootFilesystem: true },
-              readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 2 },
-              livenessProbe: { httpGet: { path: '/health', port: 8080 }, initialDelaySeconds: 60, timeoutSeconds: 5, failureThreshold: 5 },
+              // kubeadm's probes, with timeouts for TCG: an answer within kubeadm's 1 s is not a given in an emulated VM
+              readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 5, timeoutSeconds: 10 },
+              livenessProbe: { httpGet: { path: '/health', port: 8080 }, initialDelaySeconds: 60, timeoutSeconds: 10, failureThreshold: 10 },
               volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
             },
           ],
