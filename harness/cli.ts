@@ -62,9 +62,11 @@ program
     const log = (line: string) => console.log(line);
     let cp: ControlPlaneInfo;
     let stop: () => Promise<void>;
+    let clusterDns: string | null = null;
     if (options.nodes) {
       const cluster = await startNodeCluster({ keep: options.keep, backend: options.backend as FlannelBackend, log }).catch((err: Error) => fail(err.message));
       ({ controlPlane: cp, stop } = cluster);
+      clusterDns = `${cluster.dns.host}:${cluster.dns.port}`;
     } else {
       const found = findBinaries();
       if (!found.ok) fail(`cannot start: ${found.reason}`);
@@ -86,7 +88,13 @@ program
         `export KUBECONFIG=${cp.kubeconfig}`,
         `export ${HARNESS_INFO_ENV}=${infoFile}`,
         '',
-        ...(options.nodes ? [`nodes:          ${CLUSTER_NODES.map((n) => n.name).join(', ')} (kubectl get nodes -o wide; VMs' consoles under ${os.tmpdir()}/netlab-vm-*)`, ''] : []),
+        ...(clusterDns
+          ? [
+              `nodes:          ${CLUSTER_NODES.map((n) => n.name).join(', ')} (kubectl get nodes -o wide; VMs' consoles under ${os.tmpdir()}/netlab-vm-*)`,
+              `kube-dns:       ${clusterDns} udp, relayed on node-1 to 10.96.0.10 (dig -p ${clusterDns.split(':')[1]} @127.0.0.1 kubernetes.default.svc.cluster.local)`,
+              '',
+            ]
+          : []),
         'running; Ctrl-C or `npm run harness -- down` stops it',
       ].join('\n'),
     );

@@ -3,7 +3,7 @@
 import { loadSnapshotDir } from '../../src/snapshot/load.ts';
 import { traceFlow } from '../../src/trace/trace.ts';
 import type { ServiceHop } from '../../src/trace/types.ts';
-import { connectionsThrough, parseIpvsadmLnc } from './ipvs-connections.ts';
+import { connectionsThrough, parseIpvsadmLnc } from '../../harness/netns/ipvs-connections.ts';
 
 const LISTING = `IPVS connection entries
 pro expire state       source             virtual            destination
