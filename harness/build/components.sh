@@ -124,6 +124,11 @@ build_coredns() {
   echo "$stamp" > "$BIN/coredns.stamp"
 }
 
+# tools.go of a wrapper module: the packages it builds, so `go mod tidy` resolves them.
+write_tools_go() {
+  { printf '//go:build tools\n\npackage tools\n\nimport (\n'; printf '\t_ "%s"\n' "$@"; printf ')\n'; } > tools.go
+}
+
 # The node VMs' runtime: containerd with its runc shim and ctr (to import images without a registry).
 build_containerd() {
   local stamp="containerd v$CONTAINERD_VERSION"
@@ -134,11 +139,7 @@ build_containerd() {
   mkdir -p "$dir"; cd "$dir"
   if [ ! -f go.mod ]; then
     go mod init netlab.local/containerdbuild >/dev/null 2>&1
-    printf '//go:build tools\n\npackage tools\n\nimport (\n' > tools.go
-    for cmd in containerd containerd-shim-runc-v2 ctr; do
-      printf '\t_ "github.com/containerd/containerd/v2/cmd/%s"\n' "$cmd" >> tools.go
-    done
-    printf ')\n' >> tools.go
+    write_tools_go github.com/containerd/containerd/v2/cmd/{containerd,containerd-shim-runc-v2,ctr}
     go mod edit -require="github.com/containerd/containerd/v2@v$CONTAINERD_VERSION"
     go mod tidy -e >/dev/null
   fi
@@ -165,11 +166,7 @@ build_cni_plugins() {
   if [ ! -f go.mod ]; then
     go mod init netlab.local/cnibuild >/dev/null 2>&1
     go mod edit -require="github.com/containernetworking/plugins@v$CNI_PLUGINS_VERSION"
-    printf '//go:build tools\n\npackage tools\n\nimport (\n' > tools.go
-    for plugin in "${CNI_PLUGINS[@]}"; do
-      printf '\t_ "github.com/containernetworking/plugins/plugins/%s"\n' "$plugin" >> tools.go
-    done
-    printf ')\n' >> tools.go
+    write_tools_go "${CNI_PLUGINS[@]/#/github.com/containernetworking/plugins/plugins/}"
     go mod tidy -e >/dev/null
   fi
   for plugin in "${CNI_PLUGINS[@]}"; do
@@ -193,7 +190,7 @@ build_flannel() {
   rm -rf tencent-vpc-stub; cp -r "$ROOT/harness/cni/flannel/tencent-vpc-stub" tencent-vpc-stub
   if [ ! -f go.mod ]; then
     go mod init netlab.local/flannelbuild >/dev/null 2>&1
-    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/flannel-io/flannel"\n' > tools.go
+    write_tools_go github.com/flannel-io/flannel
     go mod edit -require="github.com/flannel-io/flannel@v$FLANNEL_VERSION" \
       -replace=github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc=./tencent-vpc-stub
     go mod tidy -e >/dev/null

@@ -23,7 +23,7 @@ import type { Pki } from './pki.ts';
 import { trackUntilStopped } from './cleanup.ts';
 import { commandOf, isAlive, killRecordedProcesses, reapOrphans, recordFile, removeRecord, writeRecord } from './instances.ts';
 import type { InstanceRecord } from './instances.ts';
-import { signalGroup, sleep, startProcess, stopProcess, waitUntilReady } from './processes.ts';
+import { phaseTimer, signalGroup, sleep, startProcess, stopProcess, waitUntilReady } from './processes.ts';
 import type { ManagedProcess } from './processes.ts';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
@@ -126,14 +126,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const stopTimeoutMs = opts.stopTimeoutMs ?? 5_000;
   reapOrphans(log);
 
-  const began = performance.now();
-  const timings: Record<string, number> = {};
-  let phaseStart = began;
-  const phase = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - phaseStart);
-    phaseStart = now;
-  };
+  const { began, timings, phase } = phaseTimer();
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'netlab-harness-'));
   const procs: ManagedProcess[] = [];
@@ -520,17 +513,19 @@ function writeEgressSelectorConfig(dir: string, socket: string): string {
   return file;
 }
 
-function schedulerCommand(bin: string, ports: Ports, c: Credentials): string[] {
-  const kubeconfig = c.identities['kube-scheduler']!.kubeconfig;
+/** How kube-controller-manager and kube-scheduler reach the apiserver and serve /healthz: one kubeconfig for all three uses, loopback only. */
+function componentFlags(kubeconfig: string, securePort: number): string[] {
   return [
-    bin,
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
     '--bind-address=127.0.0.1',
-    `--secure-port=${ports.scheduler}`,
-    '--leader-elect=false',
+    `--secure-port=${securePort}`,
   ];
+}
+
+function schedulerCommand(bin: string, ports: Ports, c: Credentials): string[] {
+  return [bin, ...componentFlags(c.identities['kube-scheduler']!.kubeconfig, ports.scheduler), '--leader-elect=false'];
 }
 
 function controllerManagerCommand(bin: string, dir: string, ports: Ports, c: Credentials, controllers: string[], nodes?: NodeClusterOptions): string[] {
@@ -541,11 +536,7 @@ function controllerManagerCommand(bin: string, dir: string, ports: Ports, c: Cre
     : [];
   return [
     bin,
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${ports.controllerManager}`,
+    ...componentFlags(kubeconfig, ports.controllerManager),
     `--cert-dir=${path.join(dir, 'kcm')}`,
     `--controllers=${controllers.join(',')}`,
     '--leader-elect=false',

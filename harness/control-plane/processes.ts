@@ -116,3 +116,27 @@ export function tail(file: string, lines: number): string[] {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Times a start-up in phases: each `phase(name)` records the milliseconds since the previous one (or the
+ * start) under `name`, and calls `onPhase` with the name and the time since the start.
+ */
+export function phaseTimer(onPhase: (name: string, sinceStartMs: number) => void = () => {}): {
+  began: number;
+  timings: Record<string, number>;
+  phase(name: string): void;
+} {
+  const began = performance.now();
+  const timings: Record<string, number> = {};
+  let phaseStart = began;
+  return {
+    began,
+    timings,
+    phase(name) {
+      const now = performance.now();
+      timings[name] = Math.round(now - phaseStart);
+      phaseStart = now;
+      onPhase(name, now - began);
+    },
+  };
+}

@@ -17,6 +17,7 @@ import { waitFor } from '../control-plane/cluster.ts';
 import { adminKubeConfig, DNS_SERVICE_IP, freePorts, mintIdentity, startControlPlane } from '../control-plane/controlplane.ts';
 import type { ControlPlane } from '../control-plane/controlplane.ts';
 import { writeKubeconfig } from '../control-plane/kubeconfig.ts';
+import { phaseTimer } from '../control-plane/processes.ts';
 import { startKubeProxy } from '../vm/kube-proxy.ts';
 import { startNodeVm } from '../vm/vm.ts';
 import type { NodeVm } from '../vm/vm.ts';
@@ -73,15 +74,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   const found = findBinaries([...CONTROL_PLANE_BINARIES, ...NODE_CLUSTER_BINARIES]);
   if (!found.ok) throw new Error(`harness: cannot start the node cluster: ${found.reason}`);
 
-  const began = performance.now();
-  const timings: Record<string, number> = {};
-  let phaseStart = began;
-  const phase = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - phaseStart);
-    phaseStart = now;
-    log(`netlab harness: ${name} done after ${((now - began) / 1000).toFixed(1)} s`);
-  };
+  const { began, timings, phase } = phaseTimer((name, sinceStartMs) => log(`netlab harness: ${name} done after ${(sinceStartMs / 1000).toFixed(1)} s`));
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'netlab-nodes-'));
   const vms: NodeVm[] = [];
