@@ -15,6 +15,7 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { createDnsProber } from '../../src/observe/dns.ts';
 import { findBinaries } from './binaries.ts';
 import type { BinaryPaths } from './binaries.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -214,7 +215,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await Promise.all([
       // The controller manager serves /healthz with a certificate it made itself: not worth verifying on loopback.
       waitUntilReady(controllerManager, 'kube-controller-manager /healthz', async () => (await httpGet(`https://127.0.0.1:${ports.controllerManager}/healthz`, { rejectUnauthorized: false })).status === 200, startTimeoutMs),
-      waitUntilReady(dnsServer, 'CoreDNS /ready', async () => (await httpGet(`http://127.0.0.1:${ports.ready}/ready`)).status === 200, startTimeoutMs),
+      waitForCoreDns(dnsServer, ports, startTimeoutMs),
       scheduler &&
         waitUntilReady(scheduler, 'kube-scheduler /healthz', async () => (await httpGet(`https://127.0.0.1:${ports.scheduler}/healthz`, { rejectUnauthorized: false })).status === 200, startTimeoutMs),
     ]);
@@ -395,12 +396,21 @@ export async function startExtraCoreDns(info: ControlPlaneInfo, pods: 'insecure'
     },
   });
   try {
-    await waitUntilReady(proc, 'CoreDNS /ready', async () => (await httpGet(`http://127.0.0.1:${ports.ready}/ready`)).status === 200, startTimeoutMs);
+    await waitForCoreDns(proc, ports, startTimeoutMs);
   } catch (err) {
     await stop();
     throw err;
   }
   return { dns: { host: '127.0.0.1', port: ports.dns }, corefile, stop };
+}
+
+/** CoreDNS's /ready, then an answer on its DNS port: /ready can answer before that port is open (the ready plugin serves from setup). */
+async function waitForCoreDns(proc: ManagedProcess, ports: { ready: number; dns: number }, timeoutMs: number): Promise<void> {
+  await waitUntilReady(proc, 'CoreDNS /ready', async () => (await httpGet(`http://127.0.0.1:${ports.ready}/ready`)).status === 200, timeoutMs);
+  const prober = createDnsProber({ timeoutMs: 1000 });
+  const question = { name: `kubernetes.default.svc.${CLUSTER_DOMAIN}`, type: 'A' as const };
+  const server = { host: '127.0.0.1', port: ports.dns, transport: 'udp' as const };
+  await waitUntilReady(proc, 'CoreDNS answering on its DNS port', async () => (await prober.query(question, server)).rcode === 'NOERROR', timeoutMs);
 }
 
 type Ports = Record<'etcd' | 'etcdPeer' | 'apiserver' | 'controllerManager' | 'scheduler' | 'dns' | 'health' | 'ready', number>;
