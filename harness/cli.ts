@@ -25,8 +25,9 @@ const program = new Command('harness')
   .description(
     'Runs the real control plane the integration tests use: etcd, kube-apiserver, kube-controller-manager ' +
       'and CoreDNS on free 127.0.0.1 ports, from the binaries `npm run harness:build` puts in ' +
-      '$NETLAB_CACHE_DIR/bin (default .cache/bin). No kubelet runs: create Nodes and Pods yourself and set ' +
-      'Pod status through the status subresource; kube-controller-manager turns them into EndpointSlices.',
+      '$NETLAB_CACHE_DIR/bin (default .cache/bin). Without --nodes no kubelet runs: create Nodes and Pods ' +
+      'yourself and set Pod status through the status subresource; kube-controller-manager turns them into ' +
+      'EndpointSlices. With --nodes two QEMU node VMs join it as a real cluster (kubelet, containerd, Flannel).',
   )
   .addHelpText(
     'after',
