@@ -59,6 +59,7 @@ MODULES=(
   nft_ct nft_nat nft_numgen nft_fib_ipv4 nft_fib_inet nft_reject_ipv4 nft_reject_inet
   dummy ipip veth vxlan
   9p 9pnet_virtio bridge
+  overlay
 )
 # Userspace tools copied from the host, with their shared libraries.
 TOOLS=(ip route ipvsadm xtables-nft-multi nft ipset conntrack socat)

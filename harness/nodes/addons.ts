@@ -6,8 +6,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CLUSTER_DOMAIN } from '../control-plane/controlplane.ts';
-
-export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.14.6';
+import { COREDNS_IMAGE } from '../images/recipes.ts';
 
 /** kubeadm's Corefile for in-cluster CoreDNS, without `forward` (nothing may leave the VMs) and `cache` (tests see every change at once). */
 export const IN_CLUSTER_COREFILE = `.:53 {

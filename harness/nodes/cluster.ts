@@ -21,9 +21,11 @@ import { phaseTimer } from '../control-plane/processes.ts';
 import { startKubeProxy } from '../vm/kube-proxy.ts';
 import { startNodeVm } from '../vm/vm.ts';
 import type { NodeVm } from '../vm/vm.ts';
+import { PAUSE_IMAGE } from '../images/recipes.ts';
 import { deployCoreDns, grantFlannel } from './addons.ts';
 import { startEgressProxy } from './egress-proxy.ts';
 import type { EgressProxy } from './egress-proxy.ts';
+import { installNetlab } from './netlab.ts';
 import { GUEST_KUBELET_DIR, kubeletConfiguration, NODE_RESOLV_CONF } from './kubelet.ts';
 
 /** Binaries the node VMs run (from `npm run harness:build`), besides the control plane's. */
@@ -35,8 +37,13 @@ export const CLUSTER_NODES = [
   { name: 'node-2', address: '10.130.29.81' },
 ] as const;
 const NODE_PREFIX_LENGTH = 24;
-/** The image archives (harness/images) every node imports into containerd. */
+/** The image archives (harness/images) every node imports into containerd; with netlab, the operator's too. */
 const NODE_IMAGES = ['pause', 'coredns', 'probe'];
+/**
+ * The pause image the sample labs' Pods run (manifests/samples). The node's own pause binary (built for the
+ * sandbox image) is tagged with this name too: the nodes cannot pull, and a pause container does nothing.
+ */
+const SAMPLES_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 const KUBELET_PORT = 10250;
 const DNS_RELAY_PORT = 1053;
 /** kube-proxy's first sync in a TCG VM that also runs a kubelet: minutes when the host is busy */
@@ -49,6 +56,8 @@ export interface NodeClusterOptions {
   backend?: FlannelBackend;
   /** memory of each node VM; default 2048 MiB */
   memoryMb?: number;
+  /** install netlab with `kubectl apply -k manifests/` (operator image imported on every node) */
+  netlab?: boolean;
   keep?: boolean;
   log?: (line: string) => void;
 }
@@ -64,6 +73,8 @@ export interface NodeCluster {
   dns: { host: string; port: number };
   /** milliseconds per bring-up phase, and `total` */
   timings: Record<string, number>;
+  /** with `netlab`: what kubectl printed while applying the manifests (the apiserver's warnings) */
+  netlabWarnings: string[];
   kubeConfig(): KubeConfig;
   stop(): Promise<void>;
 }
@@ -88,7 +99,8 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   };
 
   try {
-    const imagesDir = await buildImages(log);
+    const images = opts.netlab ? [...NODE_IMAGES, 'operator'] : NODE_IMAGES;
+    const imagesDir = await buildImages(images, log);
     phase('images');
     proxy = await startEgressProxy(path.join(dir, 'egress.sock'), log);
     controlPlane = await startControlPlane({
@@ -141,7 +153,8 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         await vm.writeFile(`${GUEST_KUBELET_DIR}/ca.crt`, readFileSync(cp.caCert, 'utf8'));
         await vm.writeFile('/var/lib/flannel/kubeconfig', await guestKubeconfig(cp, vm, dir, `flannel-${node.name}`, flannel), '0600');
         await vm.writeFile('/etc/resolv.conf', NODE_RESOLV_CONF);
-        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...NODE_IMAGES.map((i) => `${i}.tar`)], 600_000, log);
+        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...images.map((i) => `${i}.tar`)], 600_000, log);
+        if (opts.netlab) await runOrExplain(vm, ['/opt/netlab/bin/ctr', '--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'tag', '--force', PAUSE_IMAGE, SAMPLES_PAUSE_IMAGE], 60_000);
       }),
     );
     const core = kc.makeApiClient(CoreV1Api);
@@ -175,9 +188,15 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     await startDnsRelay(vms[0]!);
     phase('CoreDNS Pods ready');
 
+    let netlabWarnings: string[] = [];
+    if (opts.netlab) {
+      netlabWarnings = (await installNetlab(cp.kubeconfig, log)).warnings;
+      phase('netlab installed');
+    }
+
     timings.total = Math.round(performance.now() - began);
     log(`netlab harness: node cluster (${CLUSTER_NODES.map((n) => n.name).join(', ')}, Flannel ${backend}) ready in ${(timings.total / 1000).toFixed(1)} s`);
-    return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, kubeConfig: () => adminKubeConfig(cp), stop };
+    return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, netlabWarnings, kubeConfig: () => adminKubeConfig(cp), stop };
   } catch (err) {
     await stop();
     throw err;
@@ -239,10 +258,10 @@ async function guestLogs(vms: NodeVm[], file: string, lines = 25): Promise<strin
   return parts.join('\n');
 }
 
-/** Builds (or finds cached) the image archives every node imports: pause, CoreDNS and netlab's probe. */
-async function buildImages(log: (line: string) => void): Promise<string> {
+/** Builds (or finds cached) the image archives the nodes import. */
+async function buildImages(images: string[], log: (line: string) => void): Promise<string> {
   const script = path.join(PROJECT_ROOT, 'harness', 'images', 'build.ts');
-  const child = spawn(process.execPath, [script, ...NODE_IMAGES], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NETLAB_CACHE_DIR: cacheDir() } });
+  const child = spawn(process.execPath, [script, ...images], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NETLAB_CACHE_DIR: cacheDir() } });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

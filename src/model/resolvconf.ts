@@ -19,8 +19,9 @@ export interface ResolvConfRequest {
   dnsPolicy: string;
   hostNetwork?: boolean;
   /** The node's resolv.conf as kubelet reads it (kubelet resolvConf, default /etc/resolv.conf). Absent: an
-   *  empty file. null: kubelet runs with resolvConf "" (then the pod gets a loopback nameserver). */
-  hostResolvConf?: ResolvConf | null;
+   *  empty file. null: kubelet runs with resolvConf "" (then the pod gets a loopback nameserver). 'unknown':
+   *  not read (the operator cannot see the node's file): what the pod takes from it is left open. */
+  hostResolvConf?: ResolvConf | null | 'unknown';
   /** The node's IPs, for resolvConf "": one loopback nameserver per IP, ::1 for IPv6 ones. Default one IPv4. */
   nodeIPs?: string[];
   dnsConfig?: PodDnsConfig | null;
@@ -88,16 +89,19 @@ export function expectedResolvConf(snapshot: ClusterSnapshot, request: ResolvCon
   if (type === 'none' && conf.nameservers.length === 0) {
     throw new Error(`a pod with dnsPolicy None in namespace ${request.namespace} needs dnsConfig.nameservers (the API server rejects it otherwise)`);
   }
+  const unknownNode = request.hostResolvConf === 'unknown';
   return {
     namespace: request.namespace,
     dnsPolicy: request.dnsPolicy || 'ClusterFirst',
     nameservers: conf.nameservers.slice(0, MAX_NAMESERVERS),
     search: searchWithinLimits(conf.search),
     options: conf.options,
+    unknownFromNode: !unknownNode ? null : type === 'cluster' ? 'search-tail' : type === 'host' ? 'node-file' : null,
   };
 }
 
 function hostBase(request: ResolvConfRequest): ResolvConf {
+  if (request.hostResolvConf === 'unknown') return { nameservers: [], search: [], options: {} };
   if (request.hostResolvConf === null) {
     const families = request.nodeIPs?.length ? request.nodeIPs.map((ip) => ipFamily(ip)) : ['IPv4'];
     return { nameservers: families.map((family) => (family === 'IPv6' ? '::1' : '127.0.0.1')), search: ['.'], options: {} };

@@ -196,6 +196,12 @@ export interface DnsExpectation {
 export interface ExpectedResolvConf extends ResolvConf {
   namespace: string;
   dnsPolicy: string;
+  /**
+   * What of the file comes from a node resolv.conf that could not be read: `search-tail` (the kubelet
+   * appends the node's search domains after the cluster's, so any may follow), `node-file` (the pod gets
+   * the node's nameservers and search list as they are), or nothing.
+   */
+  unknownFromNode: 'search-tail' | 'node-file' | null;
 }
 
 /** The Service port a rule, element or chain of kube-proxy's iptables/nftables rules belongs to. */

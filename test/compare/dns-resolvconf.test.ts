@@ -50,7 +50,7 @@ describe('compareDns', () => {
 describe('compareResolvConf', () => {
   const expected: ExpectedResolvConf = {
     namespace: 'default', dnsPolicy: 'ClusterFirst', nameservers: ['10.96.0.10'],
-    search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: { ndots: '5' },
+    search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: { ndots: '5' }, unknownFromNode: null,
   };
 
   test('the seed pod\'s file matches', () => {
@@ -69,5 +69,20 @@ describe('compareResolvConf', () => {
       nameservers: ['10.96.0.10'], search: ['svc.cluster.local', 'default.svc.cluster.local', 'cluster.local'], options: { edns0: null, ndots: '5' },
     }, 'pod');
     expect(findings.map((f) => f.key)).toEqual(['search']);
+  });
+
+  test('with the node\'s file unread, any search domains after the cluster\'s are the node\'s, not a difference', () => {
+    const open: ExpectedResolvConf = { ...expected, unknownFromNode: 'search-tail' };
+    const written = { nameservers: ['10.96.0.10'], search: [...expected.search, 'netlab.test'], options: { ndots: '5' } };
+    expect(compareResolvConf(open, written, 'pod')).toEqual([]);
+    // the node-known model still sees the extra domain, and the open one still sees a wrong cluster part
+    expect(compareResolvConf(expected, written, 'pod').map((f) => f.key)).toEqual(['search']);
+    expect(compareResolvConf(open, { ...written, search: ['other.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'netlab.test'] }, 'pod').map((f) => f.key)).toEqual(['search']);
+  });
+
+  test('a Default pod with the node\'s file unread: its nameservers and search list are the node\'s, only options compare', () => {
+    const node: ExpectedResolvConf = { namespace: 'default', dnsPolicy: 'Default', nameservers: [], search: [], options: {}, unknownFromNode: 'node-file' };
+    expect(compareResolvConf(node, { nameservers: ['10.0.2.3'], search: ['netlab.test'], options: {} }, 'pod')).toEqual([]);
+    expect(compareResolvConf(node, { nameservers: ['10.0.2.3'], search: [], options: { ndots: '5' } }, 'pod').map((f) => f.key)).toEqual(['options ndots']);
   });
 });

@@ -1,5 +1,7 @@
 // kubectl against the conformance cluster, through the lab's CommandRunner: reading lab status, finding a
 // node's probe pod, running a command in a node's network namespace, and polling until something holds.
+// The same class serves every provider: kind (a kubectl context) and the harness's VM cluster (its kubectl
+// binary and kubeconfig).
 import type { CommandRunner } from '../../src/lab/runner.ts';
 import { formatCommand } from '../../src/lab/runner.ts';
 
@@ -22,22 +24,31 @@ export interface FindingView {
 export interface LabView {
   conditions: Partial<Record<ConditionType, ConditionView>>;
   findings: FindingView[];
+  lastCheckTime: string | null;
 }
 
 export class Kube {
   private readonly runner: CommandRunner;
-  private readonly context: string;
+  private readonly target: string[];
+  private readonly kubectl: string;
 
-  constructor(runner: CommandRunner, context: string) {
+  /** `target`: the arguments that pick the cluster (`--context NAME` or `--kubeconfig FILE`) */
+  constructor(runner: CommandRunner, target: string[], kubectl = 'kubectl') {
     this.runner = runner;
-    this.context = context;
+    this.target = target;
+    this.kubectl = kubectl;
   }
 
-  async run(args: string[]): Promise<string> {
-    const full = ['--context', this.context, ...args];
-    const r = await this.runner.run('kubectl', full);
-    if (r.code !== 0) throw new Error(`\`${formatCommand('kubectl', full)}\` exited with code ${r.code}: ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout;
+  async run(args: string[], input?: string): Promise<string> {
+    return (await this.runWithWarnings(args, input)).stdout;
+  }
+
+  /** The command's output and what it wrote to stderr (the apiserver's warnings, e.g. Pod Security's). */
+  async runWithWarnings(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+    const full = [...this.target, ...args];
+    const r = await this.runner.run(this.kubectl, full, { input, timeoutMs: 10 * 60_000 });
+    if (r.code !== 0) throw new Error(`\`${formatCommand(this.kubectl, full)}\` exited with code ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+    return { stdout: r.stdout, stderr: r.stderr };
   }
 
   async json<T>(args: string[]): Promise<T> {
@@ -45,10 +56,10 @@ export class Kube {
   }
 
   async lab(namespace: string, name: string): Promise<LabView> {
-    const doc = await this.json<{ status?: { conditions?: ({ type: ConditionType } & ConditionView)[]; findings?: FindingView[] } }>(['-n', namespace, 'get', 'networklab', name]);
+    const doc = await this.json<{ status?: { conditions?: ({ type: ConditionType } & ConditionView)[]; findings?: FindingView[]; lastCheckTime?: string } }>(['-n', namespace, 'get', 'networklab', name]);
     const conditions: LabView['conditions'] = {};
     for (const c of doc.status?.conditions ?? []) conditions[c.type] = { status: c.status, reason: c.reason, message: c.message };
-    return { conditions, findings: doc.status?.findings ?? [] };
+    return { conditions, findings: doc.status?.findings ?? [], lastCheckTime: doc.status?.lastCheckTime ?? null };
   }
 
   /** The netlab-probe pod on `node` (hostNetwork: commands in it see the node's own routes and IPVS table). */

@@ -15,7 +15,14 @@ describe('dnsPolicy', () => {
       nameservers: ['10.96.0.10'],
       search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp.example', 'lab.example'],
       options: { ndots: '5' },
+      unknownFromNode: null,
     });
+  });
+
+  test('the node\'s file unread (the operator\'s case): the cluster part is expected, the node\'s part left open', () => {
+    expect(conf({ hostResolvConf: 'unknown' })).toMatchObject({ search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], unknownFromNode: 'search-tail' });
+    expect(conf({ hostResolvConf: 'unknown', dnsPolicy: 'Default' }).unknownFromNode).toBe('node-file');
+    expect(conf({ hostResolvConf: 'unknown', dnsPolicy: 'None', dnsConfig: { nameservers: ['10.96.0.10'] } }).unknownFromNode).toBeNull();
   });
 
   test('the seed article\'s pod resolv.conf (namespace default, empty node search list)', () => {

@@ -1,0 +1,310 @@
+// The conformance scenarios, once, for every kind of real cluster: a provider (kind through testcontainers'
+// engine, or the harness's two-node VM cluster) says how to reach the cluster and how to do the few things
+// that differ between them (which route its CNI keeps, how kube-proxy is held or stopped on a node). Each
+// scenario breaks the cluster behind the operator's back, waits for exactly the condition and finding the
+// break must cause, repairs it, and waits for the lab to be Ready again; the suite prints a table with the
+// time each step took.
+import { type ConditionType, type FindingView, type Kube, type LabView, renderTable, waitUntil } from './cluster.ts';
+
+export const LAYER_CONDITIONS: ConditionType[] = ['RoutesVerified', 'IPVSVerified', 'DNSVerified', 'ResolvConfVerified'];
+/** the Service every IPVS scenario works on: present in every cluster, with an endpoint per CoreDNS pod */
+const KUBE_DNS = '10.96.0.10';
+/** an address no pod has, for the stale real server (nothing is sent to it: it only sits in the IPVS table) */
+const STALE_REAL_SERVER = '10.244.254.254';
+
+/** The finding a break must cause: a key, or (for keys that name a server address) a key prefix. */
+export type ExpectedFinding = Pick<FindingView, 'layer' | 'kind'> & { node: string | null; key?: string; keyPrefix?: string };
+
+export interface RouteBreak {
+  finding: ExpectedFinding;
+  restore(): Promise<void>;
+}
+
+export interface ConformanceCluster {
+  /** for the suite's title and summary */
+  description: string;
+  kube: Kube;
+  /** the lab every scenario watches: it checks every layer */
+  lab: readonly [namespace: string, name: string];
+  /** the node the node-level scenarios break */
+  targetNode: string;
+  /** how long one break may take to show, and one repair to heal (slower clusters get longer) */
+  detectMs: number;
+  repairMs: number;
+  /** CoreDNS's Deployment and its usual replicas */
+  coredns: { namespace: string; name: string; replicas: number };
+  /** deletes a route the CNI programmed on `targetNode` and keeps the CNI from putting it back */
+  breakRoute(): Promise<RouteBreak>;
+  /** keeps kube-proxy on `node` from touching the node's tables, and lets it go again */
+  holdKubeProxy(node: string): Promise<void>;
+  releaseKubeProxy(node: string): Promise<void>;
+  /** stops kube-proxy on `node` (its rules stay as they were) and starts it again */
+  stopKubeProxy(node: string): Promise<void>;
+  startKubeProxy(node: string): Promise<void>;
+}
+
+interface Break {
+  finding: ExpectedFinding | null;
+  /** the condition's reason that must show, when the break makes it Unknown */
+  reason?: string;
+  repair(): Promise<void>;
+}
+
+interface Scenario {
+  name: string;
+  condition: ConditionType;
+  expected: 'False' | 'Unknown';
+  breakIt(c: ConformanceCluster): Promise<Break>;
+}
+
+interface Endpoints {
+  items: { endpoints?: { addresses: string[] }[] }[];
+}
+
+async function kubeDnsEndpoint(c: ConformanceCluster): Promise<string> {
+  const slices = await c.kube.json<Endpoints>(['-n', 'kube-system', 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=kube-dns']);
+  const address = slices.items.flatMap((s) => s.endpoints ?? []).flatMap((e) => e.addresses)[0];
+  if (!address) throw new Error('kube-dns has no endpoint to take out of IPVS');
+  return address;
+}
+
+async function patchLab(c: ConformanceCluster, spec: Record<string, unknown>): Promise<void> {
+  await c.kube.run(['-n', c.lab[0], 'patch', 'networklab', c.lab[1], '--type', 'merge', '-p', JSON.stringify({ spec })]);
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'a route the CNI programmed deleted on one node',
+    condition: 'RoutesVerified',
+    expected: 'False',
+    async breakIt(c) {
+      const broken = await c.breakRoute();
+      return { finding: broken.finding, repair: broken.restore };
+    },
+  },
+  {
+    name: 'an IPVS real server of kube-dns deleted behind kube-proxy',
+    condition: 'IPVSVerified',
+    expected: 'False',
+    async breakIt(c) {
+      const address = await kubeDnsEndpoint(c);
+      await c.holdKubeProxy(c.targetNode);
+      await c.kube.onNode(c.targetNode, ['ipvsadm', '-d', '-t', `${KUBE_DNS}:53`, '-r', `${address}:53`]);
+      return {
+        finding: { layer: 'ipvs', kind: 'missing', node: c.targetNode, key: `TCP ${KUBE_DNS}:53 -> ${address}:53` },
+        async repair() {
+          await c.kube.onNode(c.targetNode, ['ipvsadm', '-a', '-t', `${KUBE_DNS}:53`, '-r', `${address}:53`, '-m', '-w', '1']);
+          await c.releaseKubeProxy(c.targetNode);
+        },
+      };
+    },
+  },
+  {
+    name: 'a stale IPVS real server added behind kube-proxy',
+    condition: 'IPVSVerified',
+    expected: 'False',
+    async breakIt(c) {
+      await c.holdKubeProxy(c.targetNode);
+      await c.kube.onNode(c.targetNode, ['ipvsadm', '-a', '-t', `${KUBE_DNS}:53`, '-r', `${STALE_REAL_SERVER}:53`, '-m', '-w', '1']);
+      return {
+        finding: { layer: 'ipvs', kind: 'unexpected', node: c.targetNode, key: `TCP ${KUBE_DNS}:53 -> ${STALE_REAL_SERVER}:53` },
+        async repair() {
+          await c.kube.onNode(c.targetNode, ['ipvsadm', '-d', '-t', `${KUBE_DNS}:53`, '-r', `${STALE_REAL_SERVER}:53`]);
+          await c.releaseKubeProxy(c.targetNode);
+        },
+      };
+    },
+  },
+  {
+    // With no CoreDNS pod the kube-dns ClusterIP answers nothing: a question with no answer cannot be
+    // compared, so the layer is Unknown (ProbeFailed, naming the server), never False. IPVS stays True:
+    // kube-proxy removes the real servers exactly as the model, fed by the same EndpointSlices, expects.
+    name: 'CoreDNS scaled to zero replicas',
+    condition: 'DNSVerified',
+    expected: 'Unknown',
+    async breakIt(c) {
+      const { namespace, name, replicas } = c.coredns;
+      await c.kube.run(['-n', namespace, 'scale', `deployment/${name}`, '--replicas=0']);
+      return {
+        finding: null,
+        reason: 'ProbeFailed',
+        async repair() {
+          await c.kube.run(['-n', namespace, 'scale', `deployment/${name}`, `--replicas=${replicas}`]);
+          await c.kube.run(['-n', namespace, 'rollout', 'status', `deployment/${name}`, `--timeout=${Math.round(c.repairMs / 1000)}s`]);
+        },
+      };
+    },
+  },
+  {
+    // The lab's own expectation contradicts what CoreDNS answers (as when a Service was changed under a lab
+    // that pinned its address): a firm difference, so False.
+    name: 'a lab expects an answer CoreDNS does not give',
+    condition: 'DNSVerified',
+    expected: 'False',
+    async breakIt(c) {
+      const doc = await c.kube.json<{ spec: { dnsQueries?: unknown[] } }>(['-n', c.lab[0], 'get', 'networklab', c.lab[1]]);
+      const original = doc.spec.dnsQueries ?? [];
+      const name = 'kube-dns.kube-system.svc.cluster.local';
+      await patchLab(c, { dnsQueries: [...original, { name, type: 'A', expect: ['10.96.0.99'] }] });
+      return {
+        finding: { layer: 'dns', kind: 'mismatch', node: null, keyPrefix: `${name} A @` },
+        repair: () => patchLab(c, { dnsQueries: original }),
+      };
+    },
+  },
+  {
+    // The operator reads its own resolv.conf and checks it against what the kubelet must write for a
+    // ClusterFirst pod; a dnsConfig on its pods changes the file under the lab.
+    name: 'the operator\'s pods get a dnsConfig with ndots:2',
+    condition: 'ResolvConfVerified',
+    expected: 'False',
+    async breakIt(c) {
+      const deployment = ['-n', 'netlab-system', 'deployment/netlab-operator'];
+      const rollout = () => c.kube.run(['-n', 'netlab-system', 'rollout', 'status', 'deployment/netlab-operator', `--timeout=${Math.round(c.repairMs / 1000)}s`]);
+      await c.kube.run(['patch', ...deployment, '--type', 'merge', '-p', JSON.stringify({ spec: { template: { spec: { dnsConfig: { options: [{ name: 'ndots', value: '2' }] } } } } })]);
+      await rollout();
+      return {
+        finding: { layer: 'resolvconf', kind: 'mismatch', node: null, key: 'options ndots' },
+        async repair() {
+          await c.kube.run(['patch', ...deployment, '--type', 'json', '-p', '[{"op":"remove","path":"/spec/template/spec/dnsConfig"}]']);
+          await rollout();
+        },
+      };
+    },
+  },
+];
+
+function hasFinding(lab: LabView, want: ExpectedFinding): boolean {
+  return lab.findings.some(
+    (f) => f.layer === want.layer && f.kind === want.kind && (f.node ?? null) === want.node && (want.key === undefined || f.key === want.key) && (want.keyPrefix === undefined || f.key.startsWith(want.keyPrefix)),
+  );
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(0)}s`;
+}
+
+function findingText(f: ExpectedFinding): string {
+  return `${f.kind} ${f.key ?? `${f.keyPrefix}…`}${f.node ? ` on ${f.node}` : ''}`;
+}
+
+/**
+ * The conformance suite against one cluster. `cluster()` is called in the tests (the provider starts it in
+ * the caller's beforeAll); `summary` collects the table's rows, printed by `printSummary`.
+ */
+export function conformanceTests(cluster: () => ConformanceCluster, summary: string[][]): void {
+  const ready = async (c: ConformanceCluster, what: string, namespace = c.lab[0], name = c.lab[1]) =>
+    waitUntil(what, c.repairMs, async () => {
+      const lab = await c.kube.lab(namespace, name);
+      return lab.conditions.Ready?.status === 'True' ? lab : null;
+    });
+
+  test('every sample lab reaches Ready=True', async () => {
+    const c = cluster();
+    const labs = await c.kube.json<{ items: { metadata: { namespace: string; name: string }; spec: { checks?: string[] } }[] }>(['get', 'networklabs', '-A']);
+    expect(labs.items.length).toBeGreaterThanOrEqual(3);
+    expect(labs.items.some((l) => l.spec.checks?.includes('routes'))).toBe(true);
+    for (const { metadata } of labs.items) {
+      const { ms } = await ready(c, `${metadata.namespace}/${metadata.name} is Ready=True`, metadata.namespace, metadata.name);
+      summary.push([`sample ${metadata.namespace}/${metadata.name}`, 'Ready', 'True', 'True', '', seconds(ms), '']);
+    }
+  }, 30 * 60_000);
+
+  for (const scenario of SCENARIOS) {
+    test(`${scenario.name}: ${scenario.condition} becomes ${scenario.expected}, the other layers stay True, and the repair brings Ready back`, async () => {
+      const c = cluster();
+      await ready(c, 'the lab is Ready=True before the break');
+      const broken = await scenario.breakIt(c);
+      let detected: { value: LabView; ms: number };
+      try {
+        detected = await waitUntil(`${scenario.condition} is ${scenario.expected}${broken.finding ? ` with finding ${findingText(broken.finding)}` : ''}`, c.detectMs, async () => {
+          const lab = await c.kube.lab(...c.lab);
+          if (lab.conditions[scenario.condition]?.status !== scenario.expected) return null;
+          if (broken.finding && !hasFinding(lab, broken.finding)) return null;
+          return lab;
+        });
+      } catch (error) {
+        await broken.repair();
+        throw error;
+      }
+      await broken.repair();
+      const lab = detected.value;
+      if (broken.reason) expect(lab.conditions[scenario.condition]?.reason).toBe(broken.reason);
+      for (const other of LAYER_CONDITIONS.filter((t) => t !== scenario.condition)) {
+        expect({ condition: other, status: lab.conditions[other]?.status }).toEqual({ condition: other, status: 'True' });
+      }
+      expect(lab.conditions.Ready?.status).not.toBe('True');
+      const repaired = await ready(c, 'the lab is Ready=True again');
+      summary.push([
+        scenario.name,
+        scenario.condition,
+        scenario.expected,
+        lab.conditions[scenario.condition]?.status ?? '-',
+        broken.finding ? findingText(broken.finding) : (lab.conditions[scenario.condition]?.reason ?? ''),
+        seconds(detected.ms),
+        seconds(repaired.ms),
+      ]);
+    }, 30 * 60_000);
+  }
+
+  test('the leading operator pod killed: the other replica takes the Lease and the lab keeps being checked', async () => {
+    const c = cluster();
+    await ready(c, 'the lab is Ready=True before the kill');
+    const lease = await c.kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
+    const leader = lease.spec.holderIdentity;
+    expect(leader).toBeTruthy();
+    const killedAt = new Date();
+    await c.kube.run(['-n', 'netlab-system', 'delete', 'pod', leader!, '--grace-period=0', '--force']);
+    const taken = await waitUntil('another operator pod holds the Lease', c.detectMs, async () => {
+      const now = await c.kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
+      return now.spec.holderIdentity && now.spec.holderIdentity !== leader ? now.spec.holderIdentity : null;
+    });
+    const checked = await waitUntil('the lab checked again by the new leader', c.detectMs, async () => {
+      const lab = await c.kube.lab(...c.lab);
+      return lab.lastCheckTime && new Date(lab.lastCheckTime) > killedAt && lab.conditions.Ready?.status === 'True' ? lab : null;
+    });
+    summary.push(['leading operator pod killed', 'Lease', `not ${leader}`, taken.value, `checked again after ${seconds(checked.ms + taken.ms)}`, seconds(taken.ms), '']);
+  }, 30 * 60_000);
+
+  test('kube-proxy stopped on a node while a Service appears: Converging, False after the grace period, True after its restart', async () => {
+    const c = cluster();
+    await patchLab(c, { gracePeriod: '60s' });
+    try {
+      await ready(c, 'the lab is Ready=True before kube-proxy stops');
+      await c.stopKubeProxy(c.targetNode);
+      const service = ['-n', c.lab[0], 'service', 'conformance-late'];
+      let started = false;
+      try {
+        await c.kube.run(['-n', c.lab[0], 'create', 'service', 'clusterip', 'conformance-late', '--tcp=5353:53']);
+        const converging = await waitUntil('IPVSVerified is Unknown (Converging)', c.detectMs, async () => {
+          const lab = await c.kube.lab(...c.lab);
+          return lab.conditions.IPVSVerified?.reason === 'Converging' ? lab : null;
+        });
+        expect(converging.value.conditions.IPVSVerified?.status).toBe('Unknown');
+        const late = await waitUntil('IPVSVerified is False after the grace period', c.detectMs, async () => {
+          const lab = await c.kube.lab(...c.lab);
+          return lab.conditions.IPVSVerified?.status === 'False' ? lab : null;
+        });
+        const missing = late.value.findings.filter((f) => f.layer === 'ipvs');
+        expect(missing.length).toBeGreaterThanOrEqual(1);
+        for (const f of missing) expect(f).toMatchObject({ kind: 'missing', node: c.targetNode });
+        await c.startKubeProxy(c.targetNode);
+        started = true;
+        const repaired = await ready(c, 'the lab is Ready=True after kube-proxy restarted');
+        summary.push(['kube-proxy stopped, a Service added', 'IPVSVerified', 'Unknown, then False', 'Converging, then False', `${missing.length} missing on ${c.targetNode}`, `${seconds(converging.ms)} / ${seconds(converging.ms + late.ms)}`, seconds(repaired.ms)]);
+      } finally {
+        if (!started) await c.startKubeProxy(c.targetNode);
+        await c.kube.run(['delete', ...service, '--ignore-not-found']);
+      }
+    } finally {
+      await patchLab(c, { gracePeriod: '0s' });
+    }
+  }, 30 * 60_000);
+}
+
+export function printSummary(description: string, summary: string[][]): void {
+  if (!summary.length) return;
+  process.stdout.write(
+    `\nnetlab conformance summary (${description})\n${renderTable(['scenario', 'condition', 'expected', 'observed', 'finding / reason', 'detected in', 'back to Ready in'], summary)}\n`,
+  );
+}
