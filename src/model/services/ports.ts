@@ -66,20 +66,27 @@ function inEndpointStringOrder(endpoints: PortEndpoint[]): PortEndpoint[] {
  * of a family only when it has a ClusterIP of that family.
  */
 export function servicePortPlans(snapshot: ClusterSnapshot, nodeName: string, family: IpFamily): ServicePortPlan[] {
+  return [...eachServicePortPlan(snapshot, nodeName, family)];
+}
+
+/**
+ * The same plans one at a time, for a model that writes each port's rules and moves on: a plan and its endpoint
+ * lists are then garbage at once, instead of 10,000s of them living until the last port (and being copied
+ * into the old generation by the garbage collector on the way).
+ */
+export function* eachServicePortPlan(snapshot: ClusterSnapshot, nodeName: string, family: IpFamily): Generator<ServicePortPlan> {
   const node = findNode(snapshot, nodeName);
   const slices = indexSlices(snapshot);
   const topologyNode: TopologyNode = { name: node.name, zone: node.labels[ZONE_LABEL] ?? null };
-  const plans: ServicePortPlan[] = [];
   for (const service of snapshot.services) {
     if (service.headless || service.type === 'ExternalName') continue;
     const clusterIP = service.clusterIPs.find((ip) => ipFamily(ip) === family);
     if (!clusterIP) continue;
     const serviceSlices = slicesOf(slices, service);
     for (const port of service.ports) {
-      plans.push(planPort(service, port, family, clusterIP, portEndpoints(serviceSlices, port, family, node.name), topologyNode));
+      yield planPort(service, port, family, clusterIP, portEndpoints(serviceSlices, port, family, node.name), topologyNode);
     }
   }
-  return plans;
 }
 
 function planPort(service: ServiceView, port: ServicePortView, family: IpFamily, clusterIP: string, endpoints: PortEndpoint[], node: TopologyNode): ServicePortPlan {
