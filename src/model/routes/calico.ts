@@ -53,7 +53,7 @@ interface RouteContext {
  * - Pod routes: every pod on the node that is not hostNetwork and not finished (phase Succeeded/Failed, or being
  *   deleted with Calico's cni.projectcalico.org/podIP annotation emptied by the CNI plugin) gets, for its IPv4
  *   pod IP, `<ip> 0.0.0.0 255.255.255.255 UH <metric> 0 0 <veth>`, metric 1024 from Calico v3.32 on, else 0 (model/calico.ts
- *   workloadRouteMetric, from the ClusterInformation's calicoVersion; a note says which). The pod's IPs are status.podIPs, else, as
+ *   workloadRouteMetric, from the ClusterInformation's calicoVersion; a note when that is unknown). The pod's IPs are status.podIPs, else, as
  *   libcalico-go's getPodIPs reads them, Calico's cni.projectcalico.org/podIPs (or podIP) annotation: the CNI
  *   plugin writes it, and the route exists, before the kubelet reports the IP. The veth is the WorkloadEndpoint's
  *   interfaceName when the snapshot has one for the pod, else "cali" + 11 hex digits of SHA-1("<namespace>.<pod>").
