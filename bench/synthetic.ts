@@ -56,7 +56,7 @@ export function syntheticCluster({ nodes: NODES, services: SERVICES, endpointsPe
     endpointSlices.push({ namespace: 'bench', name: `${name}-abcde`, serviceName: name, addressType: 'IPv4', ports: [{ name: 'http', protocol: 'TCP', port: 8080 }], endpoints });
   }
   return {
-    nodes, pods, services, endpointSlices, namespaces: ['bench'], workloadEndpoints: [],
+    nodes, pods, services, endpointSlices, namespaces: ['bench'], workloadEndpoints: [], calicoVersion: null,
     ipPools: [{ name: 'default', cidr: '10.0.0.0/8', blockSize: 24, ipipMode: 'Always', vxlanMode: 'Never', disabled: false }],
     ipamBlocks: nodes.map((n, i) => ({ cidr: `${ip(BASE_POD + i * 256)}/24`, node: n.name })),
     kubeProxy: { mode: 'ipvs', scheduler: 'rr', nodePortAddresses: [], clusterCIDRs: ['10.0.0.0/8'], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true },

@@ -96,9 +96,9 @@ function hintsAskedBy(service: ServiceView): string | null {
  */
 export function topologyOf(endpoints: PortEndpoint[], node: TopologyNode, service: ServiceView): TopologyChoice {
   const askedBy = hintsAskedBy(service);
+  // Most Services have no hints: found without building the ready list (this runs for every port of the cluster).
+  if (!endpoints.some((e) => e.endpoint.ready && (e.endpoint.zoneHints.length || e.endpoint.nodeHints.length))) return { mode: null, ignored: null, askedBy };
   const ready = endpoints.filter((e) => e.endpoint.ready);
-  const hinted = ready.filter((e) => e.endpoint.zoneHints.length || e.endpoint.nodeHints.length);
-  if (hinted.length === 0) return { mode: null, ignored: null, askedBy };
   const everyReady = (test: (e: EndpointView) => boolean) => ready.every((e) => test(e.endpoint));
   const someReady = (test: (e: EndpointView) => boolean) => ready.some((e) => test(e.endpoint));
   if (everyReady((e) => e.nodeHints.length > 0) && someReady((e) => e.nodeHints.includes(node.name))) {

@@ -33,6 +33,8 @@ export type CalicoRouteWhy =
       borrowed?: boolean;
       /** set when the address came from Calico's cni.projectcalico.org/podIPs annotation (status.podIPs still empty) */
       ipFrom?: 'calico-annotation';
+      /** the route's metric and the Calico version (spec.calicoVersion) it follows; null: version unknown, 0 assumed */
+      metric: { value: number; calicoVersion: string | null };
     }
   | { kind: 'blackhole'; block: string; node: string; blockFrom: 'ipamBlock' | 'podCIDR' }
   | {

@@ -5,6 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { assembleSnapshot } from '../snapshot/build.ts';
 import {
   projectBlockAffinity,
+  projectClusterInformation,
   projectCoreDNSConfig,
   projectEndpointSlice,
   projectIPAMBlock,
@@ -86,6 +87,13 @@ function calicoSpecs() {
       path: `${CALICO_GROUP_VERSION}/blockaffinities`,
       project: projectBlockAffinity,
     } satisfies InformerSpec<unknown>,
+    // One object, watched by name (RBAC allows only it): the Calico version, which sets the pod routes' metric.
+    clusterInformation: {
+      resource: 'calico clusterinformation default',
+      path: `${CALICO_GROUP_VERSION}/clusterinformations`,
+      fieldSelector: 'metadata.name=default',
+      project: projectClusterInformation,
+    } satisfies InformerSpec<unknown>,
   };
 }
 
@@ -107,6 +115,7 @@ const KIND_OF: Record<string, ClusterChange['kind']> = {
   'calico ippools': 'IPPool',
   'calico ipamblocks': 'IPAMBlock',
   'calico blockaffinities': 'BlockAffinity',
+  'calico clusterinformation default': 'ClusterInformation',
 };
 
 export class ClusterCache {
@@ -193,9 +202,14 @@ export class ClusterCache {
     this.#calicoChecked = true;
     if (present && this.#calico === null && !this.#stopped) {
       const specs = calicoSpecs();
-      this.#calico = { ipPools: this.#informer(specs.ipPools), ipamBlocks: this.#informer(specs.ipamBlocks), blockAffinities: this.#informer(specs.blockAffinities) };
+      this.#calico = {
+        ipPools: this.#informer(specs.ipPools),
+        ipamBlocks: this.#informer(specs.ipamBlocks),
+        blockAffinities: this.#informer(specs.blockAffinities),
+        clusterInformation: this.#informer(specs.clusterInformation),
+      };
       if (this.#allSyncedCore()) await Promise.all(Object.values(this.#calico).map((i) => (i as ViewInformer<unknown>).start()));
-      this.#options.log.info('Calico CRDs found: watching IP pools and IPAM blocks');
+      this.#options.log.info('Calico CRDs found: watching IP pools, IPAM blocks and the ClusterInformation');
     }
     if (!present && !this.#stopped) {
       this.#calicoTimer = setTimeout(() => void this.#discoverCalico(), this.#options.calicoRecheckMs ?? 60_000);
@@ -253,6 +267,7 @@ export class ClusterCache {
         ipamBlocks: this.#calico ? views(this.#calico.ipamBlocks) : [],
         blockAffinities: this.#calico ? present(views(this.#calico.blockAffinities)) : [],
         workloadEndpoints: [],
+        calicoVersion: this.#calico ? (views(this.#calico.clusterInformation)[0] ?? null) : null,
         // not watched yet: the nftables model then leaves out the "drop unallocated ClusterIPs" rule
         serviceCIDRs: [],
         kubeProxy: views(this.#core.kubeProxy)[0] ?? null,

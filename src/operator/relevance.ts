@@ -8,7 +8,7 @@ export interface ClusterChange {
   at: number;
   /** e.g. "Service default/web updated", for status messages */
   what: string;
-  kind: 'Node' | 'Pod' | 'Service' | 'EndpointSlice' | 'Namespace' | 'IPPool' | 'IPAMBlock' | 'BlockAffinity' | 'ConfigMap';
+  kind: 'Node' | 'Pod' | 'Service' | 'EndpointSlice' | 'Namespace' | 'IPPool' | 'IPAMBlock' | 'BlockAffinity' | 'ClusterInformation' | 'ConfigMap';
   namespace: string | null;
   name: string;
 }
@@ -27,6 +27,7 @@ function affects(change: ClusterChange, spec: LabSpec): Layer[] {
     case 'IPPool':
     case 'IPAMBlock':
     case 'BlockAffinity':
+    case 'ClusterInformation': // the Calico version: the pod routes' metric and its explanation
       layers.push('routes');
       break;
     case 'Pod':

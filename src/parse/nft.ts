@@ -2,7 +2,7 @@
 // maps and chains. Rules are kept as nft prints them (the comparison matches them as text), minus a
 // trailing "# handle N" (`nft -a`). Set properties that only tune the kernel's storage (size, gc-interval,
 // policy, auto-merge) are read and not kept; any other line nft could print here is an error, not skipped.
-import { LineScanner } from './scan.ts';
+import { decimalAt, LineScanner } from './scan.ts';
 import type { NftChain, NftElement, NftSet, NftTable } from './types.ts';
 
 const FORMAT = 'nft list';
@@ -15,19 +15,22 @@ export function parseNftTables(text: string, source = '<input>'): NftTable[] {
   let table: NftTable | null = null;
   let set: NftSet | null = null;
   let chain: NftChain | null = null;
-  let pending: { text: string; depth: number; into: 'rule' | 'elements' } | null = null;
+  // A rule or an element list that spans lines: its lines are joined once, at the end (a map of 10,000 elements
+  // is 10,000 lines; appending them one by one made a rope the garbage collector copied again and again).
+  let pending: { lines: string[]; depth: number; into: 'rule' | 'elements' } | null = null;
 
   const finishPending = () => {
     const done = pending!;
     pending = null;
-    if (done.into === 'rule') chain!.rules.push(withoutHandle(done.text));
-    else set!.elements = splitElements(done.text.trim(), scan);
+    const text = done.lines.join(' ');
+    if (done.into === 'rule') chain!.rules.push(withoutHandle(text));
+    else set!.elements = splitElements(text.trim(), scan);
   };
 
   while (scan.nextLine()) {
     const line = scan.line().trim();
     if (pending) {
-      pending.text += ` ${line}`;
+      pending.lines.push(line);
       pending.depth += braceDepth(line);
       if (pending.depth === 0) finishPending();
       continue;
@@ -51,7 +54,7 @@ export function parseNftTables(text: string, source = '<input>'): NftTable[] {
     if (set) {
       const elements = /^elements = (\{.*)$/.exec(line);
       if (elements) {
-        pending = { text: elements[1]!, depth: braceDepth(elements[1]!), into: 'elements' };
+        pending = { lines: [elements[1]!], depth: braceDepth(elements[1]!), into: 'elements' };
         if (pending.depth === 0) finishPending();
         continue;
       }
@@ -72,7 +75,7 @@ export function parseNftTables(text: string, source = '<input>'): NftTable[] {
         const depth = braceDepth(rule);
         if (depth < 0) throw scan.error('a rule with more "}" than "{"');
         if (depth === 0) chain.rules.push(rule);
-        else pending = { text: rule, depth, into: 'rule' };
+        else pending = { lines: [rule], depth, into: 'rule' };
       }
       continue;
     }
@@ -109,16 +112,29 @@ export function parseNftTable(text: string, source = '<input>', family = 'ip', n
   return table;
 }
 
-const withoutHandle = (rule: string) => rule.replace(/ # handle \d+$/, '');
+const HANDLE = ' # handle ';
+
+/** The rule without the " # handle N" that `nft -a` appends. */
+function withoutHandle(rule: string): string {
+  const at = rule.lastIndexOf(HANDLE);
+  return at >= 0 && decimalAt(rule, at + HANDLE.length, rule.length) >= 0 ? rule.slice(0, at) : rule;
+}
+
+const QUOTE = 34;
+const OPEN = 123;
+const CLOSE = 125;
+const COMMA = 44;
 
 /** How many more "{" than "}" the text has, outside quoted strings. */
 function braceDepth(text: string): number {
+  if (text.indexOf('{') < 0 && text.indexOf('}') < 0) return 0; // most lines: one native scan each
   let depth = 0;
   let quoted = false;
-  for (const c of text) {
-    if (c === '"') quoted = !quoted;
-    else if (!quoted && c === '{') depth++;
-    else if (!quoted && c === '}') depth--;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) quoted = !quoted;
+    else if (!quoted && c === OPEN) depth++;
+    else if (!quoted && c === CLOSE) depth--;
   }
   return depth;
 }
@@ -138,19 +154,35 @@ function splitElements(block: string, scan: LineScanner): NftElement[] {
   let depth = 0;
   let start = 0;
   for (let i = 0; i < inner.length; i++) {
-    const c = inner[i];
-    if (c === '"') quoted = !quoted;
-    else if (!quoted && c === '{') depth++;
-    else if (!quoted && c === '}') depth--;
-    else if (!quoted && depth === 0 && c === ',') {
+    const c = inner.charCodeAt(i);
+    if (c === QUOTE) quoted = !quoted;
+    else if (!quoted && c === OPEN) depth++;
+    else if (!quoted && c === CLOSE) depth--;
+    else if (!quoted && depth === 0 && c === COMMA) {
       parts.push(inner.slice(start, i));
       start = i + 1;
     }
   }
   parts.push(inner.slice(start));
-  return parts.map((part) => part.trim()).filter((part) => part !== '').map((part) => {
-    const m = /^(.*?)(?: timeout \S+)?(?: expires \S+)?(?: comment "((?:[^"\\]|\\.)*)")?(?: : (.*))?$/.exec(part);
-    if (!m || m[1] === '') throw scan.error(`cannot read the element ${JSON.stringify(part)}`);
-    return { key: m[1]!, comment: m[2] ?? null, value: m[3] ?? null };
-  });
+  const elements: NftElement[] = [];
+  for (const untrimmed of parts) {
+    const part = untrimmed.trim();
+    if (part !== '') elements.push(readElement(part, scan));
+  }
+  return elements;
+}
+
+const ELEMENT = /^(.*?)(?: timeout \S+)?(?: expires \S+)?(?: comment "((?:[^"\\]|\\.)*)")?(?: : (.*))?$/;
+
+/** "key", "key : value", with a comment, timeout or expiry between them. */
+function readElement(part: string, scan: LineScanner): NftElement {
+  // Most elements are "key" or "key : verdict": split on the one " : " instead of the regex's backtracking.
+  if (part.indexOf('"') < 0 && part.indexOf(' timeout ') < 0 && part.indexOf(' expires ') < 0) {
+    const colon = part.indexOf(' : ');
+    if (colon > 0) return { key: part.slice(0, colon), comment: null, value: part.slice(colon + 3) };
+    if (colon < 0) return { key: part, comment: null, value: null };
+  }
+  const m = ELEMENT.exec(part);
+  if (!m || m[1] === '') throw scan.error(`cannot read the element ${JSON.stringify(part)}`);
+  return { key: m[1]!, comment: m[2] ?? null, value: m[3] ?? null };
 }

@@ -1,35 +1,54 @@
 // Renders a table in the layout of `nft list table` (nft 1.0): tab indents, sets and maps first, then
-// chains; long element lists on one line (nft wraps them, which the parser accepts either way).
+// chains; one element per line in long element lists (nft wraps them, which the parser accepts either way).
+// Lines go through a LineWriter: a node's table is tens of thousands of lines.
 import type { NftChain, NftElement, NftSet, NftTable } from '../parse/types.ts';
+import { LineWriter } from './lines.ts';
 
 export function nftElementText(e: NftElement): string {
   return `${e.key}${e.comment !== null ? ` comment "${e.comment}"` : ''}${e.value !== null ? ` : ${e.value}` : ''}`;
 }
 
-export function renderNftSet(set: NftSet): string[] {
-  const lines = [`\t${set.kind} ${set.name} {`, `\t\ttype ${set.type}`];
-  if (set.flags.length) lines.push(`\t\tflags ${set.flags.join(',')}`);
-  if (set.timeout !== null) lines.push(`\t\ttimeout ${set.timeout}`);
-  if (set.comment !== null) lines.push(`\t\tcomment "${set.comment}"`);
-  if (set.elements.length) lines.push(`\t\telements = { ${set.elements.map(nftElementText).join(',\n\t\t\t     ')} }`);
-  lines.push('\t}');
-  return lines;
+/** nft's continuation indent inside "elements = { …": under the first element */
+const ELEMENT_INDENT = '\t\t\t     ';
+
+function renderNftSet(set: NftSet, out: LineWriter): void {
+  out.line(`\t${set.kind} ${set.name} {`);
+  out.line(`\t\ttype ${set.type}`);
+  if (set.flags.length) out.line(`\t\tflags ${set.flags.join(',')}`);
+  if (set.timeout !== null) out.line(`\t\ttimeout ${set.timeout}`);
+  if (set.comment !== null) out.line(`\t\tcomment "${set.comment}"`);
+  const last = set.elements.length - 1;
+  set.elements.forEach((element, i) => {
+    out.line(`${i === 0 ? '\t\telements = { ' : ELEMENT_INDENT}${nftElementText(element)}${i === last ? ' }' : ','}`);
+  });
+  out.line('\t}');
 }
 
-export function renderNftChain(chain: NftChain): string[] {
-  return [
-    `\tchain ${chain.name} {`,
-    ...(chain.hook !== null ? [`\t\t${chain.hook}`] : []),
-    ...(chain.comment !== null ? [`\t\tcomment "${chain.comment}"`] : []),
-    ...chain.rules.map((rule) => `\t\t${rule}`),
-    '\t}',
-  ];
+function renderNftChain(chain: NftChain, out: LineWriter): void {
+  out.line(`\tchain ${chain.name} {`);
+  if (chain.hook !== null) out.line(`\t\t${chain.hook}`);
+  if (chain.comment !== null) out.line(`\t\tcomment "${chain.comment}"`);
+  for (const rule of chain.rules) out.line(`\t\t${rule}`);
+  out.line('\t}');
 }
 
 export function renderNftTable(table: NftTable): string {
-  const blocks = [...table.sets.map(renderNftSet), ...table.chains.map(renderNftChain)];
-  const lines = [`table ${table.family} ${table.name} {`, ...(table.comment !== null ? [`\tcomment "${table.comment}"`] : [])];
-  blocks.forEach((block, i) => lines.push(...block, ...(i < blocks.length - 1 ? [''] : [])));
-  lines.push('}');
-  return `${lines.join('\n')}\n`;
+  const out = new LineWriter();
+  out.line(`table ${table.family} ${table.name} {`);
+  if (table.comment !== null) out.line(`\tcomment "${table.comment}"`);
+  const blocks = table.sets.length + table.chains.length;
+  let written = 0;
+  const separate = () => {
+    if (++written < blocks) out.line('');
+  };
+  for (const set of table.sets) {
+    renderNftSet(set, out);
+    separate();
+  }
+  for (const chain of table.chains) {
+    renderNftChain(chain, out);
+    separate();
+  }
+  out.line('}');
+  return out.text();
 }

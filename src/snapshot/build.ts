@@ -4,6 +4,7 @@
 import { describeObject, Field, SnapshotError } from './fields.ts';
 import {
   projectBlockAffinity,
+  projectClusterInformation,
   projectCoreDNSConfig,
   projectEndpointSlice,
   projectIPAMBlock,
@@ -19,6 +20,7 @@ import {
   type WithNotes,
 } from './project.ts';
 import type {
+  CalicoVersionView,
   ClusterSnapshot,
   EndpointSliceView,
   IPAMBlockView,
@@ -58,6 +60,7 @@ export interface SnapshotViews {
   ipamBlocks: IPAMBlockView[];
   blockAffinities: IPAMBlockView[];
   workloadEndpoints: WorkloadEndpointView[];
+  calicoVersion: CalicoVersionView | null;
   serviceCIDRs: string[];
   kubeProxy: WithNotes<KubeProxyView> | null;
   coreDNS: WithNotes<CoreDNSSettings> | null;
@@ -79,6 +82,13 @@ function collectBlockAffinity(object: unknown, source: string, into: Collected):
   if (block !== null) into.blockAffinities.push(block);
 }
 
+/** Calico keeps its version in the ClusterInformation named default (clientv3 globalClusterInfoName); others are noted and left. */
+function clusterInformationHandler(object: unknown, source: string, into: Collected): void {
+  const name = Field.of(object, source).at('metadata.name').string();
+  if (name === 'default') into.calicoVersion = projectClusterInformation(object, source);
+  else into.notes.push(`${source}: ClusterInformation ${name} ignored: Calico reads its version from ClusterInformation default only`);
+}
+
 /** What netlab reads, by "apiVersion kind". Every other object is counted and ignored. */
 const handlers: Record<string, Handler> = {
   'v1 Node': (object, source, into) => into.nodes.push(projectNode(object, source)),
@@ -90,6 +100,8 @@ const handlers: Record<string, Handler> = {
   'projectcalico.org/v3 IPPool': (object, source, into) => into.ipPools.push(projectIPPool(object, source)),
   'crd.projectcalico.org/v1 IPAMBlock': (object, source, into) => into.ipamBlocks.push(projectIPAMBlock(object, source)),
   'crd.projectcalico.org/v1 BlockAffinity': collectBlockAffinity,
+  'crd.projectcalico.org/v1 ClusterInformation': clusterInformationHandler,
+  'projectcalico.org/v3 ClusterInformation': clusterInformationHandler,
   'projectcalico.org/v3 BlockAffinity': collectBlockAffinity,
   'networking.k8s.io/v1 ServiceCIDR': (object, source, into) => into.serviceCIDRs.push(...projectServiceCIDR(object, source)),
   'projectcalico.org/v3 WorkloadEndpoint': (object, source, into) =>
@@ -149,6 +161,7 @@ export function buildSnapshot(inputs: readonly SnapshotInput[]): ClusterSnapshot
     ipamBlocks: [],
     blockAffinities: [],
     workloadEndpoints: [],
+    calicoVersion: null,
     serviceCIDRs: [],
     kubeProxy: null,
     coreDNS: null,
@@ -234,6 +247,7 @@ export function assembleSnapshot(into: SnapshotViews, context: { namespacesInUse
     workloadEndpoints: into.workloadEndpoints.sort(
       (a, b) => compareText(a.namespace, b.namespace) || compareText(a.pod, b.pod) || compareText(a.interfaceName, b.interfaceName),
     ),
+    calicoVersion: into.calicoVersion,
     kubeProxy,
     serviceCIDRs: [...new Set(into.serviceCIDRs)].sort(compareText),
     dns: { ...coreDNS, serviceIPs: kubeDNS?.clusterIPs ?? [] },

@@ -34,15 +34,20 @@ const lists: ListSpec[] = [
   { path: '/apis/crd.projectcalico.org/v1/blockaffinities', optionalGroup: 'crd.projectcalico.org/v1' },
 ];
 
-/** ConfigMaps read by name; absent ones leave buildSnapshot's defaults (and its note) in place. */
-const configMaps = ['/api/v1/namespaces/kube-system/configmaps/kube-proxy', '/api/v1/namespaces/kube-system/configmaps/coredns'];
+/** Objects read by name: kube-proxy's and CoreDNS's ConfigMaps, and Calico's ClusterInformation (which Calico runs).
+ *  An absent one (404, also when Calico's CRDs are not installed) leaves buildSnapshot's defaults and notes in place. */
+const namedObjects = [
+  '/api/v1/namespaces/kube-system/configmaps/kube-proxy',
+  '/api/v1/namespaces/kube-system/configmaps/coredns',
+  '/apis/crd.projectcalico.org/v1/clusterinformations/default',
+];
 
 /** Lists what netlab reads from the cluster `kc` points at and builds the snapshot from it. */
 export async function fetchSnapshot(kc: KubeConfig, opts: FetchSnapshotOptions = {}): Promise<ClusterSnapshot> {
   const api = kubeClient(kc, opts.timeoutMs ?? 30_000);
   const pageSize = opts.pageSize ?? 500;
   const listed = await Promise.all(lists.map((spec) => listAll(api, spec, pageSize)));
-  const read = await Promise.all(configMaps.map((path) => readOptional(api, path)));
+  const read = await Promise.all(namedObjects.map((path) => readOptional(api, path)));
 
   const inputs: SnapshotInput[] = [];
   const notes = new Set<string>();

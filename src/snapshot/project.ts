@@ -7,6 +7,7 @@ import { parseCorefile, type CorefileDirective, type CorefileServer } from './co
 import { cidrFamily, Field } from './fields.ts';
 import { parseYamlDocuments, YamlSyntaxError } from './yaml.ts';
 import type {
+  CalicoVersionView,
   ClusterDNSView,
   EncapMode,
   EndpointSliceView,
@@ -364,6 +365,23 @@ export function projectWorkloadEndpoint(raw: unknown, source: string): WorkloadE
     interfaceName: spec.child('interfaceName').string(),
     ipNetworks: spec.child('ipNetworks').list().map((network) => network.cidr()),
   };
+}
+
+/** calico-node's build version ("v3.32.1", a pre-release "v3.33.0-0.dev-12-gabcdef"): a pre-release counts as its release. */
+const calicoVersionPattern = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$/;
+
+/**
+ * Calico's ClusterInformation (crd.projectcalico.org/v1, or projectcalico.org/v3 from calicoctl): spec.calicoVersion,
+ * which calico-node's startup writes (libcalico-go clientv3 ensureClusterInformation); null without one. A value
+ * that is not a version is kept as written, with release null, so that the model can say what it could not read.
+ */
+export function projectClusterInformation(raw: unknown, source: string): CalicoVersionView | null {
+  const { root } = readMetadata(raw, source);
+  const version = root.at('spec.calicoVersion');
+  if (version.absent || version.value === '') return null;
+  const text = typeof version.value === 'string' ? version.value : JSON.stringify(version.value);
+  const match = typeof version.value === 'string' ? calicoVersionPattern.exec(text) : null;
+  return { where: root.where, text, release: match ? { major: Number(match[1]), minor: Number(match[2]) } : null };
 }
 
 /** A view plus the defaults it filled in, in plain words for snapshot.notes. */

@@ -166,6 +166,16 @@ export interface WorkloadEndpointView {
   ipNetworks: string[];
 }
 
+/** Calico's ClusterInformation `default` (calico-node writes spec.calicoVersion at startup): which Calico runs. */
+export interface CalicoVersionView {
+  /** where it was read, as errors name objects: "calico.yaml: ClusterInformation default" */
+  where: string;
+  /** spec.calicoVersion as written, e.g. "v3.32.1" */
+  text: string;
+  /** its release; null when the text is not a version such as v3.32.1 */
+  release: { major: number; minor: number } | null;
+}
+
 export interface KubeProxyView {
   mode: string; // ipvs, iptables, nftables
   /** ipvs.scheduler; "" in the config means rr */
@@ -202,6 +212,8 @@ export interface ClusterSnapshot {
   ipPools: IPPoolView[];
   ipamBlocks: IPAMBlockView[];
   workloadEndpoints: WorkloadEndpointView[];
+  /** Calico's version from its ClusterInformation; null when none was given or it holds no calicoVersion */
+  calicoVersion: CalicoVersionView | null;
   kubeProxy: KubeProxyView;
   /** ServiceCIDR objects' spec.cidrs (networking.k8s.io/v1): the ranges ClusterIPs come from; empty when none was given */
   serviceCIDRs: string[];

@@ -76,7 +76,7 @@ describe('issue 10, point 4: the uplink is the interface holding the node\'s add
     const unnamed = buildSnapshot(inputs);
     const expected = expectedRoutes(unnamed, 'node-1');
     expect(expected.routes.find((r) => r.destination === '10.244.45.0')).toMatchObject({ iface: '<uplink>', ifaceUnknown: true });
-    expect(expected.notes).toEqual([expect.stringContaining('the name of the interface holding 10.130.29.80 is unknown')]);
+    expect(expected.notes).toContainEqual(expect.stringContaining('the name of the interface holding 10.130.29.80 is unknown'));
   });
 });
 
@@ -131,5 +131,57 @@ describe('issue 10, point 6: pod IPs from Calico\'s annotations before the kubel
     pod.metadata.annotations!['cni.projectcalico.org/podIPs'] = '';
     const routes = expectedRoutes(buildSnapshot(inputs), 'node-1').routes;
     expect(routes.some((r) => r.destination === '10.244.25.22')).toBe(false);
+  });
+});
+
+describe('issue 10, point 7: the pod routes\' metric follows Calico\'s version; Calico\'s IPAM chose the blocks', () => {
+  // The captures hold no ClusterInformation; calico-node's startup (v3.32.1) wrote ClusterInformation default with
+  // spec.calicoVersion "v3.32.1" there (libcalico-go ensureClusterInformation), so these tests add that object.
+  const clusterInformation = (calicoVersion: unknown): SnapshotInput => ({
+    source: 'clusterinformation.yaml',
+    object: { apiVersion: 'crd.projectcalico.org/v1', kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { calicoVersion, clusterType: 'k8s,kdd', datastoreReady: true } },
+  });
+  const rendered = (r: { destination: string; gateway: string; genmask: string; flags: string; metric: number; iface: string }) => [r.destination, r.gateway, r.genmask, r.flags, r.metric, r.iface].join(' ');
+  const realRows = (set: string) => parseRouteN(routeN(set), 'route-n.txt').routes.map(rendered);
+
+  test.each(SETS)('with calicoVersion v3.32.1 every expected row of %s, metric included, is a real row, and the check is clean', (set) => {
+    const snapshot = buildSnapshot([...rawObjects(set), clusterInformation('v3.32.1')]);
+    const expected = expectedRoutes(snapshot, 'node-1');
+    const pods = expected.routes.filter((r) => r.why.kind === 'pod');
+    expect(pods.length).toBeGreaterThan(0);
+    expect(pods.map((r) => r.metric)).toEqual(pods.map(() => 1024));
+    expect(expected.routes.map(rendered).filter((row) => !realRows(set).includes(row))).toEqual([]);
+    expect(expected.notes.filter((note) => note.includes('metric'))).toEqual([]); // read, not assumed: the explanation names the version
+    const report = checkLab(snapshot, { nodes: [{ node: 'node-1', routeN: routeN(set) }] }, { layers: ['routes'], nodes: ['node-1'] });
+    expect(report.layers.routes.findings).toEqual([]);
+  });
+
+  test('v3.31.7, no ClusterInformation and an unreadable calicoVersion give metric 0; the note says why, naming the object and value', () => {
+    const podMetric = (inputs: SnapshotInput[]) => {
+      const expected = expectedRoutes(buildSnapshot(inputs), 'node-1');
+      return { metric: expected.routes.find((r) => r.destination === '10.244.25.1')!.metric, note: expected.notes[0] };
+    };
+    expect(podMetric([...rawObjects('ipip'), clusterInformation('v3.31.7')])).toEqual({ metric: 0, note: undefined });
+    expect(podMetric(rawObjects('ipip')).metric).toBe(0);
+    expect(podMetric(rawObjects('ipip')).note).toMatch(/^which Calico runs is not known \(no ClusterInformation default with spec\.calicoVersion\), so pod routes are expected with metric 0/);
+    expect(podMetric([...rawObjects('ipip'), clusterInformation('master')])).toEqual({
+      metric: 0,
+      note: 'clusterinformation.yaml: ClusterInformation default: spec.calicoVersion "master" is not a version such as v3.32.1, so pod routes are expected with metric 0, as Calico before v3.32 programs them (v3.32 and later: 1024); the metric is not compared',
+    });
+    // a YAML number (calicoVersion: 3.32 unquoted) is not read as a version either
+    expect(podMetric([...rawObjects('ipip'), clusterInformation(3.32)]).note).toMatch(/^clusterinformation\.yaml: ClusterInformation default: spec\.calicoVersion "3\.32" is not a version/);
+    // the real route -n shows 1024 all the same: the metric is not compared, so the check stays clean
+    const report = checkLab(buildSnapshot(rawObjects('ipip')), { nodes: [{ node: 'node-1', routeN: routeN('ipip') }] }, { layers: ['routes'], nodes: ['node-1'] });
+    expect(report.layers.routes.findings).toEqual([]);
+  });
+
+  test('the explanations say Calico\'s IPAM chose node-1\'s block 10.244.25.0/24 (not the learner, not the podCIDR), and which Calico set the metric', () => {
+    const snapshot = buildSnapshot([...rawObjects('ipip'), clusterInformation('v3.32.1')]);
+    const report = checkLab(snapshot, { nodes: [{ node: 'node-1', routeN: routeN('ipip') }] }, { layers: ['routes'], nodes: ['node-1'] });
+    const lines = report.sections.find((s) => s.layer === 'routes')!.lines;
+    const explanation = (start: string) => lines.find((l) => l.text.startsWith(start))!.explanation;
+    expect(explanation('10.244.25.0 ')).toMatch(/^Block 10\.244\.25\.0\/24 belongs to this node \(node-1\): Calico's IPAM chose this block for the node, not you and not the node's podCIDR/);
+    expect(explanation('10.244.5.0 ')).toMatch(/^Pods of block 10\.244\.5\.0\/24 live on node node-2 \(Calico's IPAM chose this block for the node, not you/);
+    expect(explanation('10.244.25.1 ')).toMatch(/Metric 1024: what Calico v3.32.1 gives pod routes \(0 before v3\.32, 1024 since\); netlab does not compare it\.$/);
   });
 });

@@ -143,7 +143,23 @@ describe('netlab expect and explain', () => {
     const rows = r.stdout.split('\n').slice(2).filter(Boolean);
     expect(rows).toHaveLength(6);
     for (const row of rows) expect(real).toContain(row);
-    expect(r.stderr).toBe('netlab: CNI: Calico (1 IP pool, 3 IPAM blocks, projectcalico.org annotations on 3 nodes)\n');
+    expect(r.stderr).toBe('netlab: CNI: Calico (1 IP pool, 3 IPAM blocks, projectcalico.org annotations on 3 nodes)\n'
+      + 'netlab: which Calico runs is not known (no ClusterInformation default with spec.calicoVersion), so pod routes are expected with metric 0, as Calico before v3.32 programs them (v3.32 and later: 1024); the metric is not compared\n');
+  });
+
+  test.each([
+    ['v3.32.1', 1024],
+    ['v3.31.7', 0],
+  ])('expect --format route on the real Calico v3.32.1 capture with calicoVersion %s prints the pod route with metric %i', (version, metric) => {
+    // The capture holds no ClusterInformation; the one added here is what calico-node's startup writes. With v3.32.1 the
+    // row is the real route -n row byte for byte (test/fixtures/calico-v3.32.1/ipip/observed/node-1/route-n.txt line 7).
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-calico-'));
+    cpSync(join(root, 'test/fixtures/calico-v3.32.1/ipip/snapshot'), dir, { recursive: true });
+    writeFileSync(join(dir, 'clusterinformation.yaml'), `apiVersion: crd.projectcalico.org/v1\nkind: ClusterInformation\nmetadata:\n  name: default\nspec:\n  calicoVersion: ${version}\n  clusterType: k8s,kdd\n`);
+    const r = netlab(['expect', '--snapshot', dir, '--node', 'node-1', '--format', 'route']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((line) => line.startsWith('10.244.25.1 '))).toEqual([`10.244.25.1     0.0.0.0         255.255.255.255 UH    ${String(metric).padEnd(6)} 0        0 cali5e1c4d6c68c`]);
+    expect(r.stderr).toBe('netlab: CNI: Calico (1 IP pool, 3 IPAM blocks, projectcalico.org annotations on 3 nodes)\n'); // the version was read: nothing assumed
   });
 
   test('expect --format ipvsadm round-trips through the parser', () => {

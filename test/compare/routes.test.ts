@@ -9,7 +9,7 @@ const seed = parseRouteN(readFileSync(new URL('../fixtures/captures/seed-route-n
 const row = (destination: string, gateway: string, genmask: string, flags: string, iface: string, why: ExpectedRoute['why']): ExpectedRoute =>
   ({ destination, gateway, genmask, flags, metric: 0, ref: 0, use: 0, iface, why });
 const pod = (ip: string, iface: string, name: string) =>
-  row(ip, '0.0.0.0', '255.255.255.255', 'UH', iface, { kind: 'pod', namespace: 'kube-system', pod: name, node: 'node-1', interfaceFrom: 'workloadEndpoint' });
+  row(ip, '0.0.0.0', '255.255.255.255', 'UH', iface, { kind: 'pod', namespace: 'kube-system', pod: name, node: 'node-1', interfaceFrom: 'workloadEndpoint', metric: { value: 0, calicoVersion: null } });
 const remote = (block: string, gw: string, node: string) =>
   row(block, gw, '255.255.255.0', 'UG', 'tunl0', { kind: 'remote-block', block: `${block}/24`, node, nodeIP: gw, via: 'ipip', pool: 'default', blockFrom: 'ipamBlock' });
 

@@ -22,6 +22,7 @@ export function makeSnapshot(overrides: Partial<ClusterSnapshot> = {}): ClusterS
     ipPools: [],
     ipamBlocks: [],
     workloadEndpoints: [],
+    calicoVersion: null,
     kubeProxy: { mode: 'ipvs', scheduler: '', nodePortAddresses: [], clusterCIDRs: [], masqueradeBit: 14, masqueradeAll: false, localhostNodePorts: true },
     serviceCIDRs: [],
     dns: { clusterDomain: 'cluster.local', serviceIPs: ['10.96.0.10'], podsMode: 'insecure', ttl: 30 },

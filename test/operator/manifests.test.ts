@@ -74,6 +74,10 @@ test('RBAC: reads cluster-wide, writes only lab status and Events; exec and Leas
     const writes = rule.verbs.filter((v: string) => writeVerbs.includes(v));
     if (writes.length > 0) for (const resource of rule.resources) expect(['events', 'networklabs/status']).toContain(resource);
   }
+  // Of Calico's objects beyond IPAM, only the ClusterInformation named default (the operator watches it by name).
+  expect(clusterRules.filter((rule) => rule.resources.includes('clusterinformations'))).toEqual([
+    { apiGroups: ['crd.projectcalico.org'], resources: ['clusterinformations'], resourceNames: ['default'], verbs: ['get', 'list', 'watch'] },
+  ]);
   const ownRole = one('Role', 'netlab-operator');
   expect(ownRole.metadata.namespace).toBe('netlab-system');
   expect(ownRole.rules).toEqual([

@@ -28,10 +28,12 @@ test('an IPVS lab looks again for any Service or EndpointSlice of the cluster (k
   expect(changeMatters(change('IPAMBlock', null, '10-244-1-0-24'), ipvs)).toBe(false);
 });
 
-test('a routes lab looks again for Pods, Nodes and Calico IPAM; resolv.conf for kube-dns and the Corefile', () => {
+test('a routes lab looks again for Pods, Nodes, Calico IPAM and Calico\'s version; resolv.conf for kube-dns and the Corefile', () => {
   const routes = spec({ checks: ['routes'] });
   expect(changeMatters(change('Pod', 'billing', 'api-0'), routes)).toBe(true);
   expect(changeMatters(change('IPAMBlock', null, '10-244-1-0-24'), routes)).toBe(true);
+  expect(changeMatters(change('ClusterInformation', null, 'default'), routes)).toBe(true); // an upgrade past v3.32 moves pod routes to 1024
+  expect(changeMatters(change('ClusterInformation', null, 'default'), spec({ checks: ['ipvs', 'dns'] }))).toBe(false);
   expect(changeMatters(change('Service', 'shop', 'web'), routes)).toBe(false);
   const resolv = spec({ checks: ['resolvconf'] });
   expect(changeMatters(change('Service', 'kube-system', 'kube-dns'), resolv)).toBe(true);

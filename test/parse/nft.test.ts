@@ -35,6 +35,20 @@ describe('parseNftTable', () => {
     expect(kp.chains[0]!.rules).toEqual(['numgen random mod 2 vmap { 0 : goto a, 1 : goto b }']);
   });
 
+  test('elements with and without values, comments holding " : " and commas, handles only when followed by a number', () => {
+    const text = 'table ip kube-proxy {\n\tmap m {\n\t\ttype ipv4_addr : verdict\n'
+      + '\t\telements = { 10.0.0.1, 10.0.0.2 : drop, 10.0.0.3 comment "a : b, c" : goto x,\n\t\t\t     10.0.0.4 timeout 3h expires 1h : drop }\n\t}\n'
+      + '\tchain c {\n\t\tjump a # handle 12\n\t\tjump b comment "# handle here"\n\t}\n}\n';
+    const table = parseNftTable(text);
+    expect(table.sets[0]!.elements).toEqual([
+      { key: '10.0.0.1', comment: null, value: null },
+      { key: '10.0.0.2', comment: null, value: 'drop' },
+      { key: '10.0.0.3', comment: 'a : b, c', value: 'goto x' },
+      { key: '10.0.0.4', comment: null, value: 'drop' },
+    ]);
+    expect(table.chains[0]!.rules).toEqual(['jump a', 'jump b comment "# handle here"']);
+  });
+
   test.each([
     ['table ip kube-proxy {\n\tflowtable f {\n\t}\n}\n', 2, /set, map or chain/],
     ['table ip kube-proxy {\n\tset s {\n\t\ttype ipv4_addr\n\t\tbogus 1\n\t}\n}\n', 4, /unknown set property "bogus"/],

@@ -108,6 +108,17 @@ describe('buildSnapshot', () => {
     expect(snapshot.notes).toContain('no Calico IPPool objects given');
   });
 
+  test('Calico\'s version from ClusterInformation default (v1 or v3); another ClusterInformation is noted and left', () => {
+    const info = (apiVersion: string, name: string, calicoVersion: string) => object(apiVersion, 'ClusterInformation', name, undefined, { spec: { calicoVersion } });
+    expect(buildSnapshot(from('calico.yaml', info('crd.projectcalico.org/v1', 'default', 'v3.32.1'))).calicoVersion).toEqual({
+      where: 'calico.yaml: ClusterInformation default', text: 'v3.32.1', release: { major: 3, minor: 32 },
+    });
+    const other = buildSnapshot(from('calicoctl.yaml', info('projectcalico.org/v3', 'old', 'v3.20.0')));
+    expect(other.calicoVersion).toBeNull();
+    expect(other.notes).toContain('calicoctl.yaml: ClusterInformation old ignored: Calico reads its version from ClusterInformation default only');
+    expect(buildSnapshot(from('calico.yaml', object('v1', 'Node', 'node-1'))).calicoVersion).toBeNull();
+  });
+
   test('an EndpointSlice without a service-name label is left out with a note', () => {
     const snapshot = buildSnapshot(from('slices.yaml', object('discovery.k8s.io/v1', 'EndpointSlice', 'custom', 'default', { addressType: 'IPv4' })));
     expect(snapshot.endpointSlices).toEqual([]);

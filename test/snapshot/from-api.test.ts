@@ -145,6 +145,7 @@ describe('fetchSnapshot', () => {
     api = await startFakeApi(baseRoutes());
     const snapshot = await fetchSnapshot(api.kc);
     expect(snapshot.ipPools).toEqual([]);
+    expect(snapshot.calicoVersion).toBeNull();
     expect(snapshot.notes).toContain("crd.projectcalico.org/v1 is not served by this apiserver (Calico's CRDs are not installed)");
     expect(snapshot.notes.some((n) => n.startsWith('no ConfigMap kube-system/coredns given'))).toBe(true);
   });
@@ -159,6 +160,10 @@ describe('fetchSnapshot', () => {
         { apiVersion: 'crd.projectcalico.org/v1', kind: 'IPAMBlock', metadata: { name: '10-244-1-0-26' }, spec: { cidr: '10.244.1.0/26', affinity: 'host:node-1' } },
       ],
       '/apis/crd.projectcalico.org/v1/blockaffinities': [],
+      '/apis/crd.projectcalico.org/v1/clusterinformations/default': {
+        status: 200,
+        body: { apiVersion: 'crd.projectcalico.org/v1', kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { calicoVersion: 'v3.32.1', clusterType: 'k8s,kdd', datastoreReady: true } },
+      },
       '/api/v1/namespaces/kube-system/configmaps/coredns': {
         status: 200,
         body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: '.:53 {\n    kubernetes example.test in-addr.arpa ip6.arpa {\n        pods verified\n        ttl 7\n    }\n}\n' } },
@@ -167,6 +172,11 @@ describe('fetchSnapshot', () => {
     const snapshot = await fetchSnapshot(api.kc);
     expect(snapshot.ipPools).toMatchObject([{ name: 'default-ipv4-ippool', cidr: '10.244.0.0/16', ipipMode: 'Always' }]);
     expect(snapshot.ipamBlocks).toEqual([{ cidr: '10.244.1.0/26', node: 'node-1' }]);
+    expect(snapshot.calicoVersion).toEqual({
+      where: 'GET /apis/crd.projectcalico.org/v1/clusterinformations/default: ClusterInformation default',
+      text: 'v3.32.1',
+      release: { major: 3, minor: 32 },
+    });
     expect(snapshot.dns).toMatchObject({ clusterDomain: 'example.test', podsMode: 'verified', ttl: 7 });
     expect(snapshot.notes.some((n) => n.includes('crd.projectcalico.org'))).toBe(false);
   });

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { SnapshotError } from '../../src/snapshot/fields.ts';
 import {
   projectBlockAffinity,
+  projectClusterInformation,
   projectEndpointSlice,
   projectIPAMBlock,
   projectIPPool,
@@ -421,6 +422,19 @@ describe('Calico objects', () => {
     });
     expect(projectBlockAffinity(affinity('confirmed'), 'c')).toEqual({ cidr: '10.244.1.0/24', node: 'node-2' });
     expect(projectBlockAffinity(affinity('pending'), 'c')).toBeNull();
+  });
+
+  test('ClusterInformation: calicoVersion as written and its release; an unreadable one keeps its text, with release null', () => {
+    const info = (spec: object, apiVersion = 'crd.projectcalico.org/v1') => ({ apiVersion, kind: 'ClusterInformation', metadata: { name: 'default' }, spec });
+    expect(projectClusterInformation(info({ calicoVersion: 'v3.32.1', clusterType: 'k8s,kdd' }), 'calico.yaml')).toEqual({
+      where: 'calico.yaml: ClusterInformation default', text: 'v3.32.1', release: { major: 3, minor: 32 },
+    });
+    expect(projectClusterInformation(info({ calicoVersion: 'v3.33.0-0.dev-12-gabcdef' }, 'projectcalico.org/v3'), 'c')!.release).toEqual({ major: 3, minor: 33 });
+    expect(projectClusterInformation(info({ calicoVersion: '3.31' }), 'c')!.release).toEqual({ major: 3, minor: 31 });
+    expect(projectClusterInformation(info({ calicoVersion: 'master' }), 'c')).toEqual({ where: 'c: ClusterInformation default', text: 'master', release: null });
+    expect(projectClusterInformation(info({ calicoVersion: 3.32 }), 'c')).toMatchObject({ text: '3.32', release: null }); // a YAML number, not Calico's text
+    expect(projectClusterInformation(info({ clusterType: 'k8s,kdd' }), 'c')).toBeNull();
+    expect(projectClusterInformation(info({ calicoVersion: '' }), 'c')).toBeNull();
   });
 
   test('WorkloadEndpoint: pod, node, interface and networks', () => {

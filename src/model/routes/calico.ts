@@ -6,7 +6,16 @@
 import { type Cidr, cidrContains, ipFamily } from '../../net/ip.ts';
 import { compareRoutes } from '../tool-order.ts';
 import type { ClusterSnapshot, IPPoolView, NodeView, PodView, WorkloadEndpointView } from '../../snapshot/types.ts';
-import { calicoVethName, type Encapsulation, inNodeSubnet, nodeRoutingAddress, poolContaining, poolEncapsulation } from '../calico.ts';
+import {
+  calicoVethName,
+  type Encapsulation,
+  inNodeSubnet,
+  nodeRoutingAddress,
+  poolContaining,
+  poolEncapsulation,
+  workloadRouteMetric,
+  type WorkloadRouteMetric,
+} from '../calico.ts';
 import { checkedCidr, podFinished } from '../lookup.ts';
 import type { CalicoRouteWhy, ExpectedRoute, NodeRoutes } from '../types.ts';
 import { ANY, findUplink, firstByKey, groupBy, routeRow, type Uplink, uplinkRow, uplinkWhy } from './table.ts';
@@ -35,7 +44,7 @@ interface RouteContext {
   workloadEndpoints: Map<string, WorkloadEndpointView>;
   /** the interface holding this node's address, for routes without encapsulation */
   uplink: Uplink;
-  workloadRouteMetric: number;
+  workloadRouteMetric: WorkloadRouteMetric;
   encapsulationWithoutPool: Encapsulation;
 }
 
@@ -43,7 +52,8 @@ interface RouteContext {
  * The routes Calico programs on `local`, in /proc/net/route order (render/route.ts compareRoutes). Rules:
  * - Pod routes: every pod on the node that is not hostNetwork and not finished (phase Succeeded/Failed, or being
  *   deleted with Calico's cni.projectcalico.org/podIP annotation emptied by the CNI plugin) gets, for its IPv4
- *   pod IP, `<ip> 0.0.0.0 255.255.255.255 UH <metric> 0 0 <veth>`. The pod's IPs are status.podIPs, else, as
+ *   pod IP, `<ip> 0.0.0.0 255.255.255.255 UH <metric> 0 0 <veth>`, metric 1024 from Calico v3.32 on, else 0 (model/calico.ts
+ *   workloadRouteMetric, from the ClusterInformation's calicoVersion; a note when that is unknown). The pod's IPs are status.podIPs, else, as
  *   libcalico-go's getPodIPs reads them, Calico's cni.projectcalico.org/podIPs (or podIP) annotation: the CNI
  *   plugin writes it, and the route exists, before the kubelet reports the IP. The veth is the WorkloadEndpoint's
  *   interfaceName when the snapshot has one for the pod, else "cali" + 11 hex digits of SHA-1("<namespace>.<pod>").
@@ -83,14 +93,18 @@ function calicoRoutes(snapshot: ClusterSnapshot, local: NodeView, options: Route
     nodesByName: firstByKey(snapshot.nodes, (node) => node.name),
     workloadEndpoints: firstByKey(snapshot.workloadEndpoints, (endpoint) => podKey(endpoint.namespace, endpoint.pod)),
     uplink: findUplink(localAddress, local.calico.interfaces, { interfaces: options.interfaces, routes: options.observedRoutes }),
-    workloadRouteMetric: options.workloadRouteMetric ?? 0,
+    workloadRouteMetric: workloadRouteMetric(snapshot.calicoVersion),
     encapsulationWithoutPool: options.encapsulationWithoutPool ?? { tunnel: 'ipip', mode: 'Always' },
   };
-  const routes = [...podRoutes(context), ...blockRoutes(context), ...borrowedRemoteRoutes(context), ...borrowedTunnelRoutes(context)].sort(compareRoutes);
+  const pods = podRoutes(context);
+  const routes = [...pods, ...blockRoutes(context), ...borrowedRemoteRoutes(context), ...borrowedTunnelRoutes(context)].sort(compareRoutes);
   const ownedCIDRs = context.pools.length ? context.pools.map((p) => p.cidr) : context.blocks.map((b) => b.cidr);
-  const notes = routes.some((route) => route.ifaceUnknown)
-    ? [`node ${local.name}: the name of the interface holding ${localAddress ?? 'its address'} is unknown (no ip -o addr or connected route observed, no projectcalico.org/Interfaces annotation), so direct routes are not compared on Iface`]
-    : [];
+  const notes: string[] = [];
+  const metricNote = context.workloadRouteMetric.note;
+  if (pods.length > 0 && metricNote !== null) notes.push(metricNote);
+  if (routes.some((route) => route.ifaceUnknown)) {
+    notes.push(`node ${local.name}: the name of the interface holding ${localAddress ?? 'its address'} is unknown (no ip -o addr or connected route observed, no projectcalico.org/Interfaces annotation), so direct routes are not compared on Iface`);
+  }
   return { routes, ownedCIDRs: [...new Set(ownedCIDRs)], notes };
 }
 
@@ -135,7 +149,8 @@ function podRoutes(context: RouteContext): ExpectedRoute[] {
       return ips.map((ip) => {
         const endpoint = context.workloadEndpoints.get(podKey(pod.namespace, pod.name));
         const borrowed = context.blocks[0]?.from === 'ipamBlock' && !blockOf(context, local.name, ip);
-        return routeRow(`${ip}/32`, ANY, endpoint?.interfaceName ?? calicoVethName(pod.namespace, pod.name), context.workloadRouteMetric, {
+        const { metric, calicoVersion } = context.workloadRouteMetric;
+        return routeRow(`${ip}/32`, ANY, endpoint?.interfaceName ?? calicoVethName(pod.namespace, pod.name), metric, {
           kind: 'pod',
           namespace: pod.namespace,
           pod: pod.name,
@@ -143,6 +158,7 @@ function podRoutes(context: RouteContext): ExpectedRoute[] {
           interfaceFrom: endpoint ? 'workloadEndpoint' : 'sha1',
           ...(borrowed ? { borrowed } : {}),
           ...(fromAnnotation ? { ipFrom: 'calico-annotation' as const } : {}),
+          metric: { value: metric, calicoVersion },
         });
       });
     });

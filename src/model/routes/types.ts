@@ -9,8 +9,6 @@ export interface RouteModelOptions {
   interfaces?: InterfaceAddressTable | null;
   /** The node's observed `route -n` rows, when there are some: its connected routes name the uplink. */
   observedRoutes?: RouteEntry[];
-  /** Calico: metric of the pod /32 routes: 0 up to Calico v3.31; v3.32 moved them to 1024 (IPv4NormalRoutePriority). Default 0. */
-  workloadRouteMetric?: number;
   /** Calico: encapsulation assumed for remote blocks when no IP pool contains them (Calico CRDs absent).
    *  Default IP-in-IP Always, the encapsulation of Calico's stock manifest. */
   encapsulationWithoutPool?: Encapsulation;

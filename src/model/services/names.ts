@@ -1,13 +1,14 @@
 // The names kube-proxy gives its per-Service and per-endpoint chains, so netlab's expected chains carry the
 // real names. Sources: kubernetes pkg/proxy/iptables/proxier.go (portProtoHash, servicePortEndpointChainName)
 // and pkg/proxy/nftables/proxier.go (hashAndTruncate, servicePortChainNameBase, servicePortEndpointChainNameBase).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** The first `length` characters of the RFC 4648 base32 encoding of SHA-256(text), as Go's base32.StdEncoding prints it. */
 function base32Sha256(text: string, length: number): string {
-  const digest = createHash('sha256').update(text).digest();
+  // the one-shot crypto.hash: no Hash object per name (a node has one name per Service port, 10,000s of them)
+  const digest = hash('sha256', text, 'buffer');
   let out = '';
   let bits = 0;
   let buffer = 0;

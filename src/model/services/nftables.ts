@@ -9,7 +9,7 @@ import { nodePortAddresses } from '../node-addresses.ts';
 import type { ExpectedNftChain, ExpectedNftElement, ExpectedNftSet, NodeNftables, ServiceRuleWhy } from '../types.ts';
 import { endpointString, nftEndpointName, nftServiceChains } from './names.ts';
 import type { PortEndpoint } from '../endpoints.ts';
-import { endpointRef, portRef, type ServicePortPlan, servicePortPlans } from './ports.ts';
+import { eachServicePortPlan, endpointRef, portRef, type ServicePortPlan } from './ports.ts';
 
 /** kube-proxy's base chains, as nft 1.0 prints their hook lines. */
 const BASE_CHAINS: { name: string; hook: string }[] = [
@@ -155,7 +155,7 @@ export function expectedNftables(snapshot: ClusterSnapshot, nodeName: string, op
   t.rule('reject-chain', 'reject', { kind: 'reject' });
 
   const context: PortContext = { t, ipX, addrType, podCIDRs, markForMasquerade };
-  for (const plan of servicePortPlans(snapshot, nodeName, family)) addServicePort(context, plan);
+  for (const plan of eachServicePortPlan(snapshot, nodeName, family)) addServicePort(context, plan);
 
   return { node: nodeName, family: ipX, name: 'kube-proxy', comment: 'rules for kube-proxy', sets: [...t.sets.values()], chains: [...t.chains.values()] };
 }

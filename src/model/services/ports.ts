@@ -46,11 +46,19 @@ export interface ServicePortPlan {
   affinityTimeout: number | null;
 }
 
-const byEndpointString = (a: PortEndpoint, b: PortEndpoint) => {
-  const x = endpointString(a.address, a.port);
-  const y = endpointString(b.address, b.port);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
+/**
+ * The endpoints in kube-proxy's order, by their "ip:port" string. Each key is made once (a comparator that
+ * formats both sides made ~6 strings per endpoint and sort), and a list already in order is returned as it is.
+ */
+function inEndpointStringOrder(endpoints: PortEndpoint[]): PortEndpoint[] {
+  if (endpoints.length < 2) return endpoints;
+  const keyed = endpoints.map((endpoint) => ({ endpoint, key: endpointString(endpoint.address, endpoint.port) }));
+  let sorted = true;
+  for (let i = 1; i < keyed.length && sorted; i++) sorted = keyed[i - 1]!.key < keyed[i]!.key;
+  if (sorted) return endpoints;
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.endpoint);
+}
 
 /**
  * Every Service port kube-proxy proxies on `nodeName`, for one family, in the snapshot's order (namespace,
@@ -58,20 +66,27 @@ const byEndpointString = (a: PortEndpoint, b: PortEndpoint) => {
  * of a family only when it has a ClusterIP of that family.
  */
 export function servicePortPlans(snapshot: ClusterSnapshot, nodeName: string, family: IpFamily): ServicePortPlan[] {
+  return [...eachServicePortPlan(snapshot, nodeName, family)];
+}
+
+/**
+ * The same plans one at a time, for a model that writes each port's rules and moves on: a plan and its endpoint
+ * lists are then garbage at once, instead of 10,000s of them living until the last port (and being copied
+ * into the old generation by the garbage collector on the way).
+ */
+export function* eachServicePortPlan(snapshot: ClusterSnapshot, nodeName: string, family: IpFamily): Generator<ServicePortPlan> {
   const node = findNode(snapshot, nodeName);
   const slices = indexSlices(snapshot);
   const topologyNode: TopologyNode = { name: node.name, zone: node.labels[ZONE_LABEL] ?? null };
-  const plans: ServicePortPlan[] = [];
   for (const service of snapshot.services) {
     if (service.headless || service.type === 'ExternalName') continue;
     const clusterIP = service.clusterIPs.find((ip) => ipFamily(ip) === family);
     if (!clusterIP) continue;
     const serviceSlices = slicesOf(slices, service);
     for (const port of service.ports) {
-      plans.push(planPort(service, port, family, clusterIP, portEndpoints(serviceSlices, port, family, node.name), topologyNode));
+      yield planPort(service, port, family, clusterIP, portEndpoints(serviceSlices, port, family, node.name), topologyNode);
     }
   }
-  return plans;
 }
 
 function planPort(service: ServiceView, port: ServicePortView, family: IpFamily, clusterIP: string, endpoints: PortEndpoint[], node: TopologyNode): ServicePortPlan {
@@ -82,13 +97,13 @@ function planPort(service: ServiceView, port: ServicePortView, family: IpFamily,
   const externalLocal = externalPolicyLocal(service);
   const usesClusterEndpoints = !internalPolicyLocal || externallyAccessible;
   const usesLocalEndpoints = internalPolicyLocal || (externalLocal && externallyAccessible);
-  const categorized = categorizeEndpoints(endpoints, service, externallyAccessible, node);
-  const clusterEndpoints = [...(categorized.cluster?.endpoints ?? [])].sort(byEndpointString);
-  const localEndpoints = [...(categorized.local?.endpoints ?? [])].sort(byEndpointString);
+  // Sorted once, before the policies pick: their picks keep the order (portEndpoints made each address:port unique).
+  const ordered = inEndpointStringOrder(endpoints);
+  const categorized = categorizeEndpoints(ordered, service, externallyAccessible, node);
+  const clusterEndpoints = categorized.cluster?.endpoints ?? [];
+  const localEndpoints = categorized.local?.endpoints ?? [];
   const usable = (e: PortEndpoint) => e.endpoint.ready || (e.endpoint.serving && e.endpoint.terminating);
   const hasEndpoints = clusterEndpoints.length > 0 || (usesLocalEndpoints && endpoints.some(usable));
-  const reachable = new Map<string, PortEndpoint>();
-  for (const e of [...clusterEndpoints, ...localEndpoints]) reachable.set(endpointString(e.address, e.port), e);
   return {
     service, port, family,
     name: servicePortName(service.namespace, service.name, port.name),
@@ -96,13 +111,21 @@ function planPort(service: ServiceView, port: ServicePortView, family: IpFamily,
     internalPolicyLocal, externalPolicyLocal: externalLocal,
     usesClusterEndpoints, usesLocalEndpoints, categorized,
     clusterEndpoints, localEndpoints,
-    reachableEndpoints: [...reachable.values()].sort(byEndpointString),
+    reachableEndpoints: either(ordered, clusterEndpoints, localEndpoints),
     hasEndpoints,
     endpointCount: endpoints.length,
     hasInternalEndpoints: hasEndpoints && !(internalPolicyLocal && localEndpoints.length === 0),
     hasExternalEndpoints: hasEndpoints && !(externalLocal && localEndpoints.length === 0),
     affinityTimeout: service.sessionAffinity === 'ClientIP' ? (service.sessionAffinityTimeoutSeconds ?? SESSION_AFFINITY_DEFAULT_TIMEOUT) : null,
   };
+}
+
+/** The endpoints of `ordered` in `a` or `b` (two picks from it), in its order. */
+function either(ordered: PortEndpoint[], a: PortEndpoint[], b: PortEndpoint[]): PortEndpoint[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const picked = new Set([...a, ...b]);
+  return ordered.filter((e) => picked.has(e));
 }
 
 /** The port as the explanations name it. */

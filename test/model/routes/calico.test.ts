@@ -31,7 +31,7 @@ describe('pod routes', () => {
     snapshot.pods = [makePod('default', 'nginx-7c5ddbdf54-abcde', 'node-1', ['10.244.0.5'])];
     const route = rowFor(expectedRoutes(snapshot, 'node-1').routes, '10.244.0.5')!;
     expect(row(route)).toBe('10.244.0.5 0.0.0.0 255.255.255.255 UH 0 0 0 cali306ce65e73b');
-    expect(route.why).toEqual({ kind: 'pod', namespace: 'default', pod: 'nginx-7c5ddbdf54-abcde', node: 'node-1', interfaceFrom: 'sha1' });
+    expect(route.why).toEqual({ kind: 'pod', namespace: 'default', pod: 'nginx-7c5ddbdf54-abcde', node: 'node-1', interfaceFrom: 'sha1', metric: { value: 0, calicoVersion: null } });
   });
 
   test("the WorkloadEndpoint's interfaceName wins over the computed name", () => {
@@ -56,12 +56,19 @@ describe('pod routes', () => {
     expect(podRows.map((r) => r.destination)).toEqual(['10.244.0.9']);
   });
 
-  test('the pod route metric follows the option (Calico v3.32 uses 1024)', () => {
+  test.each([
+    ['v3.32.1', 3, 32, 1024],
+    ['v3.32.0-0.dev-41-g6e160cc396', 3, 32, 1024], // a pre-release counts as its release
+    ['v4.0.0', 4, 0, 1024],
+    ['v3.31.7', 3, 31, 0],
+    ['v2.6.12', 2, 6, 0],
+  ])('Calico %s (release %i.%i) gives pod routes metric %i', (text, major, minor, metric) => {
     const snapshot = threeNodes();
     snapshot.pods = [makePod('default', 'web', 'node-1', ['10.244.0.6'])];
-    const routes = expectedRoutes(snapshot, 'node-1', { workloadRouteMetric: 1024 }).routes;
-    expect(rowFor(routes, '10.244.0.6')!.metric).toBe(1024);
-    expect(rowFor(routes, '10.244.0.0')!.metric).toBe(0);
+    snapshot.calicoVersion = { where: 'calico.yaml: ClusterInformation default', text, release: { major, minor } };
+    const routes = expectedRoutes(snapshot, 'node-1').routes;
+    expect(rowFor(routes, '10.244.0.6')).toMatchObject({ metric, why: { metric: { value: metric, calicoVersion: text } } });
+    expect(rowFor(routes, '10.244.0.0')!.metric).toBe(0); // block routes keep metric 0 in every release
   });
 
   test('a pod IP borrowed from another node\'s block still gets its /32 route, marked borrowed', () => {
