@@ -98,7 +98,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .description('Check a cluster against the model, in one of two ways.\n'
       + '  Offline, with --snapshot DIR --observed DIR: captured files (see below); no cluster is needed.\n'
       + '  Live, with --lab NAME, --all or neither: the current kubeconfig context, observed through the netlab-probe '
-      + 'DaemonSet (the routes and IPVS tables of every node).')
+      + 'DaemonSet (the routes and kube-proxy\'s rules of every node, in the mode it runs).')
     .option('--snapshot <dir>', 'Offline: folder of `kubectl get ... -o yaml` files (see below).')
     .option('--observed <dir>', 'Offline: folder with <node>/route-n.txt, <node>/ipvsadm-Ln.txt, and optionally resolv.conf and dns.json.')
     .option('--lab <name>', 'Live: check as this NetworkLab says (its checks and node selector).')
