@@ -60,6 +60,7 @@ function world(spec: Record<string, unknown>, options: { informerLags?: boolean 
     dns: { prober: { query: async () => ({ rcode: 'NOERROR', answers: [] }) }, servers: () => [] },
     resolvConf: { namespace: 'default', dnsPolicy: 'ClusterFirst', read: async () => readFileSync(path.join(root, 'examples/seed/observed/resolv.conf'), 'utf8') },
   };
+  const metrics = operatorMetrics();
   const reconciler = new Reconciler({
     cluster,
     observers,
@@ -71,7 +72,7 @@ function world(spec: Record<string, unknown>, options: { informerLags?: boolean 
       },
     },
     events: { record: async (_ref, t) => void events.push(t) },
-    metrics: operatorMetrics(),
+    metrics,
     log: silentLogger,
     now: () => now,
   });
@@ -79,6 +80,7 @@ function world(spec: Record<string, unknown>, options: { informerLags?: boolean 
     reconciler,
     outputs,
     ran,
+    metrics,
     writes,
     events,
     lab,
@@ -189,6 +191,21 @@ describe('kube-proxy in nftables and iptables mode (its real v1.37.2 output and 
     await w.reconciler.reconcile(KEY);
     expect(w.ran.sort()).toEqual(['ip -o addr', 'ipvsadm -Ln']);
     expect(w.writes[0]!.serviceLayer).toEqual({ mode: 'ipvs', status: 'False' });
+  });
+
+  test('when kube-proxy\'s ConfigMap changes mode, a "services" lab checks the new mode and drops the old layer\'s condition and metrics', async () => {
+    const w = world({ checks: ['services'], nodeSelector: node1 });
+    await w.reconciler.reconcile(KEY);
+    expect(w.writes.at(-1)!.serviceLayer).toEqual({ mode: 'ipvs', status: 'True' });
+    expect(w.metrics.findings.render()).toContain('netlab_findings{lab="default/seed",layer="ipvs",converging="false"} 0');
+    snapshot = { ...snapshot, kubeProxy: { ...snapshot.kubeProxy, mode: 'nftables' } };
+    w.outputs['nft list table ip kube-proxy'] = { stdout: '', stderr: 'Error: No such file or directory\nlist table ip kube-proxy\n              ^^^^^^^^^^\n', exitCode: 1 };
+    w.setNow(T0 + 10_000);
+    await w.reconciler.reconcile(KEY);
+    expect(w.writes.at(-1)!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['NFTablesVerified=Unknown', 'Ready=Unknown', 'Progressing=False']);
+    expect(w.ran.slice(-2).sort()).toEqual(['ip -o addr', 'nft list table ip kube-proxy']);
+    expect(w.metrics.findings.render()).not.toContain('layer="ipvs"');
+    expect(w.metrics.findings.render()).toContain('netlab_findings{lab="default/seed",layer="nftables",converging="false"} 0');
   });
 
   test('an absent kube-proxy table makes NFTablesVerified Unknown, naming the node, the command and what it means', async () => {
