@@ -46,8 +46,9 @@ export interface ObserveOptions {
 export const ROUTE_N = ['route', '-n'];
 export const IPVSADM_LN = ['ipvsadm', '-Ln'];
 export const NFT_LIST_TABLE = ['nft', 'list', 'table', 'ip', 'kube-proxy'];
-// The probe image's iptables-save is Debian's default, iptables-nft-save: the backend kube-proxy v1.37 writes
-// through where the nf_tables kernel API exists (it did in the VM, test/fixtures/captures/vm-kube-proxy-iptables.txt).
+// The probe image's iptables-save is Debian's default, iptables-nft-save: it shows kube-proxy's rules when the
+// node's iptables is the nf_tables one, as in the VM (test/fixtures/captures/vm-kube-proxy-iptables.txt). Rules
+// written through iptables-legacy are not in it; it then says only "# Warning: iptables-legacy tables present".
 export const IPTABLES_SAVE = ['iptables-save'];
 export const IP_ADDR = ['ip', '-o', 'addr'];
 
