@@ -35,11 +35,12 @@ export function mergedUsrLinks(): TarEntry[] {
 
 /**
  * The files an installed package put on this host (no directories), minus what slim images exclude.
- * A transitional package, one that installs no program (dnsutils), stands for the packages it depends on.
+ * A transitional package, one that installs nothing but its copyright (dnsutils), stands for the packages
+ * it depends on; a package of data files alone (netbase: /etc/protocols, /etc/services) is itself.
  */
 export function packageFiles(pkg: string): string[] {
   const files = dpkgFiles(pkg);
-  if (files.some(isProgram)) return files;
+  if (files.some((file) => !file.startsWith('/usr/share/doc/'))) return files;
   const depends = run('dpkg-query', ['-W', '-f=${Depends}', pkg])
     .split(',')
     .map((dependency) => dependency.trim().split(/[\s|]/)[0]!)
@@ -64,8 +65,21 @@ function dpkgFiles(pkg: string): string[] {
     });
 }
 
-function isProgram(file: string): boolean {
-  return /\/s?bin\/[^/]+$/.test(file);
+/**
+ * The link `update-alternatives` makes when the Dockerfile's apt-get installs a package with alternatives:
+ * `link` → /etc/alternatives/NAME → `chosen` (dpkg -L does not list them). `chosen` must be the choice this
+ * host has, which is Debian's default unless someone changed it, so the image matches a Docker build.
+ */
+export function alternativeLinks(link: string, chosen: string): TarEntry[] {
+  const alternative = `/etc/alternatives/${path.basename(link)}`;
+  const hostChoice = statOrNull(alternative) === null ? null : realpathSync(alternative);
+  if (hostChoice !== realpathSync(chosen)) {
+    throw new Error(`${alternative} on this host resolves to ${hostChoice ?? 'nothing'}, not ${chosen}: the image would differ from a Docker build (update-alternatives --set ${path.basename(link)} ${chosen})`);
+  }
+  return [
+    { type: 'symlink', path: link.slice(1), target: alternative, ...ROOT },
+    { type: 'symlink', path: alternative.slice(1), target: chosen, ...ROOT },
+  ];
 }
 
 /** Every shared library the ELF files among `files` load, as ldd resolves them on this host (the loader included). */

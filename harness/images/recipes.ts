@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageConfig, ImageSpec } from './oci.ts';
-import { hostEntry, libraryEntries, mergedUsrLinks, packageFiles, withLibraries } from './host-files.ts';
+import { alternativeLinks, hostEntry, libraryEntries, mergedUsrLinks, packageFiles, withLibraries } from './host-files.ts';
 import type { TarEntry } from './tar.ts';
 
 export type BuildContext = { projectRoot: string; cacheDir: string };
@@ -110,7 +110,9 @@ const coredns: Recipe = {
 export const PROBE = {
   name: 'netlab-probe:dev',
   /** the packages its `apt-get install` names */
-  packages: ['net-tools', 'ipvsadm', 'iproute2', 'dnsutils'],
+  packages: ['net-tools', 'ipvsadm', 'iproute2', 'dnsutils', 'nftables', 'iptables', 'netbase'],
+  /** the alternatives its apt-get sets up, as Debian chooses them: iptables-save is the nf_tables backend's */
+  alternatives: [{ link: '/usr/sbin/iptables-save', chosen: '/usr/sbin/iptables-nft-save' }],
   /**
    * the base image's programs the probe runs: its entrypoint, and `cat` for a person (or the node
    * cluster's tests) reading the resolv.conf the kubelet wrote into a pod
@@ -128,6 +130,7 @@ const probe: Recipe = {
       ...baseFiles(),
       ...mergedUsrLinks(),
       ...withLibraries([...new Set([...PROBE.packages.flatMap(packageFiles), ...PROBE.basePrograms])]),
+      ...PROBE.alternatives.flatMap(({ link, chosen }) => alternativeLinks(link, chosen)),
     ],
   }),
 };

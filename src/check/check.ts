@@ -69,12 +69,21 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-type NodeLayer = 'routes' | 'ipvs' | 'nftables' | 'iptables';
+/** kube-proxy's Service layer in each of its modes. */
+export type ServiceLayer = 'ipvs' | 'nftables' | 'iptables';
+export type NodeLayer = 'routes' | ServiceLayer;
 
-const SERVICE_LAYERS: NodeLayer[] = ['ipvs', 'nftables', 'iptables'];
+/** The layers observed on each node (the others, DNS and resolv.conf, are cluster-wide). */
+export const PER_NODE_LAYERS: readonly NodeLayer[] = ['routes', 'ipvs', 'nftables', 'iptables'];
+export function isNodeLayer(layer: Layer): layer is NodeLayer {
+  return (PER_NODE_LAYERS as readonly Layer[]).includes(layer);
+}
+export const SERVICE_LAYERS: readonly ServiceLayer[] = ['ipvs', 'nftables', 'iptables'];
+/** The checks about kube-proxy's Services: its layer in any mode, or "services", the mode it runs in. */
+export const SERVICE_CHECKS: readonly CheckName[] = ['services', ...SERVICE_LAYERS];
 
 /** The node layer that checks kube-proxy's Services in the mode it runs in. */
-export function serviceLayerOf(mode: string): NodeLayer {
+export function serviceLayerOf(mode: string): ServiceLayer {
   return mode === 'nftables' ? 'nftables' : mode === 'ipvs' ? 'ipvs' : 'iptables';
 }
 
@@ -303,7 +312,7 @@ export function checkLab(snapshot: ClusterSnapshot, observation: Observation, op
     layers.routes.notes.push(`CNI: ${cni.evidence}`);
     if (cni.cni === 'calico' && snapshot.ipamBlocks.length === 0) layers.routes.notes.push('No Calico IPAM blocks in the snapshot: blocks were taken from the nodes\' podCIDRs.');
   }
-  for (const layer of ['routes', 'ipvs', 'nftables', 'iptables'] as const) {
+  for (const layer of PER_NODE_LAYERS) {
     if (!checked.includes(layer)) continue;
     for (const node of nodes) checkNodeLayer(layer, snapshot, cni?.cni ?? 'calico', node, byNode.get(node), layers[layer], sections);
     settle(layers[layer]);

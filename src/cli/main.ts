@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { addHelpSections, type HelpSection, terminalWidth, wrapHelpAt } from './help.ts';
 import { endQuietlyWhenOutputCloses, EXIT, FORMATS, UsageError } from './io.ts';
 import { registerLabCommands } from '../lab/commands.ts';
+import { DEFAULT_PROXY_MODE, PROXY_MODES } from '../lab/defaults.ts';
 
 const formatOption = (mandatory = true) => {
   const option = new Option('--format <format>', 'Which tool\'s output: route (`route -n`), ipvsadm (`ipvsadm -Ln`) or resolv (/etc/resolv.conf).').choices(FORMATS);
@@ -88,6 +89,8 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .description('Run the whole pipeline on the built-in example (the cluster of the source article), then inject faults '
       + '(a stale real server, a missing tunnel route, a wrong scheduler, a wrong ndots) and show the findings.')
     .option('--no-explain', 'Print the tables without the explanation under each line.')
+    .addOption(new Option('--proxy-mode <mode>', 'kube-proxy\'s mode: ipvs (the article\'s, with its real capture), or nftables or iptables '
+      + '(the same cluster\'s rules in that mode, from the model: no capture of it exists).').choices(PROXY_MODES).default(DEFAULT_PROXY_MODE))
     .action(async (opts) => exit(await (await import('./commands/demo.ts')).demoCommand(opts)));
 
   const check = program.command('check')
@@ -95,7 +98,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .description('Check a cluster against the model, in one of two ways.\n'
       + '  Offline, with --snapshot DIR --observed DIR: captured files (see below); no cluster is needed.\n'
       + '  Live, with --lab NAME, --all or neither: the current kubeconfig context, observed through the netlab-probe '
-      + 'DaemonSet (the routes and IPVS tables of every node).')
+      + 'DaemonSet (the routes and kube-proxy\'s rules of every node, in the mode it runs).')
     .option('--snapshot <dir>', 'Offline: folder of `kubectl get ... -o yaml` files (see below).')
     .option('--observed <dir>', 'Offline: folder with <node>/route-n.txt, <node>/ipvsadm-Ln.txt, and optionally resolv.conf and dns.json.')
     .option('--lab <name>', 'Live: check as this NetworkLab says (its checks and node selector).')

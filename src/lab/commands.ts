@@ -1,7 +1,7 @@
 // `netlab lab up|down|status` on the command line: the options, and the orchestration (lab.ts) in its real
 // environment (environment.ts). Both are loaded when a lab command runs, not when netlab starts.
-import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_CLUSTER, DEFAULT_WAIT_SECONDS } from './defaults.ts';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CLUSTER, DEFAULT_PROXY_MODE, DEFAULT_WAIT_SECONDS, PROXY_MODES } from './defaults.ts';
 import type { LabCommandOptions, LabEnvironment } from './environment.ts';
 import type { LabDeps, LabOptions } from './lab.ts';
 
@@ -21,8 +21,9 @@ type LabModule = typeof import('./lab.ts');
 export function registerLabCommands(program: Command, setExitCode: (code: number) => void, env?: LabEnvironment): Command {
   const lab = program.command('lab')
     .summary('A local kind cluster for learning, with netlab installed.')
-    .description('A local kind cluster for learning: 3 nodes, Calico in IPIP mode, kube-proxy in IPVS mode, the netlab '
-      + 'operator and its sample labs. It needs Docker, kind (0.33 or newer) and kubectl (1.36 or newer).');
+    .description('A local kind cluster for learning: 3 nodes, Calico in IPIP mode, kube-proxy in IPVS mode (or nftables or '
+      + 'iptables mode: lab up --proxy-mode), the netlab operator and its sample labs. It needs Docker, kind (0.33 or newer) '
+      + 'and kubectl (1.36 or newer).');
 
   const run = (action: (lab: LabModule, options: LabOptions, deps: LabDeps) => Promise<number>) => async (opts: LabCommandOptions) => {
     const [labModule, environment] = await Promise.all([
@@ -42,9 +43,14 @@ export function registerLabCommands(program: Command, setExitCode: (code: number
   lab.command('up')
     .summary('Create or repair the lab cluster and wait until every lab reports.')
     .description('Create the cluster (or finish a half-made one), install Calico, build and load the images, install the '
-      + 'CRD, the operator and the sample labs, and wait until every lab reports. Running it again fixes what is missing.')
+      + 'CRD, the operator and the sample labs, and wait until every lab reports. Running it again fixes what is missing.\n'
+      + 'kube-proxy\'s mode (--proxy-mode) is chosen when the cluster is created; the labs check whichever it is:\n'
+      + '  ipvs: an IPVS virtual server per Service port (ipvsadm -Ln); the article\'s.\n'
+      + '  nftables: maps and a chain per Service port (nft list table ip kube-proxy).\n'
+      + '  iptables: KUBE-SVC-/KUBE-SEP- chains (iptables-save); most clusters\' mode.')
     .option('--name <cluster>', 'The kind cluster\'s name (kubectl context kind-<name>).', DEFAULT_CLUSTER)
     .option('--wait-timeout <seconds>', 'The longest wait for any one thing to become ready.', positiveSeconds, DEFAULT_WAIT_SECONDS)
+    .addOption(new Option('--proxy-mode <mode>', 'kube-proxy\'s mode in a new cluster (see above).').choices(PROXY_MODES).default(DEFAULT_PROXY_MODE))
     .option('-v, --verbose', 'Show the output of every docker, kind and kubectl command as it runs.')
     .action(run(async (labModule, options, deps) => {
       await labModule.labUp(options, deps);

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CALICO, httpDownload } from './calico.ts';
-import { DEFAULT_CLUSTER, DEFAULT_WAIT_SECONDS } from './defaults.ts';
+import { DEFAULT_CLUSTER, DEFAULT_PROXY_MODE, DEFAULT_WAIT_SECONDS, type ProxyMode } from './defaults.ts';
 import type { LabDeps, LabOptions } from './lab.ts';
 import { createProcessRunner } from './runner.ts';
 
@@ -21,6 +21,7 @@ export interface LabCommandOptions {
   name?: string;
   verbose?: boolean;
   waitTimeout?: number;
+  proxyMode?: ProxyMode;
 }
 
 export function labOptions(opts: LabCommandOptions): LabOptions {
@@ -30,6 +31,7 @@ export function labOptions(opts: LabCommandOptions): LabOptions {
     cacheDir: defaultCacheDir(),
     waitSeconds: opts.waitTimeout ?? DEFAULT_WAIT_SECONDS,
     calico: CALICO,
+    proxyMode: opts.proxyMode ?? DEFAULT_PROXY_MODE,
   };
 }
 

@@ -1,12 +1,15 @@
-// `netlab lab up|down|status`: a kind cluster with Calico (IPIP) and kube-proxy (IPVS), running the netlab
-// operator and its sample labs. Every step first looks at what is already there, so a second `lab up`
+// `netlab lab up|down|status`: a kind cluster with Calico (IPIP) and kube-proxy (IPVS by default, or nftables
+// or iptables mode), running the netlab operator and its sample labs. Every step first looks at what is already there, so a second `lab up`
 // only does what is missing; a failure names its step and how to retry.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isMap, isScalar, parseDocument } from 'yaml';
+import { projectKubeProxyConfig } from '../snapshot/project.ts';
 import { type CalicoRelease, type Download, prepareCalicoKustomization } from './calico.ts';
-import { DEFAULT_CLUSTER } from './defaults.ts';
+import { DEFAULT_CLUSTER, DEFAULT_PROXY_MODE, type ProxyMode } from './defaults.ts';
 import { checkPrerequisites, formatVersion, type ToolRequirement } from './prerequisites.ts';
 import { createProgress, formatDuration, type Progress } from './progress.ts';
-import { type CommandResult, type CommandRunner, formatCommand } from './runner.ts';
+import { type CommandResult, type CommandRunner, formatCommand, type RunOptions } from './runner.ts';
 
 /** What lab up builds and where it puts it. The names match manifests/operator/. */
 export const LAB = {
@@ -33,6 +36,8 @@ export interface LabOptions {
   /** the longest any single wait may take */
   waitSeconds: number;
   calico: CalicoRelease;
+  /** kube-proxy's mode in a cluster lab up creates; an existing cluster must already run it */
+  proxyMode: ProxyMode;
 }
 
 export interface LabDeps {
@@ -64,8 +69,8 @@ function tail(text: string, lines = 15): string {
   return kept.length ? `\n${kept.map((l) => `      | ${l}`).join('\n')}` : '';
 }
 
-async function must(runner: CommandRunner, cmd: string, args: string[]): Promise<CommandResult> {
-  const result = await runner.run(cmd, args);
+async function must(runner: CommandRunner, cmd: string, args: string[], opts?: RunOptions): Promise<CommandResult> {
+  const result = await runner.run(cmd, args, opts);
   if (result.code !== 0) {
     throw new CommandFailed(`\`${formatCommand(cmd, args)}\` exited with code ${result.code}${tail(result.stderr || result.stdout)}`);
   }
@@ -94,13 +99,42 @@ async function runSteps(command: string, steps: Step[], deps: LabDeps): Promise<
   return progress;
 }
 
+/**
+ * The kind configuration for a kube-proxy mode: kind-config.yaml itself for its own mode (IPVS), otherwise the
+ * same with networking.kubeProxyMode changed (comments kept; kind reads it from standard input).
+ */
+export function kindConfigFor(text: string, mode: ProxyMode): string {
+  const doc = parseDocument(text);
+  const networking = doc.get('networking');
+  const pair = isMap(networking) ? networking.items.find((item) => isScalar(item.key) && item.key.value === 'kubeProxyMode') : undefined;
+  if (pair === undefined || !isScalar(pair.key) || !isScalar(pair.value)) throw new Error(`${LAB.kindConfig} sets no networking.kubeProxyMode`);
+  if (pair.value.value === mode) return text;
+  pair.value.value = mode;
+  pair.key.commentBefore = ` kube-proxy in ${mode} mode: what the labs' "services" check then follows.`;
+  return `# ${LAB.kindConfig} with kube-proxy in ${mode} mode (netlab lab up --proxy-mode ${mode}).\n${doc.toString()}`;
+}
+
+/** kube-proxy's mode in the running cluster, from its ConfigMap (as the operator reads it). */
+async function runningProxyMode(runner: CommandRunner, options: LabOptions): Promise<string> {
+  const source = `kubectl --context ${kubeContext(options)} -n kube-system get configmap kube-proxy -o json`;
+  const { stdout } = await must(runner, 'kubectl', kubectlArgs(options, ['-n', 'kube-system', 'get', 'configmap', 'kube-proxy', '-o', 'json']));
+  let configMap: unknown;
+  try {
+    configMap = JSON.parse(stdout);
+  } catch (e) {
+    throw new Error(`${source} printed something that is not JSON: ${(e as Error).message}`);
+  }
+  return projectKubeProxyConfig(configMap, source).view.mode;
+}
+
 function kubeContext(options: LabOptions): string {
   return `kind-${options.clusterName}`;
 }
 
 /** The command a user types to run `verb` on this cluster again (for retry hints). */
 function labCommand(verb: 'up' | 'down', options: LabOptions): string {
-  return `netlab lab ${verb}${options.clusterName === DEFAULT_CLUSTER ? '' : ` --name ${options.clusterName}`}`;
+  const mode = verb === 'up' && options.proxyMode !== DEFAULT_PROXY_MODE ? ` --proxy-mode ${options.proxyMode}` : '';
+  return `netlab lab ${verb}${options.clusterName === DEFAULT_CLUSTER ? '' : ` --name ${options.clusterName}`}${mode}`;
 }
 
 function kubectlArgs(options: LabOptions, args: string[]): string[] {
@@ -194,11 +228,18 @@ function upSteps(options: LabOptions, deps: LabDeps): Step[] {
         if (await clusterExists(deps, options)) {
           // The cluster is there; make sure the kubeconfig still has its context.
           await must(runner, 'kind', ['export', 'kubeconfig', '--name', options.clusterName]);
-          return `already exists (kubectl context ${context})`;
+          // kube-proxy's mode is fixed when kind creates the cluster: a lab in another mode is another cluster.
+          const running = await runningProxyMode(runner, options);
+          if (running !== options.proxyMode) {
+            throw new Error(`the cluster "${options.clusterName}" runs kube-proxy in ${running} mode, not ${options.proxyMode}, and kind cannot change the mode of a cluster: \`${down}\` first, or give another --name`);
+          }
+          return `already exists (kubectl context ${context}, kube-proxy mode ${running})`;
         }
-        progress.note(`kind create cluster from ${LAB.kindConfig}: 1 control-plane, 2 workers (a few minutes the first time: it pulls the node image)`);
-        await must(runner, 'kind', ['create', 'cluster', '--name', options.clusterName, '--config', LAB.kindConfig]);
-        return `created (kubectl context ${context})`;
+        const config = kindConfigFor(await readFile(join(options.projectRoot, LAB.kindConfig), 'utf8'), options.proxyMode);
+        const fromFile = options.proxyMode === DEFAULT_PROXY_MODE;
+        progress.note(`kind create cluster from ${LAB.kindConfig}${fromFile ? '' : ` with kube-proxy in ${options.proxyMode} mode`}: 1 control-plane, 2 workers (a few minutes the first time: it pulls the node image)`);
+        await must(runner, 'kind', ['create', 'cluster', '--name', options.clusterName, '--config', fromFile ? LAB.kindConfig : '-'], fromFile ? undefined : { input: config });
+        return `created (kubectl context ${context}, kube-proxy mode ${options.proxyMode})`;
       },
     },
     {
@@ -323,7 +364,7 @@ export async function labUp(options: LabOptions, deps: LabDeps): Promise<void> {
   deps.out(table.code === 0 ? table.stdout.trimEnd() : `(kubectl get nlab -A failed: ${table.stderr.trim()})`);
   deps.out('');
   deps.out(`The lab is up (${formatDuration(progress.elapsed())}). kubectl's current context is now ${context}. Next:`);
-  deps.out('  kubectl get nlab -A -w                                  watch the labs (ROUTES, IPVS, DNS, READY)');
+  deps.out('  kubectl get nlab -A -w                                  watch the labs (ROUTES, PROXY, SERVICES, DNS, READY)');
   deps.out('  kubectl describe nlab -n default seed-walkthrough       conditions and findings, each explained');
   deps.out(`  kubectl -n ${LAB.namespace} logs deployment/netlab-operator   what the operator checks and when`);
   deps.out(`  kubectl -n ${LAB.namespace} exec ds/netlab-probe -- route -n      a node's routes, as the lab reads them`);

@@ -3,15 +3,14 @@
 // spec uses. The CRD (crds/networklab.yaml) already rejects bad specs; these checks repeat the ones the
 // operator relies on, so an object written under an older or hand-edited CRD fails with a clear message
 // instead of a crash.
-import type { UserDnsQuery } from '../check/types.ts';
-import type { Layer } from '../compare/types.ts';
+import { CHECK_NAMES, DEFAULT_CHECKS, SERVICE_CHECKS } from '../check/check.ts';
+import type { CheckName, UserDnsQuery } from '../check/types.ts';
 
 export const GROUP = 'netlab.dev';
 export const VERSION = 'v1alpha1';
 export const PLURAL = 'networklabs';
 export const KIND = 'NetworkLab';
 
-export const ALL_CHECKS: readonly Layer[] = ['routes', 'ipvs', 'dns', 'resolvconf'];
 const DNS_QUERY_TYPES = ['A', 'AAAA', 'SRV', 'CNAME', 'PTR'] as const;
 
 export interface LabelSelectorRequirement {
@@ -26,7 +25,8 @@ export interface LabelSelector {
 }
 
 export interface LabSpec {
-  checks: Layer[];
+  /** as written: "services" is resolved to kube-proxy's mode at each check (resolveChecks) */
+  checks: CheckName[];
   /** null selects every node */
   nodeSelector: LabelSelector | null;
   services: {
@@ -160,16 +160,19 @@ export function readLab(raw: unknown): Lab {
 
   const checks =
     spec.checks === undefined
-      ? [...ALL_CHECKS]
+      ? [...DEFAULT_CHECKS]
       : read.list(spec.checks, 'spec.checks').map((check, i) => {
           const layer = read.string(check, `spec.checks[${i}]`);
-          if (!(ALL_CHECKS as readonly string[]).includes(layer)) {
-            read.fail(`spec.checks[${i}]`, `must be one of ${ALL_CHECKS.join(', ')}, got ${JSON.stringify(layer)}`);
+          if (!(CHECK_NAMES as readonly string[]).includes(layer)) {
+            read.fail(`spec.checks[${i}]`, `must be one of ${CHECK_NAMES.join(', ')}, got ${JSON.stringify(layer)}`);
           }
-          return layer as Layer;
+          return layer as CheckName;
         });
   if (checks.length === 0) read.fail('spec.checks', 'must name at least one layer');
   if (new Set(checks).size !== checks.length) read.fail('spec.checks', `must not repeat a layer, got ${checks.join(', ')}`);
+  // kube-proxy runs in one mode: a second Service layer would always fail, or check the same one twice.
+  const serviceChecks = checks.filter((c) => SERVICE_CHECKS.includes(c));
+  if (serviceChecks.length > 1) read.fail('spec.checks', `must name at most one of ${SERVICE_CHECKS.join(', ')} (kube-proxy runs in one mode), got ${serviceChecks.join(', ')}`);
 
   const services = read.record(spec.services, 'spec.services');
   const listedNamespaces = read

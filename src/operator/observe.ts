@@ -1,5 +1,6 @@
-// Gathers one lab's Observation: `route -n`, `ipvsadm -Ln` and `ip -o addr` from each selected node (through a
-// NodeExec: probe pods on a real cluster, the exec channel of the test VM in tests), real DNS queries to
+// Gathers one lab's Observation: `route -n`, kube-proxy's rules in the mode checked (`ipvsadm -Ln`, `nft list
+// table ip kube-proxy` or `iptables-save`) and `ip -o addr` from each selected node (through a NodeExec: probe
+// pods on a real cluster, the exec channel of the test VM in tests), real DNS queries to
 // the cluster DNS service and to each CoreDNS endpoint, and the operator's own resolv.conf. Every
 // observer is an interface; a failure becomes an Error in the Observation (the layer turns Unknown for
 // that node), never an exception.
@@ -9,7 +10,7 @@ import type { Layer } from '../compare/types.ts';
 import { expectedDns } from '../model/dns/index.ts';
 import type { DnsQuery } from '../model/types.ts';
 import type { DnsProber, DnsServer } from '../observe/dns.ts';
-import { outputOf, type NodeExec } from '../observe/exec.ts';
+import { ExecError, outputOf, type NodeExec } from '../observe/exec.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
 import type { NodeObservationTime } from './convergence.ts';
 
@@ -44,7 +45,32 @@ export interface ObserveOptions {
 
 export const ROUTE_N = ['route', '-n'];
 export const IPVSADM_LN = ['ipvsadm', '-Ln'];
+export const NFT_LIST_TABLE = ['nft', 'list', 'table', 'ip', 'kube-proxy'];
+// The probe image's iptables-save is Debian's default, iptables-nft-save: it shows kube-proxy's rules when the
+// node's iptables is the nf_tables one, as in the VM (test/fixtures/captures/vm-kube-proxy-iptables.txt). Rules
+// written through iptables-legacy are not in it; it then says only "# Warning: iptables-legacy tables present".
+export const IPTABLES_SAVE = ['iptables-save'];
 export const IP_ADDR = ['ip', '-o', 'addr'];
+
+type NodeField = 'routeN' | 'ipvsadmLn' | 'nftListTable' | 'iptablesSave';
+
+/** The command each node layer runs in the probe, and the observation field its output fills. */
+const NODE_PROBES: readonly { layer: Layer; argv: string[]; field: NodeField; onFailure?: (error: Error) => Error }[] = [
+  { layer: 'routes', argv: ROUTE_N, field: 'routeN' },
+  { layer: 'ipvs', argv: IPVSADM_LN, field: 'ipvsadmLn' },
+  {
+    layer: 'nftables',
+    argv: NFT_LIST_TABLE,
+    field: 'nftListTable',
+    // nft's own words for an absent table ("Error: No such file or directory", then the command with carets
+    // under the table name) read like a missing program.
+    onFailure: (error) =>
+      error instanceof ExecError && /Error: No such file or directory/.test(error.message)
+        ? new ExecError(error.node, error.argv, 'the node has no table ip kube-proxy (nft: "No such file or directory"): kube-proxy does not run in nftables mode there, or has not programmed it yet')
+        : error,
+  },
+  { layer: 'iptables', argv: IPTABLES_SAVE, field: 'iptablesSave' },
+];
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
@@ -90,11 +116,11 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, work:
 }
 
 /** One command's output, or the error (naming node and command) that makes the layer Unknown there. */
-async function runProbe(exec: NodeExec, node: string, argv: string[], options: ObserveOptions): Promise<string | Error> {
+async function runProbe(exec: NodeExec, node: string, argv: string[], options: ObserveOptions, explain: (error: Error) => Error = (e) => e): Promise<string | Error> {
   try {
     return await outputOf(exec, node, argv, { timeoutMs: options.execTimeoutMs ?? 10_000 });
   } catch (error) {
-    const err = asError(error);
+    const err = explain(asError(error));
     options.onExecError?.(node, argv.join(' '), err);
     return err;
   }
@@ -115,22 +141,22 @@ export interface ObserveRequest {
 
 export async function observeLab(observers: Observers, request: ObserveRequest, options: ObserveOptions = {}): Promise<LabObservation> {
   const { snapshot, checks, nodes } = request;
-  const wantRoutes = checks.includes('routes');
-  const wantIpvs = checks.includes('ipvs');
+  const probes = NODE_PROBES.filter((p) => checks.includes(p.layer));
   const nodeTimes: NodeObservationTime[] = [];
 
   const observeNodes = async (): Promise<NodeObservation[]> => {
-    if (!wantRoutes && !wantIpvs) return [];
+    if (probes.length === 0) return [];
     return mapBounded(nodes, options.nodesInFlight ?? 8, async (node) => {
       const startedAt = (options.now ?? Date.now)();
-      const probe = (wanted: boolean, argv: string[]) => (wanted ? runProbe(observers.nodeExec, node, argv, options) : undefined);
-      // The three commands at once: a node's answer then takes as long as its slowest command, not their sum.
-      // `ip -o addr`: the node's own addresses, which NodePort virtual servers and the uplink interface depend on.
-      const [routeN, ipvsadmLn, ipAddr] = await Promise.all([probe(wantRoutes, ROUTE_N), probe(wantIpvs, IPVSADM_LN), probe(true, IP_ADDR)]);
+      // The commands at once: a node's answer then takes as long as its slowest command, not their sum.
+      // `ip -o addr`: the node's own addresses, which NodePorts and the uplink interface depend on.
+      const [ipAddr, ...outputs] = await Promise.all([
+        runProbe(observers.nodeExec, node, IP_ADDR, options),
+        ...probes.map((p) => runProbe(observers.nodeExec, node, p.argv, options, p.onFailure)),
+      ]);
       const observed: NodeObservation = { node, ipAddr };
-      if (routeN !== undefined) observed.routeN = routeN;
-      if (ipvsadmLn !== undefined) observed.ipvsadmLn = ipvsadmLn;
-      nodeTimes.push({ node, startedAt, ok: !(observed.routeN instanceof Error) && !(observed.ipvsadmLn instanceof Error) });
+      probes.forEach((p, i) => (observed[p.field] = outputs[i]));
+      nodeTimes.push({ node, startedAt, ok: !outputs.some((o) => o instanceof Error) });
       return observed;
     });
   };

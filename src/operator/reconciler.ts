@@ -2,13 +2,13 @@
 // the cluster from the informer caches (never from the event that triggered it), observes the nodes,
 // runs the same pure check as `netlab check`, applies the grace window, writes the status only when it
 // changed, records an Event per condition transition, and says when to look again.
-import { checkLab } from '../check/check.ts';
+import { ALL_LAYERS, checkLab, isNodeLayer, resolveChecks } from '../check/check.ts';
 import type { CheckOptions, CheckReport } from '../check/types.ts';
 import type { Observation } from '../observation/types.ts';
 import type { Finding, Layer } from '../compare/types.ts';
 import type { ClusterSnapshot, ServiceView } from '../snapshot/types.ts';
 import { advance, emptyConvergence, recordChange, type Change, type ConvergenceState } from './convergence.ts';
-import { ALL_CHECKS, LabSpecError, readLab, selectorMatches, splitLabKey, type Lab } from './lab.ts';
+import { LabSpecError, readLab, selectorMatches, splitLabKey, type Lab } from './lab.ts';
 import type { Logger } from './log.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { dnsQuestions, observeLab, type ObserveOptions, type Observers } from './observe.ts';
@@ -41,8 +41,6 @@ export interface ReconcilerDeps {
   now?: () => number;
 }
 
-const NODE_LAYERS: readonly Layer[] = ['routes', 'ipvs'];
-
 /** The snapshot narrowed to the Services the lab selects (and their EndpointSlices), for the DNS layer. */
 function selectServices(snapshot: ClusterSnapshot, lab: Lab): ClusterSnapshot {
   const selector = lab.spec.services.selector;
@@ -52,11 +50,20 @@ function selectServices(snapshot: ClusterSnapshot, lab: Lab): ClusterSnapshot {
   return { ...snapshot, services, endpointSlices: snapshot.endpointSlices.filter((e) => kept.has(`${e.namespace}/${e.serviceName}`)) };
 }
 
-/** Runs the pure check; the DNS layer sees only the selected Services. */
+/**
+ * The layers a lab checks in this cluster now: "services" is the layer of kube-proxy's configured mode (its
+ * ConfigMap in the snapshot), so the probe runs that mode's command and the check compares that mode.
+ */
+export function labLayers(lab: Lab, snapshot: ClusterSnapshot): Layer[] {
+  return resolveChecks(lab.spec.checks, snapshot);
+}
+
+/** Runs the pure check on the lab's layers (labLayers); the DNS layer sees only the selected Services. */
 export function checkForLab(snapshot: ClusterSnapshot, observation: Observation, lab: Lab, nodes: string[]): CheckReport {
-  const options: CheckOptions = { layers: lab.spec.checks, nodes, namespaces: lab.spec.services.namespaces, dnsQueries: lab.spec.dnsQueries };
-  const report = checkLab(snapshot, observation, { ...options, layers: lab.spec.checks.filter((l) => l !== 'dns') });
-  if (lab.spec.checks.includes('dns')) {
+  const layers = labLayers(lab, snapshot);
+  const options: CheckOptions = { layers, nodes, namespaces: lab.spec.services.namespaces, dnsQueries: lab.spec.dnsQueries };
+  const report = checkLab(snapshot, observation, { ...options, layers: layers.filter((l) => l !== 'dns') });
+  if (layers.includes('dns')) {
     report.layers.dns = checkLab(selectServices(snapshot, lab), observation, { ...options, layers: ['dns'] }).layers.dns;
   }
   return report;
@@ -77,7 +84,7 @@ export class Reconciler {
   readonly #now: () => number;
   /** per lab key: grace-window and latency bookkeeping, kept between checks */
   readonly #convergence = new Map<string, ConvergenceState>();
-  /** per lab key: the nodes whose routes or IPVS table the last check observed */
+  /** per lab key: the nodes whose routes or Service rules the last check observed */
   readonly #nodes = new Map<string, string[]>();
   /** per lab key: the status this instance last wrote, newer than the cache until the watch brings it back */
   readonly #written = new Map<string, { uid: string; status: NetworkLabStatus }>();
@@ -105,9 +112,7 @@ export class Reconciler {
     this.#convergence.delete(key);
     this.#nodes.delete(key);
     this.#written.delete(key);
-    for (const layer of ALL_CHECKS) {
-      for (const converging of ['false', 'true']) this.#deps.metrics.findings.remove({ lab: key, layer, converging });
-    }
+    this.#removeFindingMetrics(key, ALL_LAYERS);
   }
 
   /** Forgets what this instance wrote: after a change of leader, another instance may have written since. */
@@ -147,23 +152,24 @@ export class Reconciler {
 
     const snapshot = cluster.snapshot();
     const nodes = this.#selectedNodes(snapshot, lab);
-    this.#nodes.set(key, lab.spec.checks.some((l) => NODE_LAYERS.includes(l)) ? nodes : []);
+    const layers = labLayers(lab, snapshot);
+    this.#nodes.set(key, layers.some(isNodeLayer) ? nodes : []);
     const { observation, nodeTimes } = await observeLab(
       this.#deps.observers,
-      { snapshot, checks: lab.spec.checks, nodes, dnsQuestions: lab.spec.checks.includes('dns') ? dnsQuestions(selectServices(snapshot, lab), lab.spec.services.namespaces, lab.spec.dnsQueries) : [] },
+      { snapshot, checks: layers, nodes, dnsQuestions: layers.includes('dns') ? dnsQuestions(selectServices(snapshot, lab), lab.spec.services.namespaces, lab.spec.dnsQueries) : [] },
       { now: this.#now, ...this.#deps.observeOptions },
     );
     const report = checkForLab(snapshot, observation, lab, nodes);
-    const findings: Finding[] = lab.spec.checks.flatMap((layer) => report.layers[layer].findings);
+    const findings: Finding[] = layers.flatMap((layer) => report.layers[layer].findings);
 
     const now = this.#now();
     const result = advance(this.#convergence.get(key) ?? emptyConvergence, { findings, observed: nodeTimes, now, graceMs: lab.spec.gracePeriodMs });
     this.#convergence.set(key, result.state);
-    this.#recordMetrics(lab, result.classified, result.measured);
+    this.#recordMetrics(lab, layers, result.classified, result.measured);
 
     const status = buildStatus({
       generation: lab.generation,
-      checks: lab.spec.checks,
+      checks: layers,
       report,
       classified: result.classified,
       lastChange: result.state.lastChange,
@@ -210,9 +216,17 @@ export class Reconciler {
     }
   }
 
-  #recordMetrics(lab: Lab, classified: ReturnType<typeof advance>['classified'], measured: ReturnType<typeof advance>['measured']): void {
+  #removeFindingMetrics(key: string, layers: readonly Layer[]): void {
+    for (const layer of layers) {
+      for (const converging of ['false', 'true']) this.#deps.metrics.findings.remove({ lab: key, layer, converging });
+    }
+  }
+
+  #recordMetrics(lab: Lab, layers: readonly Layer[], classified: ReturnType<typeof advance>['classified'], measured: ReturnType<typeof advance>['measured']): void {
     const { metrics } = this.#deps;
-    for (const layer of lab.spec.checks) {
+    // A "services" lab changes layer when kube-proxy changes mode: the old layer's series must not linger.
+    this.#removeFindingMetrics(lab.key, ALL_LAYERS.filter((l) => !layers.includes(l)));
+    for (const layer of layers) {
       for (const converging of [false, true]) {
         const n = classified.filter((c) => c.finding.layer === layer && c.converging === converging).length;
         metrics.findings.set({ lab: lab.key, layer, converging: String(converging) }, n);

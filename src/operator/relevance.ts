@@ -1,6 +1,7 @@
 // Which cluster changes a lab must look at again. Every lab re-checked on every event would make one
 // busy namespace slow down every lab in the cluster; these rules follow what each layer's model reads.
-import type { Layer } from '../compare/types.ts';
+import { SERVICE_CHECKS } from '../check/check.ts';
+import type { CheckName } from '../check/types.ts';
 import type { LabSpec } from './lab.ts';
 
 /** A cluster object changed in a way the model can see. */
@@ -16,13 +17,13 @@ export interface ClusterChange {
 const isKubeDns = (change: ClusterChange) =>
   change.namespace === 'kube-system' && (change.kind === 'Service' ? change.name === 'kube-dns' : change.kind === 'EndpointSlice' && change.name.startsWith('kube-dns'));
 
-/** The layers of a lab that a change can affect. */
-function affects(change: ClusterChange, spec: LabSpec): Layer[] {
+/** The checks of a lab that a change can affect. kube-proxy's layer is the same in every mode. */
+function affects(change: ClusterChange, spec: LabSpec): CheckName[] {
   const inLabNamespaces = change.namespace !== null && spec.services.namespaces.includes(change.namespace);
-  const layers: Layer[] = [];
+  const layers: CheckName[] = [];
   switch (change.kind) {
     case 'Node':
-      layers.push('routes', 'ipvs'); // pod blocks and tunnel addresses; NodePorts listen on node addresses
+      layers.push('routes', ...SERVICE_CHECKS); // pod blocks and tunnel addresses; NodePorts listen on node addresses
       break;
     case 'IPPool':
     case 'IPAMBlock':
@@ -36,7 +37,7 @@ function affects(change: ClusterChange, spec: LabSpec): Layer[] {
       break;
     case 'Service':
     case 'EndpointSlice':
-      layers.push('ipvs'); // kube-proxy programs every Service of the cluster on every node
+      layers.push(...SERVICE_CHECKS); // kube-proxy programs every Service of the cluster on every node
       if (inLabNamespaces || isKubeDns(change)) layers.push('dns');
       if (isKubeDns(change)) layers.push('resolvconf'); // the nameserver pods get
       break;
@@ -44,7 +45,7 @@ function affects(change: ClusterChange, spec: LabSpec): Layer[] {
       layers.push('dns', 'resolvconf');
       break;
     case 'ConfigMap':
-      if (change.name === 'kube-proxy') layers.push('ipvs');
+      if (change.name === 'kube-proxy') layers.push(...SERVICE_CHECKS); // its mode decides what "services" checks
       else layers.push('dns', 'resolvconf'); // coredns: cluster domain, pods mode
       break;
   }

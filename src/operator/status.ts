@@ -1,6 +1,7 @@
 // The NetworkLab status, built as plain data from one check: a condition per checked layer, Ready and
 // Progressing, per-layer counts, the most urgent findings (capped, so the object stays far below etcd's
 // 1.5 MiB limit whatever the cluster size), and per-node network programming latency.
+import { SERVICE_LAYERS, type ServiceLayer } from '../check/check.ts';
 import type { CheckReport, LayerCounts, LayerResult } from '../check/types.ts';
 import type { Finding, Layer } from '../compare/types.ts';
 import type { ClassifiedFinding, Change, LatencySample } from './convergence.ts';
@@ -41,9 +42,21 @@ export interface LatencyEntry {
   seconds: number;
 }
 
+/**
+ * kube-proxy's layer as `kubectl get nlab` shows it (PROXY, SERVICES): a printer column cannot pick whichever
+ * of IPVSVerified, NFTablesVerified and IPTablesVerified is there, so the checked mode and its condition's
+ * status are repeated here.
+ */
+export interface ServiceLayerStatus {
+  mode: ServiceLayer;
+  status: ConditionStatus;
+}
+
 export interface NetworkLabStatus {
   observedGeneration: number;
   conditions: Condition[];
+  /** absent when the lab checks no Service layer */
+  serviceLayer?: ServiceLayerStatus;
   layers: Partial<Record<Layer, LayerCounts>>;
   totalFindings: number;
   omittedFindings: number;
@@ -299,9 +312,12 @@ export function buildStatus(input: StatusInput): NetworkLabStatus {
   const layers: Partial<Record<Layer, LayerCounts>> = {};
   for (const layer of LAYER_ORDER) if (checks.includes(layer)) layers[layer] = { ...report.layers[layer].counts };
   const { findings, omitted } = capFindings(classified);
+  const mode = SERVICE_LAYERS.find((layer) => checks.includes(layer));
+  const serviceCondition = mode === undefined ? undefined : layerDrafts.find((d) => d.type === CONDITION_TYPES[mode]);
   return {
     observedGeneration: generation,
     conditions: stampConditions(drafts, previous?.conditions ?? [], generation, now),
+    ...(mode !== undefined && serviceCondition !== undefined ? { serviceLayer: { mode, status: serviceCondition.status } } : {}),
     layers,
     totalFindings: classified.length,
     omittedFindings: omitted,

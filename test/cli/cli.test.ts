@@ -208,6 +208,27 @@ describe('netlab demo (npm start)', () => {
   });
 });
 
+describe('netlab demo --proxy-mode: the seed cluster with kube-proxy in another mode', () => {
+  test.each([
+    ['nftables', 'nft list table ip kube-proxy', /service-NWBZK7IH-kube-system\/kube-dns\/tcp\/dns-tcp/],
+    ['iptables', 'iptables-save', /-A KUBE-SVC-ERIFXISQEP7F7OF4 .*"kube-system\/kube-dns:dns-tcp -> 10\.244\.0\.137:53" -m statistic --mode random --probability 0\.50000000000/],
+  ])('%s: node-1\'s %s is the model\'s, said so; the faults of ipvsadm -Ln are left out, the others found', (mode, tool, kubeDns) => {
+    const r = netlab(['demo', '--no-explain', '--proxy-mode', mode]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`kube-proxy ${mode} (--proxy-mode; the article's runs IPVS)`);
+    expect(r.stdout).toContain(`No capture of this cluster in ${mode} mode exists`);
+    const pass1 = r.stdout.slice(r.stdout.indexOf('Pass 1'), r.stdout.indexOf('Pass 2'));
+    expect(pass1).toContain(`== node-1: ${tool} — expected only (nothing observed) ==`);
+    expect(pass1).toMatch(kubeDns);
+    expect(pass1).not.toContain('ipvsadm');
+    const pass2 = r.stdout.slice(r.stdout.indexOf('Pass 2'));
+    expect(pass2).toContain(`(left out: stale real server, wrong scheduler; they edit ipvsadm-Ln, which ${mode} mode does not read)`);
+    expect(pass2).toMatch(/\[routes\/missing\] Route 10\.244\.2\.0\/24/);
+    expect(pass2).toMatch(/Findings \(2\)/);
+  });
+});
+
 describe('the edges of a process', () => {
   test('a reader that closes the pipe early ends netlab quietly, with the status SIGPIPE gives (141)', async () => {
     const child = spawn(process.execPath, [join(root, 'bin/netlab.js'), 'check', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });

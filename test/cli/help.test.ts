@@ -95,7 +95,7 @@ describe('help text of every command', () => {
 
   test('a sentence given on one line comes out whole at a wide terminal', () => {
     const check = allHelp(1000).get('netlab check')!;
-    expect(check).toContain('Live, with --lab NAME, --all or neither: the current kubeconfig context, observed through the netlab-probe DaemonSet (the routes and IPVS tables of every node).');
+    expect(check).toContain('Live, with --lab NAME, --all or neither: the current kubeconfig context, observed through the netlab-probe DaemonSet (the routes and kube-proxy\'s rules of every node, in the mode it runs).');
     expect(allHelp(1000).get('netlab')).toContain('the routes Calico programs on each node (`route -n`), the virtual servers kube-proxy programs in IPVS mode (`ipvsadm -Ln`),');
   });
 

@@ -34,7 +34,7 @@ describeReal('NetworkLab CRD in the real API server', (info) => {
 
   test('an empty spec is accepted and gets the defaults', async () => {
     const created = (await client.request('POST', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs`, lab(NS, 'defaults', {}))) as { spec: unknown };
-    expect(created.spec).toEqual({ checks: ['routes', 'ipvs', 'dns', 'resolvconf'], interval: '60s', gracePeriod: '30s' });
+    expect(created.spec).toEqual({ checks: ['routes', 'services', 'dns', 'resolvconf'], interval: '60s', gracePeriod: '30s' });
   });
 
   test('a full spec is accepted as written (DNS query type defaults to A)', async () => {
@@ -55,7 +55,9 @@ describeReal('NetworkLab CRD in the real API server', (info) => {
   });
 
   test.each([
-    ['unknown-layer', { checks: ['routes', 'iptables'] }, 'spec.checks[1]: Unsupported value: "iptables"'],
+    ['unknown-layer', { checks: ['routes', 'ebpf'] }, 'spec.checks[1]: Unsupported value: "ebpf"'],
+    ['two-proxy-modes', { checks: ['ipvs', 'nftables'] }, 'checks names at most one of services, ipvs, nftables and iptables'],
+    ['services-and-a-mode', { checks: ['services', 'iptables'] }, 'checks names at most one of services, ipvs, nftables and iptables'],
     ['repeated-layer', { checks: ['dns', 'dns'] }, 'spec.checks[1]: Duplicate value: "dns"'],
     ['no-layer', { checks: [] }, 'spec.checks: Invalid value: 0: spec.checks in body should have at least 1 items'],
     ['too-often', { interval: '5s' }, 'spec.interval: Invalid value: "5s": interval must be between 10s and 24h'],
@@ -97,10 +99,19 @@ describeReal('NetworkLab CRD in the real API server', (info) => {
     ).rejects.toThrow('Unsupported value: "Maybe"');
   });
 
-  test('kubectl get shows ROUTES, IPVS, DNS, READY and AGE', async () => {
-    const table = (await client.request('GET', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs`, undefined, {
+  test('kubectl get shows ROUTES, PROXY, SERVICES, DNS, READY and AGE; PROXY and SERVICES come from status.serviceLayer', async () => {
+    const created = (await client.request('POST', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs`, lab(NS, 'columns', { checks: ['services'] }))) as { metadata: { resourceVersion: string } };
+    const condition = { type: 'NFTablesVerified', status: 'False', reason: 'Mismatched', message: '1 difference', lastTransitionTime: '2026-11-25T12:00:00Z', observedGeneration: 1 };
+    await client.request('PUT', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs/columns/status`, {
+      ...lab(NS, 'columns', { checks: ['services'] }),
+      metadata: { name: 'columns', namespace: NS, resourceVersion: created.metadata.resourceVersion },
+      status: { observedGeneration: 1, conditions: [condition], serviceLayer: { mode: 'nftables', status: 'False' } },
+    });
+    const table = (await client.request('GET', `/apis/netlab.dev/v1alpha1/namespaces/${NS}/networklabs/columns`, undefined, {
       accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
-    })) as { columnDefinitions: { name: string; priority: number }[] };
-    expect(table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name.toUpperCase())).toEqual(['NAME', 'ROUTES', 'IPVS', 'DNS', 'READY', 'AGE']);
+    })) as { columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[] }[] };
+    const shown = table.columnDefinitions.flatMap((c, i) => (c.priority === 0 ? [[c.name.toUpperCase(), table.rows[0]!.cells[i]]] : []));
+    expect(shown.map(([name]) => name)).toEqual(['NAME', 'ROUTES', 'PROXY', 'SERVICES', 'DNS', 'READY', 'AGE']);
+    expect(Object.fromEntries(shown)).toMatchObject({ NAME: 'columns', PROXY: 'nftables', SERVICES: 'False' });
   });
 });

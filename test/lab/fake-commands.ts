@@ -5,12 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { CALICO, sha256Hex } from '../../src/lab/calico.ts';
 import type { LabDeps, LabOptions } from '../../src/lab/lab.ts';
-import { type CommandResult, type CommandRunner, formatCommand } from '../../src/lab/runner.ts';
+import { type CommandResult, type CommandRunner, formatCommand, type RunOptions } from '../../src/lab/runner.ts';
 
 export interface FakeWorld {
   cluster: boolean;
+  /** kube-proxy's mode in the cluster: what kind was given when it created it */
+  proxyMode: string;
   calico: boolean;
   imagesOnNodes: Set<string>;
   workloads: boolean;
@@ -19,12 +22,12 @@ export interface FakeWorld {
 }
 
 export function freshWorld(): FakeWorld {
-  return { cluster: false, calico: false, imagesOnNodes: new Set(), workloads: false, pollsBeforeReport: 1 };
+  return { cluster: false, proxyMode: '', calico: false, imagesOnNodes: new Set(), workloads: false, pollsBeforeReport: 1 };
 }
 
 /** A lab exactly as a first successful `lab up` leaves it. */
 export function builtWorld(): FakeWorld {
-  return { cluster: true, calico: true, imagesOnNodes: new Set(['netlab-operator:dev', 'netlab-probe:dev']), workloads: true, pollsBeforeReport: 0 };
+  return { cluster: true, proxyMode: 'ipvs', calico: true, imagesOnNodes: new Set(['netlab-operator:dev', 'netlab-probe:dev']), workloads: true, pollsBeforeReport: 0 };
 }
 
 const ok = (stdout = '', stderr = ''): CommandResult => ({ code: 0, stdout, stderr });
@@ -45,6 +48,8 @@ export type Override = [RegExp, CommandResult];
 
 export class RecordingRunner implements CommandRunner {
   readonly calls: string[] = [];
+  /** standard input given to a call, by the call's line */
+  readonly inputs = new Map<string, string>();
   private polls = 0;
   readonly world: FakeWorld;
   private readonly overrides: Override[];
@@ -54,14 +59,15 @@ export class RecordingRunner implements CommandRunner {
     this.overrides = overrides;
   }
 
-  async run(cmd: string, args: string[]): Promise<CommandResult> {
+  async run(cmd: string, args: string[], opts?: RunOptions): Promise<CommandResult> {
     const line = formatCommand(cmd, args);
     this.calls.push(line);
+    if (opts?.input !== undefined) this.inputs.set(line, opts.input);
     const scripted = this.overrides.find(([pattern]) => pattern.test(line));
-    return scripted ? scripted[1] : this.answer(line);
+    return scripted ? scripted[1] : this.answer(line, opts?.input);
   }
 
-  private answer(line: string): CommandResult {
+  private answer(line: string, input?: string): CommandResult {
     const w = this.world;
     if (line.startsWith('docker info')) return ok('28.2.2\n');
     if (line === 'kind version') return ok('kind v0.33.0 go1.26.8 linux/amd64\n');
@@ -69,7 +75,14 @@ export class RecordingRunner implements CommandRunner {
     if (line === 'kind get clusters') return w.cluster ? ok('netlab\n') : ok('', 'No kind clusters found.\n');
     if (line.startsWith('kind create cluster')) {
       w.cluster = true;
+      // from stdin (`--config -`) or kind-config.yaml, whose mode is IPVS
+      w.proxyMode = line.endsWith('--config -') ? (parse(input ?? '') as { networking: { kubeProxyMode: string } }).networking.kubeProxyMode : 'ipvs';
       return ok('', 'Creating cluster "netlab" ...\nSet kubectl context to "kind-netlab"\n');
+    }
+    if (line.endsWith('-n kube-system get configmap kube-proxy -o json')) {
+      // as kubeadm writes it (abridged to the keys netlab reads)
+      const config = `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nipvs:\n  scheduler: rr\nmode: ${w.proxyMode}\n`;
+      return ok(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'kube-system', name: 'kube-proxy' }, data: { 'config.conf': config } }));
     }
     if (line.startsWith('kind delete cluster')) {
       w.cluster = false;
@@ -101,7 +114,7 @@ export class RecordingRunner implements CommandRunner {
       return ok(networkLabList(this.polls > w.pollsBeforeReport));
     }
     if (line.endsWith('get nlab -A')) {
-      return ok('NAMESPACE        NAME               ROUTES   IPVS   DNS    READY   AGE\ndefault          seed-walkthrough   True     True   True   True    2m\n');
+      return ok('NAMESPACE        NAME               ROUTES   PROXY   SERVICES   DNS    READY   AGE\ndefault          seed-walkthrough   True     ipvs    True       True   True    2m\n');
     }
     return ok();
   }
@@ -137,12 +150,13 @@ export function labHarness(world: FakeWorld, overrides: Override[] = []): Harnes
     cacheDir: mkdtempSync(join(tmpdir(), 'netlab-lab-test-')),
     waitSeconds: 600,
     calico: FAKE_RELEASE,
+    proxyMode: 'ipvs',
   };
   cacheDirs.push(options.cacheDir);
   const timedRunner: CommandRunner = {
-    async run(cmd, args) {
+    async run(cmd, args, opts) {
       clock += 1500; // every command "takes" 1.5 s, so progress shows non-zero times
-      return runner.run(cmd, args);
+      return runner.run(cmd, args, opts);
     },
   };
   const deps: LabDeps = {

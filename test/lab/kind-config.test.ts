@@ -2,6 +2,7 @@
 // lab: the Calico pool, the harness's Kubernetes release, the seed cluster's shape.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { kindConfigFor } from '../../src/lab/lab.ts';
 import { validateKindConfig, validateKindConfigText } from './kind-schema.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -82,6 +83,21 @@ describe('kind-config.yaml against kind v1alpha4', () => {
       containerdConfigPatches: ['[plugins]\n'], containerdConfigPatchesJSON6902: ['[]'],
     };
     expect(validateKindConfig(everything)).toEqual([]);
+  });
+});
+
+describe('the configuration lab up --proxy-mode gives kind', () => {
+  test.each(['nftables', 'iptables'] as const)('%s: valid, and kind-config.yaml with only kubeProxyMode changed', (mode) => {
+    const text = kindConfigFor(configText, mode);
+    expect(validateKindConfigText(text)).toEqual([]);
+    const changed = parse(text) as typeof config;
+    expect(changed.networking.kubeProxyMode).toBe(mode);
+    expect({ ...changed, networking: { ...changed.networking, kubeProxyMode: 'ipvs' } }).toEqual(config);
+    expect(text).toContain(`with kube-proxy in ${mode} mode (netlab lab up --proxy-mode ${mode})`);
+  });
+
+  test('ipvs, the file\'s own mode, is the file byte for byte', () => {
+    expect(kindConfigFor(configText, 'ipvs')).toBe(configText);
   });
 });
 

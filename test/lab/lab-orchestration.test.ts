@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { CALICO } from '../../src/lab/calico.ts';
 import { registerLabCommands } from '../../src/lab/commands.ts';
 import { labOptions } from '../../src/lab/environment.ts';
-import { LabError, labDown, labStatus, labUp, readLabStates } from '../../src/lab/lab.ts';
+import { kindConfigFor, LabError, labDown, labStatus, labUp, readLabStates } from '../../src/lab/lab.ts';
 import { NOT_FOUND } from '../../src/lab/runner.ts';
 import { FAKE_MANIFEST, builtWorld, freshWorld, labHarness, removeHarnessDirs } from './fake-commands.ts';
 
@@ -69,7 +69,7 @@ describe('orchestration (recording fake commands): lab up', () => {
     const finished = h.output.filter((l) => /^\[\d\/9\] .*: .* in \d/.test(l));
     expect(finished.map((l) => l.replace(/ in .*/, ''))).toEqual([
       '[1/9] Check prerequisites: docker 28.2.2, kind 0.33.0, kubectl 1.37.0',
-      '[2/9] Create the kind cluster "netlab": created (kubectl context kind-netlab)',
+      '[2/9] Create the kind cluster "netlab": created (kubectl context kind-netlab, kube-proxy mode ipvs)',
       '[3/9] Install Calico v3.32.1: applied',
       '[4/9] Wait for Calico, the nodes and CoreDNS: ready',
       '[5/9] Build the operator and probe images: built',
@@ -82,7 +82,7 @@ describe('orchestration (recording fake commands): lab up', () => {
     expect(finished[1]).toMatch(/ in 3\.0s \(total 7\.5s\)$/);
     expect(h.output).toContain('      0/2 reported: default/seed-walkthrough waiting, netlab-samples/session-affinity waiting');
     expect(h.output).toContain('      2/2 reported: default/seed-walkthrough Ready=True (AllVerified), netlab-samples/session-affinity Ready=True (AllVerified)');
-    expect(h.output.join('\n')).toMatch(/seed-walkthrough {3}True {5}True/);
+    expect(h.output.join('\n')).toMatch(/seed-walkthrough {3}True {5}ipvs {4}True/);
     expect(h.output.join('\n')).toContain('kubectl describe nlab -n default seed-walkthrough');
   });
 
@@ -145,8 +145,9 @@ describe('orchestration (recording fake commands): lab up', () => {
   test('a second run on a built lab skips creation and Calico, loads nothing, restarts nothing', async () => {
     const h = labHarness(builtWorld());
     await labUp(h.options, h.deps);
-    expect(h.runner.calls.filter((c) => /^kind (create|export|load)|apply -k|rollout restart/.test(c))).toEqual([
+    expect(h.runner.calls.filter((c) => /^kind (create|export|load)|apply -k|rollout restart|configmap kube-proxy/.test(c))).toEqual([
       'kind export kubeconfig --name netlab',
+      `${CTX} -n kube-system get configmap kube-proxy -o json`,
       'kind load docker-image netlab-operator:dev --name netlab',
       'kind load docker-image netlab-probe:dev --name netlab',
       `${CTX} apply -k crds`,
@@ -154,7 +155,7 @@ describe('orchestration (recording fake commands): lab up', () => {
     ]);
     expect(h.downloads).toEqual([]);
     expect(h.output).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^\[2\/9\] Create the kind cluster "netlab": already exists/),
+      expect.stringMatching(/^\[2\/9\] Create the kind cluster "netlab": already exists \(kubectl context kind-netlab, kube-proxy mode ipvs\)/),
       expect.stringMatching(/^\[3\/9\] Install Calico v3\.32\.1: already installed/),
       expect.stringMatching(/^\[6\/9\] Load the images into the kind nodes: already on every node/),
     ]));
@@ -174,6 +175,35 @@ describe('orchestration (recording fake commands): lab up', () => {
       `${CTX} apply -k ${join(h.options.cacheDir, 'calico', 'v3.32.1')}`,
       `${CTX} -n netlab-system rollout restart daemonset.apps/netlab-probe`,
     ]);
+  });
+
+  test('--proxy-mode nftables: kind gets kind-config.yaml with only kubeProxyMode changed, on standard input', async () => {
+    const h = labHarness(freshWorld());
+    h.options.proxyMode = 'nftables';
+    await labUp(h.options, h.deps);
+    expect(h.runner.calls).toContain('kind create cluster --name netlab --config -');
+    const given = h.runner.inputs.get('kind create cluster --name netlab --config -')!;
+    const file = readFileSync(join(h.options.projectRoot, 'kind-config.yaml'), 'utf8');
+    expect(given).toBe(kindConfigFor(file, 'nftables'));
+    expect(h.runner.world.proxyMode).toBe('nftables');
+    expect(h.output).toEqual(expect.arrayContaining([expect.stringMatching(/^\[2\/9\] Create the kind cluster "netlab": created \(kubectl context kind-netlab, kube-proxy mode nftables\)/)]));
+  });
+
+  test('the default (IPVS) gives kind the file itself, as before', async () => {
+    const h = labHarness(freshWorld());
+    await labUp(h.options, h.deps);
+    expect(h.runner.calls).toContain('kind create cluster --name netlab --config kind-config.yaml');
+    expect(h.runner.inputs.size).toBe(0);
+  });
+
+  test('an existing cluster in another mode stops lab up at step 2, naming both modes and what to do', async () => {
+    const h = labHarness(builtWorld()); // kube-proxy in IPVS mode
+    h.options.proxyMode = 'iptables';
+    const err = await failure(labUp(h.options, h.deps));
+    expect(err.step).toBe('Create the kind cluster "netlab"');
+    expect(err.message).toContain('the cluster "netlab" runs kube-proxy in ipvs mode, not iptables, and kind cannot change the mode of a cluster: `netlab lab down` first, or give another --name');
+    expect(err.retry).toContain('netlab lab up --proxy-mode iptables');
+    expect(h.runner.calls.some((c) => c.startsWith('kind create') || c.includes('apply -k'))).toBe(false);
   });
 
   test('labs that never report end the wait with their names', async () => {
@@ -254,6 +284,13 @@ describe('orchestration (recording fake commands): the lab command line', () => 
     expect(codes).toEqual([0]);
     expect(h.runner.calls).toContain('kind create cluster --name demo --config kind-config.yaml');
     expect(h.runner.calls).toContain('kubectl --context kind-demo wait --for=condition=Ready nodes --all --timeout=90s');
+  });
+
+  test('`lab up --proxy-mode iptables` reaches the orchestration; an unknown mode is a usage error', async () => {
+    const { h, codes } = await runCli(['lab', 'up', '--proxy-mode', 'iptables']);
+    expect(codes).toEqual([0]);
+    expect(h.runner.world.proxyMode).toBe('iptables');
+    await expect(runCli(['lab', 'up', '--proxy-mode', 'ebpf'])).rejects.toThrow(/Allowed choices are ipvs, nftables, iptables/);
   });
 
   test('a failed step prints its message on stderr and exits 1', async () => {

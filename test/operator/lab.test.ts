@@ -12,7 +12,7 @@ test('Go durations', () => {
   for (const bad of ['', '60', 's', '1 m', '-5s', '1d']) expect(parseDuration(bad)).toBeNull();
 });
 
-test('an empty spec gets the CRD defaults: all four layers, every node, own namespace plus kube-system, 60s, 30s', () => {
+test('an empty spec gets the CRD defaults: routes, kube-proxy in its mode, DNS, resolv.conf; every node, own namespace plus kube-system, 60s, 30s', () => {
   expect(readLab(lab({}))).toEqual({
     key: 'team-a/web',
     namespace: 'team-a',
@@ -20,7 +20,7 @@ test('an empty spec gets the CRD defaults: all four layers, every node, own name
     uid: 'u1',
     generation: 3,
     spec: {
-      checks: ['routes', 'ipvs', 'dns', 'resolvconf'],
+      checks: ['routes', 'services', 'dns', 'resolvconf'],
       nodeSelector: null,
       services: { namespaces: ['team-a', 'kube-system'], selector: null },
       dnsQueries: [],
@@ -48,8 +48,14 @@ test('a full spec is read as written', () => {
   expect([read.spec.intervalMs, read.spec.gracePeriodMs]).toEqual([300_000, 10_000]);
 });
 
+test('each of kube-proxy\'s modes can be named, or "services" for the mode it runs in', () => {
+  for (const check of ['services', 'ipvs', 'nftables', 'iptables']) expect(readLab(lab({ checks: ['routes', check] })).spec.checks).toEqual(['routes', check]);
+});
+
 test.each([
-  [{ checks: ['routes', 'iptables'] }, 'NetworkLab team-a/web: spec.checks[1] must be one of routes, ipvs, dns, resolvconf, got "iptables"'],
+  [{ checks: ['routes', 'ebpf'] }, 'NetworkLab team-a/web: spec.checks[1] must be one of routes, services, ipvs, nftables, iptables, dns, resolvconf, got "ebpf"'],
+  [{ checks: ['services', 'ipvs'] }, 'spec.checks must name at most one of services, ipvs, nftables, iptables (kube-proxy runs in one mode), got services, ipvs'],
+  [{ checks: ['nftables', 'dns', 'iptables'] }, 'got nftables, iptables'],
   [{ checks: [] }, 'spec.checks must name at least one layer'],
   [{ checks: ['dns', 'dns'] }, 'spec.checks must not repeat a layer'],
   [{ interval: '5s' }, 'spec.interval must be between 10s and 24h, got 5s'],

@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { ALL_LAYERS, CHECK_NAMES, SERVICE_LAYERS } from '../../src/check/check.ts';
 import { readLab } from '../../src/operator/lab.ts';
+import { CONDITION_TYPES } from '../../src/operator/status.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 type Doc = Record<string, any>;
@@ -124,12 +126,26 @@ test('the CRD: printer columns, short name, status subresource and the spec defa
   const version = crd.spec.versions[0];
   expect(crd.spec.names.shortNames).toEqual(['nlab']);
   expect(version.subresources).toEqual({ status: {} });
-  expect(version.additionalPrinterColumns.filter((c: Doc) => !c.priority).map((c: Doc) => c.name.toUpperCase())).toEqual(['ROUTES', 'IPVS', 'DNS', 'READY', 'AGE']);
+  expect(version.additionalPrinterColumns.filter((c: Doc) => !c.priority).map((c: Doc) => c.name.toUpperCase())).toEqual(['ROUTES', 'PROXY', 'SERVICES', 'DNS', 'READY', 'AGE']);
   const spec = version.schema.openAPIV3Schema.properties.spec.properties;
-  expect(spec.checks.default).toEqual(['routes', 'ipvs', 'dns', 'resolvconf']);
+  expect(spec.checks.default).toEqual(['routes', 'services', 'dns', 'resolvconf']);
+  expect(readLab({ metadata: { namespace: 'a', name: 'b' }, spec: {} }).spec.checks).toEqual(spec.checks.default);
   expect(spec.interval.default).toBe('60s');
   expect(spec.gracePeriod.default).toBe('30s');
   expect(version.schema.openAPIV3Schema.properties.status.properties.findings.maxItems).toBe(50);
+});
+
+test('the CRD and the operator accept the same check names, and name the same conditions and status fields', () => {
+  const crd = load('crds/networklab.yaml')[0]!;
+  const version = crd.spec.versions[0];
+  const schema = version.schema.openAPIV3Schema.properties;
+  expect(schema.spec.properties.checks.items.enum).toEqual(CHECK_NAMES);
+  expect(Object.keys(schema.status.properties.layers.properties)).toEqual(ALL_LAYERS);
+  expect(schema.status.properties.findings.items.properties.layer.enum).toEqual(ALL_LAYERS);
+  expect(schema.status.properties.serviceLayer.properties.mode.enum).toEqual(SERVICE_LAYERS);
+  // the columns read the fields buildStatus writes
+  const columns = Object.fromEntries(version.additionalPrinterColumns.map((c: Doc) => [c.name, c.jsonPath]));
+  expect(columns).toMatchObject({ Proxy: '.status.serviceLayer.mode', Services: '.status.serviceLayer.status', Routes: `.status.conditions[?(@.type=="${CONDITION_TYPES.routes}")].status` });
 });
 
 test('every sample NetworkLab is accepted by the operator', () => {

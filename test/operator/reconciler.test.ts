@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Transition } from '../../src/operator/status.ts';
 import { silentLogger } from '../../src/operator/log.ts';
 import { operatorMetrics } from '../../src/operator/metrics.ts';
-import type { NodeExec } from '../../src/observe/exec.ts';
+import type { ExecResult, NodeExec } from '../../src/observe/exec.ts';
 import type { Observers } from '../../src/operator/observe.ts';
 import { Reconciler, type ClusterReader } from '../../src/operator/reconciler.ts';
 import type { NetworkLabStatus } from '../../src/operator/status.ts';
@@ -31,7 +31,9 @@ beforeAll(async () => {
 /** FAKE world: one lab object, a fixed snapshot, and node outputs a test may change. */
 function world(spec: Record<string, unknown>, options: { informerLags?: boolean } = {}) {
   let now = T0;
-  const outputs: Record<string, string | Error> = { 'route -n': observed('route-n.txt'), 'ipvsadm -Ln': observed('ipvsadm-Ln.txt') };
+  // stdout of a command that succeeds, an exec that breaks, or a command's whole result (a non-zero exit)
+  const outputs: Record<string, string | Error | ExecResult> = { 'route -n': observed('route-n.txt'), 'ipvsadm -Ln': observed('ipvsadm-Ln.txt') };
+  const ran: string[] = [];
   const lab = { object: { metadata: { namespace: 'default', name: 'seed', uid: 'uid-1', generation: 1 }, spec } as { metadata: Record<string, unknown>; spec: unknown }, status: undefined as NetworkLabStatus | undefined };
   let labPresent = true;
   let notReady: string | null = null;
@@ -45,11 +47,12 @@ function world(spec: Record<string, unknown>, options: { informerLags?: boolean 
   };
   const nodeExec: NodeExec = {
     async exec(_node, argv) {
+      ran.push(argv.join(' '));
       const out = outputs[argv.join(' ')];
       // Commands the test gives no output for fail as on a node without them (ip -o addr: the model then infers the NodePort addresses).
       if (out === undefined) return { stdout: '', stderr: `sh: ${argv[0]}: not found`, exitCode: 127 };
       if (out instanceof Error) throw out;
-      return { stdout: out, stderr: '', exitCode: 0 };
+      return typeof out === 'string' ? { stdout: out, stderr: '', exitCode: 0 } : out;
     },
   };
   const observers: Observers = {
@@ -57,6 +60,7 @@ function world(spec: Record<string, unknown>, options: { informerLags?: boolean 
     dns: { prober: { query: async () => ({ rcode: 'NOERROR', answers: [] }) }, servers: () => [] },
     resolvConf: { namespace: 'default', dnsPolicy: 'ClusterFirst', read: async () => readFileSync(path.join(root, 'examples/seed/observed/resolv.conf'), 'utf8') },
   };
+  const metrics = operatorMetrics();
   const reconciler = new Reconciler({
     cluster,
     observers,
@@ -68,13 +72,15 @@ function world(spec: Record<string, unknown>, options: { informerLags?: boolean 
       },
     },
     events: { record: async (_ref, t) => void events.push(t) },
-    metrics: operatorMetrics(),
+    metrics,
     log: silentLogger,
     now: () => now,
   });
   return {
     reconciler,
     outputs,
+    ran,
+    metrics,
     writes,
     events,
     lab,
@@ -155,6 +161,72 @@ test('a probe that fails makes the layer Unknown naming the node; the check itse
   expect(w.condition('IPVSVerified')).toMatchObject({ status: 'Unknown', reason: 'ProbeFailed' });
   expect(w.condition('IPVSVerified')!.message).toContain('node node-1');
   expect(w.events.find((e) => e.type === 'IPVSVerified')).toMatchObject({ to: 'Unknown', reason: 'ProbeFailed' });
+});
+
+describe('kube-proxy in nftables and iptables mode (its real v1.37.2 output and the snapshot of the same moment)', () => {
+  const useCapture = (mode: 'nftables' | 'iptables') => {
+    snapshot = JSON.parse(readCapture(`vm-kube-proxy-${mode}-final-snapshot.json`)) as ClusterSnapshot;
+    return { matchLabels: { 'kubernetes.io/hostname': `netlab-${mode}-node` } };
+  };
+  let seedSnapshot: ClusterSnapshot;
+  beforeEach(() => (seedSnapshot = snapshot));
+  afterEach(() => (snapshot = seedSnapshot));
+
+  test.each([
+    ['nftables', 'nft list table ip kube-proxy', 'NFTablesVerified'],
+    ['iptables', 'iptables-save', 'IPTablesVerified'],
+  ] as const)('"services" follows kube-proxy\'s ConfigMap to %s mode: the probe runs `%s`, the condition is %s', async (mode, command, type) => {
+    const nodeSelector = useCapture(mode);
+    const w = world({ checks: ['services'], nodeSelector });
+    w.outputs[command] = readCapture(`vm-kube-proxy-${mode}-final.txt`);
+    await w.reconciler.reconcile(KEY);
+    expect(w.ran.sort()).toEqual([command, 'ip -o addr'].sort());
+    expect(w.writes[0]!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual([`${type}=True`, 'Ready=True', 'Progressing=False']);
+    expect(w.writes[0]!.serviceLayer).toEqual({ mode, status: 'True' });
+    expect(Object.keys(w.writes[0]!.layers)).toEqual([mode]);
+  });
+
+  test('a lab that names ipvs keeps checking IPVS whatever kube-proxy\'s mode', async () => {
+    const w = world({ checks: ['ipvs'], nodeSelector: useCapture('nftables') });
+    await w.reconciler.reconcile(KEY);
+    expect(w.ran.sort()).toEqual(['ip -o addr', 'ipvsadm -Ln']);
+    expect(w.writes[0]!.serviceLayer).toEqual({ mode: 'ipvs', status: 'False' });
+  });
+
+  test('when kube-proxy\'s ConfigMap changes mode, a "services" lab checks the new mode and drops the old layer\'s condition and metrics', async () => {
+    const w = world({ checks: ['services'], nodeSelector: node1 });
+    await w.reconciler.reconcile(KEY);
+    expect(w.writes.at(-1)!.serviceLayer).toEqual({ mode: 'ipvs', status: 'True' });
+    expect(w.metrics.findings.render()).toContain('netlab_findings{lab="default/seed",layer="ipvs",converging="false"} 0');
+    snapshot = { ...snapshot, kubeProxy: { ...snapshot.kubeProxy, mode: 'nftables' } };
+    w.outputs['nft list table ip kube-proxy'] = { stdout: '', stderr: 'Error: No such file or directory\nlist table ip kube-proxy\n              ^^^^^^^^^^\n', exitCode: 1 };
+    w.setNow(T0 + 10_000);
+    await w.reconciler.reconcile(KEY);
+    expect(w.writes.at(-1)!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['NFTablesVerified=Unknown', 'Ready=Unknown', 'Progressing=False']);
+    expect(w.ran.slice(-2).sort()).toEqual(['ip -o addr', 'nft list table ip kube-proxy']);
+    expect(w.metrics.findings.render()).not.toContain('layer="ipvs"');
+    expect(w.metrics.findings.render()).toContain('netlab_findings{lab="default/seed",layer="nftables",converging="false"} 0');
+  });
+
+  test('an absent kube-proxy table makes NFTablesVerified Unknown, naming the node, the command and what it means', async () => {
+    const w = world({ checks: ['routes', 'nftables'], nodeSelector: useCapture('nftables') });
+    // nft 1.0.6's own words (read on a real kernel, in a network namespace without the table)
+    w.outputs['nft list table ip kube-proxy'] = { stdout: '', stderr: 'Error: No such file or directory\nlist table ip kube-proxy\n              ^^^^^^^^^^\n', exitCode: 1 };
+    expect((await w.reconciler.reconcile(KEY)).kind).toBe('requeueAfter');
+    expect(w.condition('NFTablesVerified')).toMatchObject({ status: 'Unknown', reason: 'ProbeFailed' });
+    expect(w.condition('NFTablesVerified')!.message.startsWith(
+      'Could not observe: node netlab-nftables-node: nft list table ip kube-proxy failed: `nft list table ip kube-proxy` on node netlab-nftables-node: the node has no table ip kube-proxy (nft: "No such file or directory"): kube-proxy does not run in nftables mode there, or has not programmed it yet.',
+    )).toBe(true);
+    expect(w.writes[0]!.serviceLayer).toEqual({ mode: 'nftables', status: 'Unknown' });
+  });
+
+  test('iptables-save refused (no NET_ADMIN) is Unknown with the tool\'s own words', async () => {
+    const w = world({ checks: ['iptables'], nodeSelector: useCapture('iptables') });
+    w.outputs['iptables-save'] = { stdout: '', stderr: 'iptables-nft-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n', exitCode: 4 };
+    await w.reconciler.reconcile(KEY);
+    expect(w.condition('IPTablesVerified')).toMatchObject({ status: 'Unknown', reason: 'ProbeFailed' });
+    expect(w.condition('IPTablesVerified')!.message).toContain('`iptables-save` on node netlab-iptables-node: exit code 4: iptables-nft-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied');
+  });
 });
 
 test('an invalid spec is reported on the lab and not retried; a missing lab or cold caches are handled', async () => {

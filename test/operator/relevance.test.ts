@@ -28,6 +28,16 @@ test('an IPVS lab looks again for any Service or EndpointSlice of the cluster (k
   expect(changeMatters(change('IPAMBlock', null, '10-244-1-0-24'), ipvs)).toBe(false);
 });
 
+test.each(['services', 'nftables', 'iptables'])('a %s lab looks again for the same changes as an IPVS lab', (check) => {
+  const lab = spec({ checks: [check] });
+  expect(changeMatters(change('Service', 'billing', 'api'), lab)).toBe(true);
+  expect(changeMatters(change('EndpointSlice', 'billing', 'api-abcde'), lab)).toBe(true);
+  expect(changeMatters(change('Node', null, 'node-1'), lab)).toBe(true);
+  expect(changeMatters(change('ConfigMap', 'kube-system', 'kube-proxy'), lab)).toBe(true); // a new mode changes what "services" checks
+  expect(changeMatters(change('Pod', 'billing', 'api-0'), lab)).toBe(false);
+  expect(changeMatters(change('ConfigMap', 'kube-system', 'coredns'), lab)).toBe(false);
+});
+
 test('a routes lab looks again for Pods, Nodes, Calico IPAM and Calico\'s version; resolv.conf for kube-dns and the Corefile', () => {
   const routes = spec({ checks: ['routes'] });
   expect(changeMatters(change('Pod', 'billing', 'api-0'), routes)).toBe(true);

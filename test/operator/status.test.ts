@@ -1,5 +1,6 @@
 // The status builder: conditions per layer, Ready and Progressing, transitions, the findings cap, and
 // when a write is needed. Reports are built here as plain data (the shape checkLab returns).
+import { ALL_LAYERS } from '../../src/check/check.ts';
 import type { CheckReport, LayerResult } from '../../src/check/types.ts';
 import type { Finding, Layer } from '../../src/compare/types.ts';
 import type { ClassifiedFinding } from '../../src/operator/convergence.ts';
@@ -13,7 +14,7 @@ function layerResult(layer: Layer, patch: Partial<LayerResult> = {}): LayerResul
 }
 
 function report(patch: Partial<Record<Layer, Partial<LayerResult>>> = {}): CheckReport {
-  return { layers: Object.fromEntries(ALL.map((l) => [l, layerResult(l, patch[l])])) as Record<Layer, LayerResult>, sections: [], cni: null };
+  return { layers: Object.fromEntries(ALL_LAYERS.map((l) => [l, layerResult(l, patch[l])])) as Record<Layer, LayerResult>, sections: [], cni: null };
 }
 
 function finding(key: string, patch: Partial<Finding> = {}): Finding {
@@ -49,6 +50,17 @@ test('only the checked layers get a condition', () => {
   const status = buildStatus(input({ checks: ['ipvs', 'dns'] }));
   expect(status.conditions.map((c) => c.type)).toEqual(['IPVSVerified', 'DNSVerified', 'Ready', 'Progressing']);
   expect(Object.keys(status.layers)).toEqual(['ipvs', 'dns']);
+});
+
+test('kube-proxy\'s layer is repeated as serviceLayer (mode and status) for kubectl get; a lab without one has none', () => {
+  expect(buildStatus(input()).serviceLayer).toEqual({ mode: 'ipvs', status: 'True' });
+  const rule = finding('nat -A KUBE-SEP-X -j DNAT', { layer: 'iptables', message: 'rule missing' });
+  const status = buildStatus(input({ checks: ['routes', 'iptables'], report: report({ iptables: { status: 'fail', findings: [rule] } }), classified: [classified(rule)] }));
+  expect(status.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['RoutesVerified=True', 'IPTablesVerified=False', 'Ready=False', 'Progressing=False']);
+  expect(status.serviceLayer).toEqual({ mode: 'iptables', status: 'False' });
+  expect(buildStatus(input({ checks: ['nftables'] })).serviceLayer).toEqual({ mode: 'nftables', status: 'True' });
+  expect(condition(buildStatus(input({ checks: ['nftables'] })), 'NFTablesVerified')!.message).toBe('All 4 expected nftables chains, rules and map elements match what was observed.');
+  expect(buildStatus(input({ checks: ['dns'] }))).not.toHaveProperty('serviceLayer');
 });
 
 test('a firm difference makes its layer False and Ready False, naming the first difference', () => {

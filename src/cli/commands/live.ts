@@ -1,6 +1,7 @@
 // The live commands: `netlab check --lab NAME | --all` and `netlab explain --node NAME --live` run the same
 // pipeline as the operator once, from a workstation, against the current kubeconfig context: the snapshot
-// from the API, `route -n` and `ipvsadm -Ln` through the netlab-probe DaemonSet. DNS and resolv.conf are
+// from the API, `route -n` and kube-proxy's rules (`ipvsadm -Ln`, `nft list table ip kube-proxy` or
+// `iptables-save`) through the netlab-probe DaemonSet. DNS and resolv.conf are
 // checked by the operator from inside the cluster (cluster addresses are not reachable from a workstation).
 import { KubeConfig } from '@kubernetes/client-node';
 import type { CheckReport } from '../../check/types.ts';
@@ -9,7 +10,8 @@ import type { Layer } from '../../compare/types.ts';
 import { probeExec, PROBE_LABEL, type ProbePod } from '../../observe/probe-exec.ts';
 import { GROUP, PLURAL, readLab, selectorMatches, VERSION, type Lab } from '../../operator/lab.ts';
 import { isStatus, KubeApiError, kubeClient, type KubeClient } from '../../kube/client.ts';
-import { checkForLab } from '../../operator/reconciler.ts';
+import { isNodeLayer } from '../../check/check.ts';
+import { checkForLab, labLayers } from '../../operator/reconciler.ts';
 import { observeLab, type Observers } from '../../operator/observe.ts';
 import { renderReport } from '../../report/text.ts';
 import { fetchSnapshot } from '../../snapshot/from-api.ts';
@@ -18,8 +20,6 @@ import { EXIT, jsonText, UsageError } from '../io.ts';
 import { exitCodeOf } from './check.ts';
 
 export const PROBE_NAMESPACE = 'netlab-system';
-/** The layers a workstation can observe: through the probe pods on the nodes. */
-const LIVE_LAYERS: readonly Layer[] = ['routes', 'ipvs'];
 const SKIPPED_NOTE = 'DNS and resolv.conf are not checked from a workstation (cluster addresses are not reachable from here); the operator checks them from inside the cluster: kubectl get nlab';
 
 export interface LiveOptions {
@@ -110,12 +110,14 @@ export function observers(cluster: Cluster, pods: Map<string, ProbePod>): Observ
 
 /** One lab checked through the probe pods: the report, and the observation it was made from. */
 export async function checkOneLab(obs: Observers, snapshot: ClusterSnapshot, lab: Lab): Promise<{ report: CheckReport; observation: Observation }> {
-  const checks = lab.spec.checks.filter((l) => LIVE_LAYERS.includes(l));
+  // A workstation observes the layers of the nodes only, through the probe pods.
+  const layers = labLayers(lab, snapshot);
+  const checks = layers.filter(isNodeLayer);
   const nodes = snapshot.nodes.filter((n) => selectorMatches(lab.spec.nodeSelector, n.labels)).map((n) => n.name);
   const narrowed: Lab = { ...lab, spec: { ...lab.spec, checks } };
   const { observation } = await observeLab(obs, { snapshot, checks, nodes, dnsQuestions: [] }, { nodesInFlight: 4 });
   const report = checkForLab(snapshot, observation, narrowed, nodes);
-  for (const layer of lab.spec.checks.filter((l) => !LIVE_LAYERS.includes(l))) report.layers[layer].notes.push(SKIPPED_NOTE);
+  for (const layer of layers.filter((l) => !isNodeLayer(l))) report.layers[layer].notes.push(SKIPPED_NOTE);
   return { report, observation };
 }
 

@@ -1,5 +1,6 @@
 // `netlab trace --from POD|NODE --to NAME[:PORT]|IP:PORT`: one packet's path, hop by hop, offline on captured
 // files or live on the current kubeconfig context (the nodes on the path observed through the probe pods).
+import { resolveChecks } from '../../check/check.ts';
 import type { NodeObservation, Observation } from '../../observation/types.ts';
 import { readObservationDir } from '../../observe/files.ts';
 import { observeLab } from '../../operator/observe.ts';
@@ -66,7 +67,8 @@ async function liveTrace(opts: TraceOptions, request: TraceRequest): Promise<Tra
   const obs = observers(cluster, pods);
   return traceObserving(snapshot, request, async (nodes) => {
     process.stderr.write(`netlab: observing ${nodes.join(', ')} through the probe pods of ${cluster.server} ...\n`);
-    return (await observeLab(obs, { snapshot, checks: ['routes', 'ipvs'], nodes, dnsQuestions: [] })).observation.nodes;
+    // the routes, and kube-proxy's rules in the mode it is configured with
+    return (await observeLab(obs, { snapshot, checks: resolveChecks(['routes', 'services'], snapshot), nodes, dnsQuestions: [] })).observation.nodes;
   });
 }
 

@@ -142,7 +142,12 @@ describe('Dockerfile.probe and the builder agree', () => {
     const programs = PROBE.packages.flatMap(packageFiles).filter((file) => /\/s?bin\//.test(file));
     expect(programs.map((file) => imagePath(file))).toEqual(expect.arrayContaining(['usr/sbin/route', 'usr/sbin/ipvsadm', 'usr/bin/ip', 'usr/bin/dig']));
     for (const program of programs) expect(resolveInImage(files, `/${program}`)).not.toBeNull(); // also through /sbin → usr/sbin
-    for (const tool of ['route', 'ipvsadm', 'ip', 'dig']) expect(findProgram(files, tool, PROBE.config.env, '/')).not.toBeNull();
+    for (const tool of ['route', 'ipvsadm', 'ip', 'dig', 'nft', 'iptables-save']) expect(findProgram(files, tool, PROBE.config.env, '/')).not.toBeNull();
+    // iptables-save is the nf_tables backend's, as update-alternatives sets it in the Docker build
+    expect(resolveInImage(files, '/usr/sbin/iptables-save')).toMatchObject({ type: 'file', path: 'usr/sbin/xtables-nft-multi' });
+    // nft and iptables-save print protocol names from it, and the extensions iptables-save loads by name
+    expect(resolveInImage(files, '/etc/protocols')).toMatchObject({ type: 'file' });
+    for (const extension of ['comment', 'statistic', 'recent', 'mark', 'nfacct']) expect(resolveInImage(files, `/usr/lib/x86_64-linux-gnu/xtables/libxt_${extension}.so`)).toMatchObject({ type: 'file' });
     expect(resolveInImage(files, '/lib64/ld-linux-x86-64.so.2')).toMatchObject({ type: 'file' });
     expect(resolveInImage(files, '/lib/x86_64-linux-gnu/libc.so.6')).toMatchObject({ type: 'file' });
   });

@@ -91,8 +91,11 @@ if (!asRoot) process.stderr.write('image chroot runs skipped: they need root (ch
   };
   const output = (result: ReturnType<typeof run>) => `${result.stdout}${result.stderr}`;
 
-  test('probe: route, ipvsadm, ip and dig start with only the image\'s libraries', () => {
+  test('probe: route, ipvsadm, ip, dig, nft and iptables-save start with only the image\'s libraries', () => {
     expect(run('probe', ['route', '--version']).stdout).toMatch(/net-tools 2\.\d+/);
+    expect(run('probe', ['nft', '--version']).stdout).toMatch(/^nftables v1\.0\./);
+    // the nf_tables backend, where kube-proxy's iptables-mode rules are
+    expect(run('probe', ['iptables-save', '--version']).stdout).toMatch(/^iptables-save v1\.8\.\d+ \(nf_tables\)/);
     // ipvsadm asks the kernel first; without IPVS (as on this host) its own error still shows it ran
     expect(output(run('probe', ['ipvsadm', '--version']))).toMatch(/^ipvsadm v1\.\d+|^Can't initialize ipvs/);
     expect(run('probe', ['ip', '-V']).stdout).toMatch(/iproute2-6\./);
