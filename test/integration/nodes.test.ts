@@ -3,11 +3,10 @@
 // be (Nodes registered by the kubelets, Pods they started, traffic between nodes, the kube-dns Service
 // answering through IPVS), and netlab against it: the IPVS model against both nodes' real tables, a trace's
 // routing hops against both kernels and a real connection, and the resolv.conf model against the files the
-// kubelet wrote. Then the operator, on the host with the harness kubeconfig, checks both nodes through its
-// production path (exec in the probe DaemonSet's Pods through the apiserver and the kubelets, DNS questions
-// to the kube-dns Service), and every fault the suite makes turns exactly the right condition.
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
+// kubelet wrote. netlab is installed as a user installs it (`kubectl apply -k manifests/`): the operator runs
+// in two Pods (in-cluster config, its ServiceAccount, DNS to 10.96.0.10 from its Pod, its own resolv.conf)
+// and checks both nodes through the probe DaemonSet; the conformance scenarios (test/conformance) break the
+// cluster and check that exactly the right condition and finding follow, then that the repair heals it.
 import { Writable } from 'node:stream';
 import { CoreV1Api, Exec } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -16,12 +15,6 @@ import { compareResolvConf } from '../../src/compare/resolvconf.ts';
 import { expectedResolvConf } from '../../src/model/resolvconf.ts';
 import type { PodDnsConfig } from '../../src/model/resolvconf.ts';
 import { parseResolvConf } from '../../src/parse/resolvconf.ts';
-import { createDnsProber } from '../../src/observe/dns.ts';
-import { kubeClient } from '../../src/kube/client.ts';
-import type { KubeClient } from '../../src/kube/client.ts';
-import { silentLogger } from '../../src/operator/log.ts';
-import { runOperator } from '../../src/operator/operator.ts';
-import type { RunningOperator } from '../../src/operator/operator.ts';
 import type { NodeExec } from '../../src/observe/exec.ts';
 import { traceFlow } from '../../src/trace/trace.ts';
 import type { ServiceHop } from '../../src/trace/types.ts';
@@ -31,32 +24,23 @@ import { expectedIpvs } from '../../src/model/ipvs.ts';
 import { outputOf } from '../../src/observe/exec.ts';
 import { parseIpvsadm } from '../../src/parse/ipvsadm.ts';
 import { fetchSnapshot } from '../../src/snapshot/from-api.ts';
-import { binDir } from '../../harness/control-plane/binaries.ts';
 import { waitFor } from '../../harness/control-plane/cluster.ts';
-import { signalKubeProxy, startKubeProxy, stopKubeProxy } from '../../harness/vm/kube-proxy.ts';
 import { CLUSTER_NODES, startNodeCluster, waitForPods } from '../../harness/nodes/cluster.ts';
 import type { NodeCluster } from '../../harness/nodes/cluster.ts';
 import { NODE_RESOLV_CONF } from '../../harness/nodes/kubelet.ts';
 import { describeNodeCluster } from '../harness/require-nodes.ts';
-import { apply, conditionOf, installCrd, lab, loadYaml, waitForLab } from '../operator/support.ts';
-import type { LabObject } from '../operator/support.ts';
+import { conformanceTests, printSummary } from '../conformance/scenarios.ts';
+import type { ConformanceCluster } from '../conformance/scenarios.ts';
+import { vmConformanceCluster } from '../conformance/vm-cluster.ts';
 
 const CLIENT_IMAGE = 'netlab-probe:dev';
-const PROBE_SELECTOR = 'app.kubernetes.io/name=netlab-probe';
-const LAB_NS = 'lab';
-const LAB = 'two-nodes';
-const LAYER_CONDITIONS = ['RoutesVerified', 'IPVSVerified', 'DNSVerified', 'ResolvConfVerified'];
-const labReady = (l: LabObject) => conditionOf(l, 'Ready')?.status === 'True' && l.status?.observedGeneration === l.metadata.generation;
-const conditionIs = (type: string, status: string) => (l: LabObject) => conditionOf(l, type)?.status === status;
-/** how long the operator may take to see a fault or a repair: a check every 15 s, each exec seconds under TCG */
-const NOTICE_MS = 240_000;
 
 describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube-proxy, CoreDNS Pods', () => {
   let cluster: NodeCluster;
   let core: CoreV1Api;
 
   beforeAll(async () => {
-    cluster = await startNodeCluster();
+    cluster = await startNodeCluster({ netlab: true });
     core = cluster.kubeConfig().makeApiClient(CoreV1Api);
   }, 900_000);
   afterAll(async () => {
@@ -166,137 +150,49 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
     }
   }, 600_000);
 
-  describe('the operator on the host, observing both nodes through the probe DaemonSet', () => {
-    let admin: KubeClient;
-    let operator: RunningOperator;
-    let began: number;
-    /** seconds from the lab's creation (or a fault) to each state the suite waited for, printed at the end */
-    const timeline: string[] = [];
-    const waitAndNote = async (what: string, ok: (l: LabObject) => boolean, since = began, timeoutMs = NOTICE_MS) => {
-      const seen = await waitForLab(admin, LAB_NS, LAB, what, ok, timeoutMs, 1_000);
-      timeline.push(`${what}: ${((performance.now() - since) / 1000).toFixed(1)} s`);
-      return seen;
-    };
+  describe('netlab installed with kubectl apply -k manifests/: the operator in its Pods, the conformance scenarios', () => {
+    let provider: ConformanceCluster;
+    const summary: string[][] = [];
 
     beforeAll(async () => {
-      const kc = cluster.kubeConfig();
-      admin = kubeClient(kc);
-      await installCrd(admin);
-      for (const file of ['manifests/operator/namespace.yaml', 'manifests/operator/probe-daemonset.yaml']) for (const obj of loadYaml(file)) await apply(admin, obj);
-      await waitForPods(core, 'netlab-system', PROBE_SELECTOR, cluster.vms.length, cluster.vms, 480_000);
-      // resolv.conf is read where the operator would run in the cluster: a ClusterFirst Pod on the pod network
-      if (!(await podExists(core, 'default', 'dns-client'))) await runClientPod(cluster, 'default', 'dns-client', 'node-1');
-      operator = await runOperator({
-        kubeConfig: kc,
-        namespace: 'netlab-system',
-        leaderElection: null,
-        metricsPort: null,
-        observers: {
-          // the host reaches 10.96.0.10 through node-1 (NodeCluster.dns): the question crosses node-1's IPVS
-          dns: { prober: createDnsProber({ timeoutMs: 5_000 }), servers: () => [{ ...cluster.dns, transport: 'udp' }] },
-          resolvConf: { namespace: 'default', dnsPolicy: 'ClusterFirst', read: () => execInPod(cluster, 'default', 'dns-client', 'client', ['cat', '/etc/resolv.conf']) },
-        },
-        // an exec under TCG on a busy host has been seen taking tens of seconds
-        observeOptions: { execTimeoutMs: 60_000 },
-        log: silentLogger,
-      });
-      await operator.ready(120_000);
-      await apply(admin, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LAB_NS } });
-      began = performance.now();
-      // gracePeriod 60 s: kube-proxy and flanneld in TCG VMs take seconds to program a change
-      await apply(admin, lab(LAB_NS, LAB, { checks: ['routes', 'ipvs', 'dns', 'resolvconf'], services: { namespaces: ['default', 'kube-system'] }, interval: '15s', gracePeriod: '60s' }));
-    }, 900_000);
+      provider = vmConformanceCluster(cluster);
+      // Check often and without a grace period, so a break shows within one check rather than a minute.
+      await provider.kube.run(['-n', provider.lab[0], 'patch', 'networklab', provider.lab[1], '--type', 'merge', '-p', '{"spec":{"interval":"10s","gracePeriod":"0s"}}']);
+    }, 120_000);
     afterAll(async () => {
-      await operator?.stop();
-      if (timeline.length) process.stderr.write(`netlab operator on the node cluster, seconds to each state:\n  ${timeline.join('\n  ')}\n`);
-    }, 60_000);
+      if (provider) process.stdout.write(`\nkubectl get nlab -A on the VM cluster:\n${await provider.kube.run(['get', 'nlab', '-A']).catch((e: Error) => e.message)}`);
+      printSummary(provider?.description ?? 'VM cluster', summary);
+    }, 120_000);
 
-    test('the lab reaches ROUTES, IPVS, DNS and resolv.conf True on both nodes, and kubectl get nlab shows it', async () => {
-      const done = await waitAndNote('Ready=True', labReady);
-      for (const type of LAYER_CONDITIONS) expect(conditionOf(done, type)).toMatchObject({ status: 'True' });
-      const routes = done.status!.layers!.routes!;
-      // each node: the other node's /24 through flannel.1 and its own /24 on cni0, at least
-      expect(routes.expected).toBeGreaterThanOrEqual(4);
-      expect(routes.observed).toBe(routes.expected);
-      expect(done.status!.layers!.ipvs!.expected).toBeGreaterThanOrEqual(2 * 4); // kubernetes + kube-dns's three ports, per node
-      const printed = execFileSync(path.join(binDir(), 'kubectl'), ['--kubeconfig', cluster.controlPlane.kubeconfig, 'get', 'nlab', '-A'], { encoding: 'utf8' });
-      process.stderr.write(`kubectl get nlab -A on the node cluster:\n${printed}`);
-      const [header, row] = printed.trim().split('\n').map((line) => line.trim().split(/\s+/));
-      expect(header!.slice(0, 6)).toEqual(['NAMESPACE', 'NAME', 'ROUTES', 'IPVS', 'DNS', 'READY']);
-      expect(row!.slice(0, 6)).toEqual([LAB_NS, LAB, 'True', 'True', 'True', 'True']);
-    }, NOTICE_MS + 60_000);
+    test('the operator runs as two Pods with their own ServiceAccount, one of them holding the Lease', async () => {
+      const pods = await provider.kube.json<{ items: { metadata: { name: string }; spec: { nodeName: string; serviceAccountName: string }; status: { phase: string } }[] }>(['-n', 'netlab-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=netlab-operator']);
+      expect(pods.items.map((p) => [p.spec.serviceAccountName, p.status.phase])).toEqual([['netlab-operator', 'Running'], ['netlab-operator', 'Running']]);
+      const lease = await provider.kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
+      expect(pods.items.map((p) => p.metadata.name)).toContain(lease.spec.holderIdentity);
+    });
 
-    test('a Flannel route deleted on node-2 turns RoutesVerified False with that missing route; restored, True again', async () => {
-      await waitForLab(admin, LAB_NS, LAB, 'Ready=True', labReady, NOTICE_MS, 1_000);
-      const node1 = (await core.readNode({ name: 'node-1' })).spec!.podCIDR!;
-      const node2 = cluster.vms[1]!;
-      const route = (await outputOf(node2, 'node-2', ['ip', 'route', 'show', node1])).trim();
-      expect(route).toContain('flannel.1');
-      const broke = performance.now();
-      await outputOf(node2, 'node-2', ['ip', 'route', 'del', node1]);
-      try {
-        const broken = await waitAndNote('route deleted: RoutesVerified=False', conditionIs('RoutesVerified', 'False'), broke);
-        const found = broken.status!.findings!.filter((f) => f.layer === 'routes');
-        expect(found).toEqual([expect.objectContaining({ kind: 'missing', node: 'node-2' })]);
-        expect(found[0]!.key).toContain(node1.split('/')[0]);
-        expect(conditionOf(broken, 'IPVSVerified')!.status).toBe('True');
-      } finally {
-        // flanneld does not put a deleted route back by itself (it only reacts to lease changes)
-        await outputOf(node2, 'node-2', ['sh', '-c', `ip route show ${node1} | grep -q . || ip route add ${route}`]);
+    test('Pod Security: the probe needs exactly hostNetwork and NET_ADMIN beyond baseline; the operator passes restricted', async () => {
+      const labels = await provider.kube.json<{ metadata: { labels: Record<string, string> } }>(['get', 'namespace', 'netlab-system']);
+      expect(labels.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+      // each Pod template, as a Pod, into namespaces enforcing baseline and restricted (server-side dry run)
+      for (const level of ['baseline', 'restricted']) {
+        await provider.kube.run(['create', 'namespace', `pss-${level}`, '--dry-run=client', '-o', 'yaml']).then((yaml) => provider.kube.run(['apply', '-f', '-'], yaml));
+        await provider.kube.run(['label', 'namespace', `pss-${level}`, `pod-security.kubernetes.io/enforce=${level}`, '--overwrite']);
       }
-      await waitAndNote('route restored: RoutesVerified=True', conditionIs('RoutesVerified', 'True'), broke);
-    }, 2 * NOTICE_MS + 60_000);
+      const podOf = async (kind: string, name: string, namespace: string) => {
+        const workload = await provider.kube.json<{ spec: { template: { metadata: unknown; spec: unknown } } }>(['-n', 'netlab-system', 'get', kind, name]);
+        return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `pss-${name}`, namespace }, spec: workload.spec.template.spec });
+      };
+      const refused = await provider.kube.run(['create', '--dry-run=server', '-f', '-'], await podOf('daemonset', 'netlab-probe', 'pss-baseline')).then(
+        () => 'admitted',
+        (e: Error) => e.message,
+      );
+      const violations = /violates PodSecurity "baseline:latest": (.*)$/m.exec(refused)?.[1];
+      expect(violations).toBe('host namespaces (hostNetwork=true), non-default capabilities (container "probe" must not include "NET_ADMIN" in securityContext.capabilities.add)');
+      await provider.kube.run(['create', '--dry-run=server', '-f', '-'], await podOf('deployment', 'netlab-operator', 'pss-restricted'));
+    });
 
-    test('a real server deleted with ipvsadm behind a frozen kube-proxy turns IPVSVerified False; added back, True', async () => {
-      await waitForLab(admin, LAB_NS, LAB, 'Ready=True', labReady, NOTICE_MS, 1_000);
-      const vm = cluster.vms[0]!;
-      const dnsPod = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items[0]!.status!.podIP!;
-      // frozen, kube-proxy cannot repair the table before the operator looks
-      await signalKubeProxy(vm, 'STOP');
-      const broke = performance.now();
-      try {
-        await outputOf(vm, 'node-1', ['ipvsadm', '-d', '-u', '10.96.0.10:53', '-r', `${dnsPod}:53`]);
-        const broken = await waitAndNote('real server deleted: IPVSVerified=False', conditionIs('IPVSVerified', 'False'), broke);
-        expect(broken.status!.findings!.filter((f) => f.layer === 'ipvs')).toEqual([expect.objectContaining({ kind: 'missing', node: 'node-1', key: `UDP 10.96.0.10:53 -> ${dnsPod}:53` })]);
-        await outputOf(vm, 'node-1', ['ipvsadm', '-a', '-u', '10.96.0.10:53', '-r', `${dnsPod}:53`, '-m', '-w', '1']);
-        await waitAndNote('real server added back: IPVSVerified=True', conditionIs('IPVSVerified', 'True'), broke);
-      } finally {
-        await signalKubeProxy(vm, 'CONT');
-      }
-    }, 2 * NOTICE_MS + 60_000);
-
-    test('the probe Pod on node-2 deleted: its layers Unknown naming node-2, then True once the DaemonSet replaced it', async () => {
-      await waitForLab(admin, LAB_NS, LAB, 'Ready=True', labReady, NOTICE_MS, 1_000);
-      const probe = (await core.listNamespacedPod({ namespace: 'netlab-system', labelSelector: PROBE_SELECTOR, fieldSelector: 'spec.nodeName=node-2' })).items[0]!;
-      const broke = performance.now();
-      await core.deleteNamespacedPod({ namespace: 'netlab-system', name: probe.metadata!.name!, gracePeriodSeconds: 0 });
-      const unknown = await waitAndNote('probe Pod deleted: RoutesVerified=Unknown', conditionIs('RoutesVerified', 'Unknown'), broke);
-      expect(conditionOf(unknown, 'RoutesVerified')!.message).toContain('node-2');
-      expect(conditionOf(unknown, 'IPVSVerified')!.status).toBe('Unknown');
-      await waitForPods(core, 'netlab-system', PROBE_SELECTOR, cluster.vms.length, cluster.vms, 480_000);
-      await waitAndNote('probe Pod replaced: Ready=True', labReady, broke);
-    }, 480_000 + 2 * NOTICE_MS);
-
-    test('kube-proxy stopped on node-1 while a Service appears: Converging, False after the grace period, True after its restart', async () => {
-      await waitForLab(admin, LAB_NS, LAB, 'Ready=True', labReady, NOTICE_MS, 1_000);
-      const vm = cluster.vms[0]!;
-      await stopKubeProxy(vm);
-      const broke = performance.now();
-      try {
-        await apply(admin, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'late', namespace: 'kube-system' }, spec: { selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: 5353, targetPort: 53, protocol: 'UDP' }] } });
-        const converging = await waitAndNote('kube-proxy stopped, Service added: IPVSVerified Converging', (l) => conditionOf(l, 'IPVSVerified')?.reason === 'Converging', broke);
-        expect(conditionOf(converging, 'IPVSVerified')!.status).not.toBe('False');
-        const late = await waitAndNote('IPVSVerified=False after the grace period', conditionIs('IPVSVerified', 'False'), broke);
-        const missing = late.status!.findings!.filter((f) => f.layer === 'ipvs');
-        expect(missing.length).toBeGreaterThanOrEqual(1);
-        for (const f of missing) expect(f).toMatchObject({ kind: 'missing', node: 'node-1' });
-        expect(missing.some((f) => f.key.startsWith('UDP ') && f.key.includes(':5353'))).toBe(true);
-      } finally {
-        await startKubeProxy(vm, cluster.controlPlane, { scheduler: '' }, 600_000);
-      }
-      await waitAndNote('kube-proxy restarted: IPVSVerified=True', conditionIs('IPVSVerified', 'True'), broke);
-      await admin.request('DELETE', '/api/v1/namespaces/kube-system/services/late');
-    }, 600_000 + 3 * NOTICE_MS);
+    conformanceTests(() => provider, summary);
   });
 });
 
@@ -323,10 +219,6 @@ async function runClientPod(
   await core.createNamespacedPod({ namespace, body: pod });
   await waitForPods(core, namespace, `app=${name}`, 1, cluster.vms, 240_000);
   return name;
-}
-
-async function podExists(core: CoreV1Api, namespace: string, name: string): Promise<boolean> {
-  return (await core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` })).items.length > 0;
 }
 
 /** `kubectl exec` through the apiserver and the kubelet; the command's stdout, or an error with its stderr. */

@@ -121,8 +121,8 @@ export function conditionOf(lab: LabObject, type: string): Condition | undefined
   return lab.status?.conditions?.find((c) => c.type === type);
 }
 
-/** Polls the lab (every `everyMs`) until `ok` holds; the error shows the last status seen. */
-export async function waitForLab(client: KubeClient, namespace: string, name: string, what: string, ok: (lab: LabObject) => boolean, timeoutMs = 30_000, everyMs = 25): Promise<LabObject> {
+/** Polls the lab until `ok` holds; the error shows the last status seen. */
+export async function waitForLab(client: KubeClient, namespace: string, name: string, what: string, ok: (lab: LabObject) => boolean, timeoutMs = 30_000): Promise<LabObject> {
   let last: LabObject | undefined;
   try {
     return await waitUntil(
@@ -132,7 +132,7 @@ export async function waitForLab(client: KubeClient, namespace: string, name: st
         return ok(last) ? last : null;
       },
       timeoutMs,
-      everyMs,
+      25,
     );
   } catch (error) {
     (error as Error).message += `\nlast status: ${JSON.stringify(last?.status ?? null, null, 1).slice(0, 3000)}`;
