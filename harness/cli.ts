@@ -34,6 +34,8 @@ const program = new Command('harness')
     `
 Examples:
   npm run harness -- up                 start, print how to reach it, run until Ctrl-C
+  npm run harness -- up --nodes --netlab
+                                        a two-node cluster with netlab installed; then kubectl get nlab -A
   export KUBECONFIG=<printed path>      then use kubectl or client-node as admin (system:masters)
   dig @127.0.0.1 -p <dns port> kubernetes.default.svc.cluster.local
   ${HARNESS_INFO_ENV}=<printed info.json> npm test -- test/integration
@@ -54,18 +56,24 @@ program
       'kube-proxy (IPVS) and Flannel, and run CoreDNS as Pods behind kube-dns (a few minutes under TCG)',
   )
   .option('--backend <vxlan|host-gw>', 'Flannel backend with --nodes', 'vxlan')
-  .action(async (options: { keep?: boolean; nodes?: boolean; backend: string }) => {
+  .option(
+    '--netlab',
+    'with --nodes: install netlab as a user does (kubectl apply -k manifests/): the operator in two Pods, the probe ' +
+      'DaemonSet and the sample labs; watch them with `kubectl get nlab -A` (adds a few minutes)',
+  )
+  .action(async (options: { keep?: boolean; nodes?: boolean; backend: string; netlab?: boolean }) => {
     const running = readState();
     if (running && isAlive(running.ownerPid)) {
       fail(`a control plane is already running (pid ${running.ownerPid}); stop it first with \`npm run harness -- down\``);
     }
     if (options.backend !== 'vxlan' && options.backend !== 'host-gw') fail(`--backend must be vxlan or host-gw, got ${JSON.stringify(options.backend)}`);
+    if (options.netlab && !options.nodes) fail('--netlab needs --nodes: the operator and its probes run as Pods on the node VMs');
     const log = (line: string) => console.log(line);
     let cp: ControlPlaneInfo;
     let stop: () => Promise<void>;
     let clusterDns: string | null = null;
     if (options.nodes) {
-      const cluster = await startNodeCluster({ keep: options.keep, backend: options.backend as FlannelBackend, log }).catch((err: Error) => fail(err.message));
+      const cluster = await startNodeCluster({ keep: options.keep, backend: options.backend as FlannelBackend, netlab: options.netlab, log }).catch((err: Error) => fail(err.message));
       ({ controlPlane: cp, stop } = cluster);
       clusterDns = `${cluster.dns.host}:${cluster.dns.port}`;
     } else {

@@ -128,6 +128,9 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         nodeName: CLUSTER_NODES[i]!.name,
         apiserverPort: cp.apiserverPort,
         memoryMb: opts.memoryMb ?? 2048,
+        // two vCPUs (QEMU runs them on two host threads): a node busy starting Pods can use both host cores
+        // while the other node idles
+        cpus: 2,
         keep: opts.keep,
         log,
         node: { link: { socket: link, listen: i === 0, mac: linkMac(CLUSTER_NODES[i]!.address) }, shares: { 'netlab-bin': binDir(), 'netlab-images': imagesDir },

@@ -104,6 +104,9 @@ test('the operator runs as non-root with a read-only root filesystem, resources,
   expect(container.resources.requests).toBeDefined();
   expect(container.resources.limits).toBeDefined();
   expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+  // a slow start must not be taken for a dead process: liveness waits for the startup probe's minutes
+  expect(container.startupProbe.httpGet.path).toBe('/healthz');
+  expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBeGreaterThanOrEqual(300);
   expect(container.readinessProbe.httpGet.path).toBe('/readyz');
   expect(container.args).toEqual(expect.arrayContaining(['--leader-election-id=netlab-operator', '--metrics-port=8080']));
 });
