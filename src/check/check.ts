@@ -15,14 +15,16 @@ import { dnsExpectationFor, expectedDns, UnpredictableDnsQuery } from '../model/
 import { expectedIpvs } from '../model/ipvs.ts';
 import { expectedIptables } from '../model/services/iptables.ts';
 import { expectedNftables } from '../model/services/nftables.ts';
+import { hasServicePortsOf } from '../model/services/ports.ts';
 import { expectedResolvConf } from '../model/resolvconf.ts';
 import { detectCni, expectedRoutes } from '../model/routes/index.ts';
 import type { CniName, DnsExpectation } from '../model/types.ts';
+import type { IpFamily } from '../net/ip.ts';
 import { parseIpAddr } from '../parse/ip-addr.ts';
 import { parseIptablesSave } from '../parse/iptables-save.ts';
 import { parseIpvsadm } from '../parse/ipvsadm.ts';
-import { parseNftTable } from '../parse/nft.ts';
-import type { InterfaceAddressTable } from '../parse/types.ts';
+import { findNftTable, parseNftTables } from '../parse/nft.ts';
+import type { InterfaceAddressTable, NftTable } from '../parse/types.ts';
 import { parseResolvConf } from '../parse/resolvconf.ts';
 import { parseRouteN } from '../parse/route.ts';
 import type { ClusterSnapshot } from '../snapshot/types.ts';
@@ -94,6 +96,8 @@ interface NodeLayerOutcome {
   findings: Finding[];
   lines: AnnotatedLine[];
   notes?: string[];
+  /** what could not be judged although the layer was observed */
+  unknown?: string[];
 }
 
 interface NodeLayerInput {
@@ -143,9 +147,22 @@ const NODE_LAYERS: Record<NodeLayer, { tool: string; raw: (obs: NodeObservation)
     tool: 'nft list table ip kube-proxy',
     raw: (obs) => obs.nftListTable,
     check: ({ snapshot, node, text, source, interfaces, notes }) => {
-      const expected = expectedNftables(snapshot, node, { interfaces: interfaces(notes) });
-      const observed = text === null ? { family: 'ip', name: 'kube-proxy', comment: null, sets: [], chains: [] } : parseNftTable(text, source);
-      return rulesetOutcome(compareNftables(expected, observed), annotateNftables, text === null);
+      // The listing may hold both of kube-proxy's tables (`nft list ruleset`, or the ip6 listing appended):
+      // the ip table must be there; the ip6 one is checked when it is.
+      const tables = text === null ? null : parseNftTables(text, source);
+      const nodeInterfaces = interfaces(notes);
+      const outcome = (family: IpFamily, nft: 'ip' | 'ip6', observed: NftTable) => rulesetOutcome(
+        compareNftables(expectedNftables(snapshot, node, { family, interfaces: nodeInterfaces }), observed), (cmp) => annotateNftables(cmp, nft), tables === null);
+      const nothing = (nft: string): NftTable => ({ family: nft, name: 'kube-proxy', comment: null, sets: [], chains: [] });
+      const parts = [outcome('IPv4', 'ip', tables ? findNftTable(tables, source, 'ip', 'kube-proxy') : nothing('ip'))];
+      const ipv6Services = hasServicePortsOf(snapshot, 'IPv6');
+      const ip6 = tables ? tables.find((t) => t.family === 'ip6' && t.name === 'kube-proxy') : ipv6Services ? nothing('ip6') : undefined;
+      if (ip6) parts.push(outcome('IPv6', 'ip6', ip6));
+      else if (tables && ipv6Services) {
+        const unknown = `node ${node}: its IPv6 Services were not checked: the nft listing has no table ip6 kube-proxy (capture \`nft list ruleset\`, or append the output of \`nft list table ip6 kube-proxy\`)`;
+        parts.push({ expected: 0, observed: 0, findings: [], lines: [], unknown: [unknown] });
+      }
+      return mergeOutcomes(parts);
     },
   },
   iptables: {
@@ -158,6 +175,17 @@ const NODE_LAYERS: Record<NodeLayer, { tool: string; raw: (obs: NodeObservation)
     },
   },
 };
+
+/** One node layer's outcome from several parts (kube-proxy's ip and ip6 tables). */
+function mergeOutcomes(parts: NodeLayerOutcome[]): NodeLayerOutcome {
+  return {
+    expected: parts.reduce((n, p) => n + p.expected, 0),
+    observed: parts.reduce((n, p) => n + p.observed, 0),
+    findings: parts.flatMap((p) => p.findings),
+    lines: parts.flatMap((p) => p.lines),
+    unknown: parts.flatMap((p) => p.unknown ?? []),
+  };
+}
 
 /** Counts chains, rules and map elements; with nothing observed, the expected listing is shown as such. */
 function rulesetOutcome(cmp: RulesetComparison, annotate: (cmp: RulesetComparison) => AnnotatedLine[], expectedOnly: boolean): NodeLayerOutcome {
@@ -220,6 +248,7 @@ function checkNodeLayer(layer: NodeLayer, snapshot: ClusterSnapshot, cni: CniNam
     return;
   }
   for (const note of outcome.notes ?? []) if (!result.notes.includes(note)) result.notes.push(note);
+  result.unknown.push(...(outcome.unknown ?? []));
   result.counts.expected += outcome.expected;
   result.counts.observed += outcome.observed;
   addFindings(result, outcome.findings);

@@ -53,7 +53,7 @@ export interface RulesetComparison {
 interface Scope {
   layer: Layer;
   node: string;
-  /** "nat " in iptables mode (the table a chain key starts with), "" in nftables mode */
+  /** what every key starts with: the iptables table ("nat "), or the nft family other than ip ("ip6 "; "" for ip) */
   keyPrefix: string;
   /** how a rule of a chain is written in a key and a finding: "-A CHAIN RULE" or "CHAIN: RULE" */
   ruleKey: (chain: string, rule: string) => string;
@@ -74,7 +74,7 @@ function indexBy<T>(items: T[], key: (item: T) => string): Map<string, T> {
  * twice). Rules only observed are unexpected, rules only expected missing. When every rule matches but
  * the order differs, the chain is a mismatch: iptables and nftables try rules top to bottom.
  */
-function compareRules(scope: Scope, table: string | null, chain: string, want: ExpectedRule[], got: string[], findings: Finding[], ownedRule: (rule: string) => boolean): { rules: ComparedRule[]; reordered: boolean } {
+function compareRules(scope: Scope, chain: string, want: ExpectedRule[], got: string[], findings: Finding[], ownedRule: (rule: string) => boolean): { rules: ComparedRule[]; reordered: boolean } {
   // Nearly every chain is exactly as expected: then each rule pairs with the one at its index, nothing is missing
   // or unexpected, and the order is kube-proxy's; this check costs no Map or index lists per chain.
   if (want.length === got.length && want.every((rule, i) => rule.text === got[i])) {
@@ -95,14 +95,14 @@ function compareRules(scope: Scope, table: string | null, chain: string, want: E
       rules.push({ text, status: 'ok', why: want[index]!.why });
     } else if (ownedRule(text)) {
       rules.push({ text, status: 'unexpected', why: null });
-      findings.push(ruleFinding(scope, 'unexpected', table, chain, text, null));
+      findings.push(ruleFinding(scope, 'unexpected', chain, text, null));
     }
   }
   // missing rules go after the observed rule that precedes them in the expected order
   const missingIndexes = [...pending.values()].flat().sort((a, b) => a - b);
   for (const index of missingIndexes) {
     const rule = want[index]!;
-    findings.push(ruleFinding(scope, 'missing', table, chain, rule.text, rule.why));
+    findings.push(ruleFinding(scope, 'missing', chain, rule.text, rule.why));
     let at = rules.length;
     for (let i = 0; i < rules.length; i++) {
       const okIndex = rules[i]!.status === 'ok' ? want.findIndex((w, j) => j > index && w.text === rules[i]!.text) : -1;
@@ -163,7 +163,7 @@ function compareChains<C extends { name: string; rules: ExpectedRule[]; why: Ser
     }
     seen.add(got.name);
     const ownedRule = ownership === 'shared' ? options.ownedRuleOfShared : () => true;
-    const { rules, reordered } = compareRules(scope, table, got.name, want.rules, got.rules, findings, ownedRule);
+    const { rules, reordered } = compareRules(scope, got.name, want.rules, got.rules, findings, ownedRule);
     const headerDiffers = options.headerDiffers(want, got.header);
     // a built-in chain's rule order is shared with other programs: only kube-proxy's own chains are checked for it
     const orderMatters = ownership === 'owned' && reordered;
@@ -187,7 +187,8 @@ const hookOf = (line: string | null) => (line ? /^type \S+ hook \S+/.exec(line)?
 export function compareNftables(expected: NodeNftables, observed: NftTable): RulesetComparison {
   const findings: Finding[] = [];
   const scope: Scope = {
-    layer: 'nftables', node: expected.node, keyPrefix: '',
+    // keys of the ip table stay unprefixed; the ip6 table's have the same chain and set names, so they say ip6
+    layer: 'nftables', node: expected.node, keyPrefix: expected.family === 'ip' ? '' : `${expected.family} `,
     ruleKey: (chain, rule) => `${chain}: ${rule}`,
     next: `nft list table ${expected.family} kube-proxy on ${expected.node}; kube-proxy logs on ${expected.node}`,
   };
@@ -315,8 +316,8 @@ function whose(why: ServiceRuleWhy | ServiceChainWhy | null | undefined): string
   return `Service ${p.namespace}/${p.service}${p.portName ? ` port "${p.portName}"` : ''}${ep}`;
 }
 
-function ruleFinding(scope: Scope, kind: 'missing' | 'unexpected', table: string | null, chain: string, rule: string, why: ServiceRuleWhy | null): Finding {
-  const key = `${table ? `${table} ` : ''}${scope.ruleKey(chain, rule)}`;
+function ruleFinding(scope: Scope, kind: 'missing' | 'unexpected', chain: string, rule: string, why: ServiceRuleWhy | null): Finding {
+  const key = `${scope.keyPrefix}${scope.ruleKey(chain, rule)}`;
   const what = why ? KIND_WORDS[why.kind] : undefined;
   return {
     layer: scope.layer, kind, node: scope.node, key, fields: [],
@@ -362,7 +363,7 @@ function chainMismatch(scope: Scope, table: string | null, chain: string, header
 
 function setFinding(scope: Scope, kind: 'missing' | 'unexpected', setKind: 'set' | 'map', name: string, want?: ExpectedNftSet): Finding {
   return {
-    layer: scope.layer, kind, node: scope.node, key: `${setKind} ${name}`, fields: [],
+    layer: scope.layer, kind, node: scope.node, key: `${scope.keyPrefix}${setKind} ${name}`, fields: [],
     expected: kind === 'missing' ? `${setKind} ${name}` : null, observed: kind === 'unexpected' ? `${setKind} ${name}` : null,
     message: kind === 'missing'
       ? `The ${setKind} ${name}${want?.endpoint ? ` (session affinity of ${whose({ kind: 'endpoint', port: want.port, endpoint: want.endpoint })})` : ''} is missing on ${scope.node}.`
@@ -375,7 +376,7 @@ function setFinding(scope: Scope, kind: 'missing' | 'unexpected', setKind: 'set'
 function setMismatch(scope: Scope, want: ExpectedNftSet, got: { type: string; timeout: string | null; flags: string[] }, fields: string[]): Finding {
   const diffs = fields.map((f) => `${f} is ${JSON.stringify(got[f as 'type'])}, expected ${JSON.stringify(want[f as 'type'])}`);
   return {
-    layer: scope.layer, kind: 'mismatch', node: scope.node, key: `${want.kind} ${want.name}`, fields,
+    layer: scope.layer, kind: 'mismatch', node: scope.node, key: `${scope.keyPrefix}${want.kind} ${want.name}`, fields,
     expected: null, observed: null,
     message: `The ${want.kind} ${want.name} on ${scope.node}: ${diffs.join('; ')}.`,
     cause: want.timeout !== null ? 'The Service\'s sessionAffinity timeout changed and kube-proxy has not synced yet.' : 'The set was recreated outside kube-proxy.',
@@ -384,7 +385,7 @@ function setMismatch(scope: Scope, want: ExpectedNftSet, got: { type: string; ti
 }
 
 function elementFinding(scope: Scope, kind: 'missing' | 'unexpected' | 'mismatch', set: ExpectedNftSet, got: NftElement | null, want: ExpectedNftElement | null): Finding {
-  const key = `${set.kind} ${set.name} element ${(got ?? want)!.key}`;
+  const key = `${scope.keyPrefix}${set.kind} ${set.name} element ${(got ?? want)!.key}`;
   return {
     layer: scope.layer, kind, node: scope.node, key, fields: kind === 'mismatch' ? ['value'] : [],
     expected: want ? elementText(want) : null,

@@ -178,13 +178,14 @@ function setLines(set: ComparedSet): AnnotatedLine[] {
   return lines;
 }
 
-/** The node's table with every line explained, missing lines where they belong. */
-export function annotateNftables(cmp: RulesetComparison): AnnotatedLine[] {
+/** The node's table of one family (ip or ip6) with every line explained, missing lines where they belong. */
+export function annotateNftables(cmp: RulesetComparison, family: 'ip' | 'ip6' = 'ip'): AnnotatedLine[] {
+  const which = family === 'ip' ? 'IPv4' : 'IPv6';
   return [
-    { text: 'table ip kube-proxy {', status: 'info', explanation: 'kube-proxy\'s own table: nothing else writes here, so every line of it is compared.' },
+    { text: `table ${family} kube-proxy {`, status: 'info', explanation: `kube-proxy's own table for ${which} Services and endpoints: nothing else writes here, so every line of it is compared.` },
     ...cmp.sets.flatMap(setLines),
     ...cmp.chains.flatMap((c) => chainLines(c, 'nftables', false)),
-    { text: '}', status: 'info', explanation: 'End of the table ip kube-proxy.' },
+    { text: '}', status: 'info', explanation: `End of the table ${family} kube-proxy.` },
   ];
 }
 

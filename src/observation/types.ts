@@ -10,7 +10,7 @@ export interface NodeObservation {
   ipvsadmLn?: string | Error; // raw `ipvsadm -Ln` text
   /** raw `ip -o addr` text: the node's interface addresses (optional; without it NodePort addresses are inferred) */
   ipAddr?: string | Error;
-  nftListTable?: string | Error; // raw `nft list table ip kube-proxy` text
+  nftListTable?: string | Error; // raw `nft list table ip kube-proxy` text; may hold the ip6 kube-proxy table too
   iptablesSave?: string | Error; // raw `iptables-save` text (every table)
 }
 

@@ -2,7 +2,9 @@
 //   <dir>/<node>/route-n.txt      `route -n` on that node
 //   <dir>/<node>/ipvsadm-Ln.txt   `ipvsadm -Ln` on that node
 //   <dir>/<node>/ip-addr.txt      `ip -o addr` on that node (optional: the node's interface addresses)
-//   <dir>/<node>/nft-list-table.txt  `nft list table ip kube-proxy` on that node (nftables mode)
+//   <dir>/<node>/nft-list-table.txt  `nft list table ip kube-proxy` on that node (nftables mode); on a
+//                                    dual-stack cluster `nft list ruleset`, or `nft list table ip6 kube-proxy`
+//                                    appended, so that the ip6 table (IPv6 Services) is checked too
 //   <dir>/<node>/iptables-save.txt   `iptables-save` on that node (iptables mode; all tables)
 //   <dir>/resolv.conf             /etc/resolv.conf of a pod (optional)
 //   <dir>/dns.json                DNS answers (optional): [{query:{name,type}, server, answer:{rcode, answers:[{name,type,data}]}}]

@@ -103,7 +103,11 @@ export function parseNftTables(text: string, source = '<input>'): NftTable[] {
 
 /** The one table `family name` of a listing; an error names the tables it does have. */
 export function parseNftTable(text: string, source = '<input>', family = 'ip', name = 'kube-proxy'): NftTable {
-  const tables = parseNftTables(text, source);
+  return findNftTable(parseNftTables(text, source), source, family, name);
+}
+
+/** The table `family name` among a listing's tables; an error names the tables there are. */
+export function findNftTable(tables: NftTable[], source: string, family: string, name: string): NftTable {
   const table = tables.find((t) => t.family === family && t.name === name);
   if (!table) {
     const found = tables.map((t) => `${t.family} ${t.name}`).join(', ') || 'none';

@@ -69,6 +69,11 @@ export function servicePortPlans(snapshot: ClusterSnapshot, nodeName: string, fa
   return [...eachServicePortPlan(snapshot, nodeName, family)];
 }
 
+/** Whether any Service has ports of `family` (a ClusterIP of it, neither headless nor ExternalName). */
+export function hasServicePortsOf(snapshot: ClusterSnapshot, family: IpFamily): boolean {
+  return snapshot.services.some((s) => !s.headless && s.type !== 'ExternalName' && s.clusterIPs.some((ip) => ipFamily(ip) === family));
+}
+
 /**
  * The same plans one at a time, for a model that writes each port's rules and moves on: a plan and its endpoint
  * lists are then garbage at once, instead of 10,000s of them living until the last port (and being copied
