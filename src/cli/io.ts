@@ -51,8 +51,9 @@ export async function readInput(file: string | undefined): Promise<{ text: strin
   }
 }
 
-export type Format = 'route' | 'ipvsadm' | 'resolv';
-export const FORMATS: Format[] = ['route', 'ipvsadm', 'resolv'];
+/** The tools whose output netlab reads: `route -n`, `ipvsadm -Ln`, resolv.conf, `nft list table`/`nft list ruleset`, `iptables-save`. */
+export type Format = 'route' | 'ipvsadm' | 'resolv' | 'nft' | 'iptables-save';
+export const FORMATS: Format[] = ['route', 'ipvsadm', 'resolv', 'nft', 'iptables-save'];
 
 export function asFormat(value: string): Format {
   if ((FORMATS as string[]).includes(value)) return value as Format;

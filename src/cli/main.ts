@@ -10,14 +10,15 @@ import { registerLabCommands } from '../lab/commands.ts';
 import { DEFAULT_PROXY_MODE, PROXY_MODES } from '../lab/defaults.ts';
 
 const formatOption = (mandatory = true) => {
-  const option = new Option('--format <format>', 'Which tool\'s output: route (`route -n`), ipvsadm (`ipvsadm -Ln`) or resolv (/etc/resolv.conf).').choices(FORMATS);
+  const option = new Option('--format <format>', 'Which tool\'s output: route (`route -n`), ipvsadm (`ipvsadm -Ln`), resolv (/etc/resolv.conf), '
+    + 'nft (`nft list table ip kube-proxy`, or `nft list ruleset` for the ip6 table too) or iptables-save (`iptables-save`).').choices(FORMATS);
   return mandatory ? option.makeOptionMandatory() : option;
 };
 const namespaceOption = () => new Option('--namespace <ns>', 'Namespace of the pod whose resolv.conf is checked.').default('default');
 const dnsPolicyOption = () => new Option('--dns-policy <policy>', 'dnsPolicy of that pod.').choices(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).default('ClusterFirst');
 
 /** The sections after the options of `netlab --help` and of some commands' --help. */
-export const HELP_AFTER: Record<'netlab' | 'check' | 'expect' | 'trace' | 'ui', HelpSection[]> = {
+export const HELP_AFTER: Record<'netlab' | 'check' | 'expect' | 'explain' | 'trace' | 'ui', HelpSection[]> = {
   netlab: [
     ['Where to start', [
       { command: 'netlab demo', does: 'The whole check on a built-in 3-node cluster, then with injected faults.' },
@@ -45,7 +46,18 @@ export const HELP_AFTER: Record<'netlab' | 'check' | 'expect' | 'trace' | 'ui', 
     ]],
   ],
   expect: [
-    ['Example', [{ command: 'diff <(netlab expect --snapshot snap --node n1 --format ipvsadm) <(ssh n1 ipvsadm -Ln)' }]],
+    ['Examples', [
+      { command: 'diff <(netlab expect --snapshot snap --node n1 --format ipvsadm) <(ssh n1 ipvsadm -Ln)' },
+      { command: 'netlab expect --snapshot snap --node n1 --format nft > want.nft; ssh n1 nft list table ip kube-proxy > got.nft', does: 'What kube-proxy in nftables mode must program on n1. nft prints set elements in the kernel\'s order, several on a line, and affinity sets with "size 65535": compare with `netlab explain got.nft --format nft --snapshot snap`, which ignores that.' },
+      { command: 'diff <(netlab expect --snapshot snap --node n1 --format iptables-save | sort) <(ssh n1 iptables-save | grep -v "^#" | sort)', does: 'iptables mode, sorted: rules of different Services in KUBE-SERVICES come in any order on the node; the node\'s other programs\' chains show up too.' },
+    ]],
+  ],
+  explain: [
+    ['Examples', [
+      { command: 'route -n | netlab explain - --format route' },
+      { command: 'ssh n1 nft list table ip kube-proxy | netlab explain - --format nft', does: 'Every set, element, chain and rule of kube-proxy\'s table in plain words, each named after its Service port.' },
+      { command: 'ssh n1 iptables-save | netlab explain - --format iptables-save --snapshot snap --node n1', does: 'The same for iptables mode, checked against the cluster\'s objects: missing and unexpected rules are marked.' },
+    ]],
   ],
   trace: [
     ['Examples', [
@@ -124,16 +136,18 @@ export function buildProgram(options: ProgramOptions = {}): Command {
   const expect = program.command('expect')
     .summary('What the model expects on a node, in the tool\'s own text format.')
     .description('Print what the model expects on a node, in the tool\'s own text format, to diff against the real command. '
-      + 'For route, only the rows the CNI owns are printed (not the default route or host subnets).')
+      + 'For route, only the rows the CNI owns are printed (not the default route or host subnets). For nft, kube-proxy\'s '
+      + 'table ip kube-proxy, and table ip6 kube-proxy after it when the cluster has IPv6 Services (as `nft list ruleset` '
+      + 'prints them); for iptables-save, the chains and rules kube-proxy writes in each table (IPv4: ip6tables-save is not modelled).')
     .requiredOption('--snapshot <dir>', 'Folder of `kubectl get ... -o yaml` files.')
-    .option('--node <name>', 'The node (required for route and ipvsadm).')
+    .option('--node <name>', 'The node (required for all but resolv).')
     .addOption(formatOption())
     .addOption(namespaceOption())
     .addOption(dnsPolicyOption())
     .action(async (opts) => exit(await (await import('./commands/expect.ts')).expectCommand(opts)));
   addHelpSections(expect, width, HELP_AFTER.expect);
 
-  program.command('explain')
+  const explain = program.command('explain')
     .summary('Annotate real output line by line.')
     .argument('[file]', 'The output to explain; - or nothing reads standard input.')
     .description('Annotate real output line by line. With --snapshot, every line is also checked against the model, '
@@ -153,13 +167,14 @@ export function buildProgram(options: ProgramOptions = {}): Command {
         if (file) throw new UsageError('--service explains a Service of the cluster: give no FILE');
         return exit(await (await import('./commands/explain-service.ts')).explainServiceCommand(opts));
       }
-      if (!opts.format) throw new UsageError('explain needs --format route|ipvsadm|resolv (or --service NS/NAME)');
+      if (!opts.format) throw new UsageError(`explain needs --format ${FORMATS.join('|')} (or --service NS/NAME)`);
       if (!opts.live) return exit(await (await import('./commands/explain.ts')).explainCommand(file, opts));
       if (file) throw new UsageError('--live reads the node itself: give no FILE');
       if (!opts.node) throw new UsageError('--live needs --node NAME');
-      if (opts.format === 'resolv') throw new UsageError('--live explains route or ipvsadm output of a node');
+      if (opts.format !== 'route' && opts.format !== 'ipvsadm') throw new UsageError('--live explains route or ipvsadm output of a node');
       exit(await (await import('./commands/live.ts')).liveExplainCommand(opts));
     });
+  addHelpSections(explain, width, HELP_AFTER.explain);
 
   const trace = program.command('trace')
     .summary('Follow one packet from a pod or a node to a name or an address, hop by hop.')
@@ -204,7 +219,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
 
   program.command('parse')
     .summary('Print the parsed structure of a tool\'s output as JSON.')
-    .argument('<format>', 'route, ipvsadm, resolv or ip-addr (`ip -o addr`).')
+    .argument('<format>', 'route, ipvsadm, resolv, nft (`nft list table` or `nft list ruleset`), iptables-save, or ip-addr (`ip -o addr`).')
     .argument('[file]', 'The output to parse; - or nothing reads standard input.')
     .description('Print the parsed structure as JSON. ipvsadm accepts -Ln, --stats, --rate, a one-service listing and -S -n. '
       + 'Numbers are numbers; a value the tool did not print is null. The shapes are:\n'
@@ -212,6 +227,9 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       + '  ipvsadm: {"services": [{"protocol", "address", "port", "fwmark", "scheduler", "persistent", "netmask", "flags": [], '
       + '"realServers": [{"address", "port", "forward", "weight", "activeConn", "inactConn"}]}]}\n'
       + '  resolv: {"nameservers": [], "search": [], "options": {}}\n'
+      + '  nft: {"tables": [{"family", "name", "comment", "sets": [{"kind", "name", "type", "flags": [], "timeout", "comment", '
+      + '"elements": [{"key", "comment", "value"}]}], "chains": [{"name", "hook", "comment", "rules": []}]}]}\n'
+      + '  iptables-save: {"tables": [{"name", "chains": [{"name", "policy", "rules": []}]}]} (rules as printed after "-A CHAIN"; counters left out)\n'
       + '  ip-addr: {"addresses": [{"index", "iface", "family", "address", "prefixLength", "peer", "broadcast", "scope", "flags": [], "metric", "label"}]}')
     .option('--json', 'Print JSON (the default and only output).')
     .action(async (format, file, opts) => exit(await (await import('./commands/parse.ts')).parseCommand(format, file, opts)));

@@ -8,7 +8,7 @@ import type { AnnotatedLine, LineStatus } from './types.ts';
 
 export type ProxyMode = 'nftables' | 'iptables';
 
-function portWords(p: PortRef): string {
+export function portWords(p: PortRef): string {
   return `Service ${p.namespace}/${p.service}${p.portName ? ` port "${p.portName}"` : ''} (${p.protocol.toUpperCase()})`;
 }
 

@@ -1,6 +1,7 @@
 // Renders a table in the layout of `nft list table` (nft 1.0): tab indents, sets and maps first, then
 // chains; one element per line in long element lists (nft wraps them, which the parser accepts either way).
 // Lines go through a LineWriter: a node's table is tens of thousands of lines.
+import type { NodeNftables } from '../model/types.ts';
 import type { NftChain, NftElement, NftSet, NftTable } from '../parse/types.ts';
 import { LineWriter } from './lines.ts';
 
@@ -51,4 +52,9 @@ export function renderNftTable(table: NftTable): string {
   }
   out.line('}');
   return out.text();
+}
+
+/** The model's table as `nft list table` prints it (each element on its own line; affinity sets without the kernel's "size"). */
+export function renderExpectedNftTable(table: NodeNftables): string {
+  return renderNftTable({ ...table, chains: table.chains.map((c) => ({ ...c, rules: c.rules.map((r) => r.text) })) });
 }

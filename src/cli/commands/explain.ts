@@ -1,12 +1,15 @@
-// `netlab explain FILE|- --format route|ipvsadm|resolv [--snapshot DIR] [--node NAME]`:
+// `netlab explain FILE|- --format route|ipvsadm|resolv|nft|iptables-save [--snapshot DIR] [--node NAME]`:
 // annotates real output line by line. With a snapshot, each line is also checked against the model.
 // The check and the snapshot loader are loaded only then: explaining by shape alone starts faster without them.
 import type { CheckReport } from '../../check/types.ts';
-import type { Observation } from '../../observation/types.ts';
 import type { Layer } from '../../compare/types.ts';
+import { explainIptablesByShape, explainNftByShape } from '../../explain/service-rules-shape.ts';
 import { explainIpvsByShape, explainResolvConfByShape, explainRoutesByShape } from '../../explain/shape.ts';
 import type { AnnotatedLine } from '../../explain/types.ts';
+import type { NodeObservation, Observation } from '../../observation/types.ts';
+import { parseIptablesSave } from '../../parse/iptables-save.ts';
 import { parseIpvsadm } from '../../parse/ipvsadm.ts';
+import { parseNftTables } from '../../parse/nft.ts';
 import { parseResolvConf } from '../../parse/resolvconf.ts';
 import { parseRouteN } from '../../parse/route.ts';
 import { renderReport, renderSection } from '../../report/text.ts';
@@ -16,12 +19,18 @@ import { asFormat, EXIT, type Format, readInput, UsageError } from '../io.ts';
 
 /** Without a snapshot there is no model: lines are explained from their shape alone. */
 function explainByShape(format: Format, text: string, source: string): AnnotatedLine[] {
-  if (format === 'route') return explainRoutesByShape(parseRouteN(text, source));
-  if (format === 'ipvsadm') return explainIpvsByShape(parseIpvsadm(text, source));
-  return explainResolvConfByShape(parseResolvConf(text, source));
+  switch (format) {
+    case 'route': return explainRoutesByShape(parseRouteN(text, source));
+    case 'ipvsadm': return explainIpvsByShape(parseIpvsadm(text, source));
+    case 'resolv': return explainResolvConfByShape(parseResolvConf(text, source));
+    case 'nft': return explainNftByShape(parseNftTables(text, source));
+    case 'iptables-save': return explainIptablesByShape(parseIptablesSave(text, source));
+  }
 }
 
-const LAYER: Record<Format, Layer> = { route: 'routes', ipvsadm: 'ipvs', resolv: 'resolvconf' };
+const LAYER: Record<Format, Layer> = { route: 'routes', ipvsadm: 'ipvs', resolv: 'resolvconf', nft: 'nftables', 'iptables-save': 'iptables' };
+/** Where a node's output of each per-node format goes in an observation. */
+const FIELD: Record<Exclude<Format, 'resolv'>, keyof Omit<NodeObservation, 'node' | 'ipAddr'>> = { route: 'routeN', ipvsadm: 'ipvsadmLn', nft: 'nftListTable', 'iptables-save': 'iptablesSave' };
 
 function countFindings(report: CheckReport): number {
   return Object.values(report.layers).reduce((n, r) => n + r.findings.length, 0);
@@ -54,7 +63,7 @@ export async function explainCommand(file: string | undefined, opts: { format: s
   const observe = (node: string): Observation =>
     format === 'resolv'
       ? { nodes: [], resolvConf: { namespace: opts.namespace, dnsPolicy: opts.dnsPolicy, text } }
-      : { nodes: [format === 'route' ? { node, routeN: text } : { node, ipvsadmLn: text }] };
+      : { nodes: [{ node, [FIELD[format]]: text }] };
   let node = opts.node;
   if (format !== 'resolv') {
     if (node && !snapshot.nodes.some((n) => n.name === node)) throw new UsageError(`node "${node}" is not in the snapshot`);

@@ -1,6 +1,8 @@
-// `netlab parse route|ipvsadm|resolv|ip-addr [FILE|-] --json`: the parsed structure of a tool's output.
+// `netlab parse route|ipvsadm|resolv|nft|iptables-save|ip-addr [FILE|-] --json`: the parsed structure of a tool's output.
 import { parseIpAddr } from '../../parse/ip-addr.ts';
+import { parseIptablesSave } from '../../parse/iptables-save.ts';
 import { parseIpvsadm } from '../../parse/ipvsadm.ts';
+import { parseNftTables } from '../../parse/nft.ts';
 import { parseResolvConf } from '../../parse/resolvconf.ts';
 import { parseRouteN } from '../../parse/route.ts';
 import { asFormat, EXIT, jsonText, readInput } from '../io.ts';
@@ -13,6 +15,10 @@ export function parseText(format: string, text: string, source: string): unknown
       return parseIpvsadm(text, source);
     case 'resolv':
       return parseResolvConf(text, source);
+    case 'nft':
+      return { tables: parseNftTables(text, source) };
+    case 'iptables-save':
+      return parseIptablesSave(text, source);
   }
 }
 
