@@ -62,7 +62,7 @@ describe('netlab parse', () => {
   test('every capture of route -n, ipvsadm, resolv.conf and ip -o addr is covered by the table above', () => {
     // netns-* files are the parser's own edge cases (test/parse); ip-route and --timeout are other formats.
     const files = readdirSync(captures).filter((f) => (f.endsWith('.txt') || f.endsWith('.conf')) && !f.startsWith('netns-'));
-    // kube-proxy's nftables and iptables captures have no `netlab parse` format yet: test/parse reads them
+    // kube-proxy's nftables and iptables captures: test/cli/kube-proxy-formats.test.ts
     const uncovered = files.filter((f) => !(f in counts) && !/timeout|ip-route|ip-6-route|^vm-kube-proxy-/.test(f));
     expect(uncovered).toEqual([]);
   });
