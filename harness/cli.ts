@@ -2,13 +2,15 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { cacheDir, findBinaries } from './control-plane/binaries.ts';
 import { trackUntilStopped } from './control-plane/cleanup.ts';
-import { startControlPlane } from './control-plane/controlplane.ts';
+import { serviceAccountKubeconfig, startControlPlane } from './control-plane/controlplane.ts';
 import type { ControlPlaneInfo } from './control-plane/controlplane.ts';
 import { isAlive, killRecordedProcesses, removeRecord } from './control-plane/instances.ts';
 import { CLUSTER_NODES, startNodeCluster } from './nodes/cluster.ts';
+import { startHostOperators } from './nodes/netlab.ts';
 import type { FlannelBackend } from './nodes/cluster.ts';
 import { HARNESS_INFO_ENV } from '../test/harness/jest-env.ts';
 import { sleep } from './control-plane/processes.ts';
@@ -58,8 +60,9 @@ program
   .option('--backend <vxlan|host-gw>', 'Flannel backend with --nodes', 'vxlan')
   .option(
     '--netlab',
-    'with --nodes: install netlab as a user does (kubectl apply -k manifests/): the operator in two Pods, the probe ' +
-      'DaemonSet and the sample labs; watch them with `kubectl get nlab -A` (adds a few minutes)',
+    'with --nodes: install netlab as a user does (kubectl apply -k manifests/: the probe DaemonSet, RBAC, the sample ' +
+      'labs) and run the operator here, two instances under its Lease with its ServiceAccount token (its Pods ' +
+      'do not start in time under TCG); watch with `kubectl get nlab -A` (adds a few minutes)',
   )
   .action(async (options: { keep?: boolean; nodes?: boolean; backend: string; netlab?: boolean }) => {
     const running = readState();
@@ -76,6 +79,19 @@ program
       const cluster = await startNodeCluster({ keep: options.keep, backend: options.backend as FlannelBackend, netlab: options.netlab, log }).catch((err: Error) => fail(err.message));
       ({ controlPlane: cp, stop } = cluster);
       clusterDns = `${cluster.dns.host}:${cluster.dns.port}`;
+      if (options.netlab) {
+        // the operator on the host, with its ServiceAccount's token (harness/nodes/netlab.ts says why)
+        const kc = new KubeConfig();
+        kc.loadFromFile(await serviceAccountKubeconfig(cp, 'netlab-system', 'netlab-operator'));
+        const operators = await startHostOperators(kc, cluster.dns).catch(async (err: Error) => {
+          await cluster.stop();
+          return fail(`the host operators did not start: ${err.message}`);
+        });
+        stop = async () => {
+          await operators.stop();
+          await cluster.stop();
+        };
+      }
     } else {
       const found = findBinaries();
       if (!found.ok) fail(`cannot start: ${found.reason}`);

@@ -2,9 +2,22 @@
 // manifests, unchanged. The manifests name the images `netlab-operator:dev` and `netlab-probe:dev` with
 // `imagePullPolicy: IfNotPresent`, the names the harness imports into every node's containerd, so no
 // overlay is needed: what runs is exactly what `kubectl apply -k manifests/` gives a user.
+//
+// Except where the operator runs. Under TCG (no KVM here) Node.js in a node VM's Pod never served /healthz
+// within its 5-minute startup probe (measured 2026-11-30: a bare `node -e 0` exec'd into the Pod took 1.2 s
+// to 85 s, loading the operator's modules far longer), so the Deployment is scaled to zero after the apply
+// and the operator runs on the host instead, as two instances under the same Lease, with the same code path
+// to the nodes (exec in the probe Pods through the apiserver and the kubelets).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createDnsProber } from '../../src/observe/dns.ts';
+import { PROBE_CONTAINER, probeExec } from '../../src/observe/probe-exec.ts';
+import { silentLogger } from '../../src/operator/log.ts';
+import { runOperator } from '../../src/operator/operator.ts';
+import type { RunningOperator } from '../../src/operator/operator.ts';
 import { binDir, PROJECT_ROOT } from '../control-plane/binaries.ts';
 
 const run = promisify(execFile);
@@ -18,16 +31,19 @@ export interface NetlabInstall {
 
 /**
  * Applies the CRD, waits until it is Established, then applies manifests/ (operator, RBAC, probe
- * DaemonSet, samples) and waits until both operator replicas and every probe Pod are ready.
+ * DaemonSet, samples), scales the operator's Pods to zero (see above) and waits until every probe Pod and
+ * the resolv.conf reader are ready.
  */
 export async function installNetlab(kubeconfig: string, log: (line: string) => void, timeoutS = 900): Promise<NetlabInstall> {
   const kubectl = path.join(binDir(), 'kubectl');
   const warnings: string[] = [];
   const timings: Record<string, number> = {};
-  const step = async (name: string, args: string[]) => {
+  const step = async (name: string, args: string[], input?: string) => {
     const began = performance.now();
     try {
-      const { stdout, stderr } = await run(kubectl, ['--kubeconfig', kubeconfig, ...args], { cwd: PROJECT_ROOT, maxBuffer: 16 << 20 });
+      const child = run(kubectl, ['--kubeconfig', kubeconfig, ...args], { cwd: PROJECT_ROOT, maxBuffer: 16 << 20 });
+      if (input !== undefined) child.child.stdin?.end(input);
+      const { stdout, stderr } = await child;
       warnings.push(...stderr.split('\n').filter((line) => line.trim()));
       for (const line of stdout.trim().split('\n')) if (line) log(`netlab harness: ${line}`);
     } catch (error) {
@@ -40,8 +56,96 @@ export async function installNetlab(kubeconfig: string, log: (line: string) => v
   await step('crd', ['apply', '-k', 'crds']);
   await step('crd established', ['wait', '--for=condition=Established', 'crd/networklabs.netlab.dev', '--timeout=60s']);
   await step('apply', ['apply', '-k', 'manifests']);
-  await step('operator ready', ['-n', 'netlab-system', 'rollout', 'status', 'deployment/netlab-operator', `--timeout=${timeoutS}s`]);
+  await step('operator Pods scaled to zero (TCG)', ['-n', 'netlab-system', 'scale', 'deployment/netlab-operator', '--replicas=0']);
+  // the host operators read a ClusterFirst Pod's resolv.conf, as the operator reads its own in its Pod
+  await step('resolv.conf reader', ['apply', '-f', '-'], JSON.stringify(RESOLV_READER));
   await step('probes ready', ['-n', 'netlab-system', 'rollout', 'status', 'daemonset/netlab-probe', `--timeout=${timeoutS}s`]);
+  await step('resolv.conf reader ready', ['-n', 'netlab-system', 'rollout', 'status', `deployment/${RESOLV_READER.metadata.name}`, `--timeout=${timeoutS}s`]);
   log(`netlab harness: netlab installed with kubectl apply -k manifests/ (${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')})`);
   return { warnings, timings };
+}
+
+/** A ClusterFirst Pod in the operator's namespace whose resolv.conf the host operators read as their own. */
+export const RESOLV_READER = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'netlab-resolv-reader', namespace: 'netlab-system' },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'netlab-resolv-reader' } },
+    template: {
+      metadata: { labels: { app: 'netlab-resolv-reader' } },
+      spec: {
+        dnsPolicy: 'ClusterFirst',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: PROBE_CONTAINER, image: 'netlab-probe:dev', imagePullPolicy: 'IfNotPresent', command: ['sleep', 'infinity'] }],
+      },
+    },
+  },
+} as const;
+
+export interface HostOperators {
+  instances: RunningOperator[];
+  /** stops the instance holding the Lease (as a killed Pod would stop checking); returns its identity */
+  stopLeader(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `count` operator instances in this process, under the manifests' Lease (netlab-system/netlab-operator):
+ * nodes through the probe Pods, DNS through `dns` (the host's way to 10.96.0.10), resolv.conf from the
+ * reader Pod. Lease timings are shortened so a takeover shows within seconds.
+ */
+export async function startHostOperators(kc: KubeConfig, dns: { host: string; port: number }, count = 2): Promise<HostOperators> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const reader = async () => {
+    const pods = (await core.listNamespacedPod({ namespace: 'netlab-system', labelSelector: `app=${RESOLV_READER.metadata.name}` })).items;
+    const ready = pods.find((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    if (!ready) throw new Error(`no ready ${RESOLV_READER.metadata.name} Pod in netlab-system to read resolv.conf in`);
+    return { namespace: 'netlab-system', name: ready.metadata!.name! };
+  };
+  const instances: RunningOperator[] = [];
+  for (let i = 0; i < count; i++) {
+    instances.push(
+      await runOperator({
+        kubeConfig: kc,
+        namespace: 'netlab-system',
+        identity: `host-operator-${i + 1}`,
+        leaderElection: { leaseName: 'netlab-operator', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+        metricsPort: null,
+        observers: {
+          dns: { prober: createDnsProber({ timeoutMs: 5_000 }), servers: () => [{ ...dns, transport: 'udp' }] },
+          resolvConf: {
+            namespace: 'netlab-system',
+            dnsPolicy: 'ClusterFirst',
+            async read() {
+              const pod = await reader();
+              const result = await probeExec(kc, () => pod, { defaultTimeoutMs: 60_000 }).exec(pod.name, ['cat', '/etc/resolv.conf']);
+              if (result.exitCode !== 0) throw new Error(`cat /etc/resolv.conf in ${pod.namespace}/${pod.name} exited ${result.exitCode}: ${result.stderr}`);
+              return result.stdout;
+            },
+          },
+        },
+        // an exec into a TCG node takes seconds, more when the node is busy starting Pods
+        observeOptions: { execTimeoutMs: 60_000 },
+        log: silentLogger,
+      }),
+    );
+  }
+  await Promise.all(instances.map((o) => o.ready(180_000)));
+  const running = new Set(instances);
+  return {
+    instances,
+    async stopLeader() {
+      const leader = [...running].find((o) => o.isLeader());
+      if (!leader) throw new Error('no host operator holds the Lease');
+      running.delete(leader);
+      await leader.stop();
+      return leader.identity;
+    },
+    async stop() {
+      await Promise.all([...running].map((o) => o.stop()));
+      running.clear();
+    },
+  };
 }

@@ -53,6 +53,14 @@ function kindCluster(kube: Kube): ConformanceCluster {
     detectMs: MINUTES_5,
     repairMs: MINUTES_5,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: 2 },
+    resolvConfReader: { namespace: 'netlab-system', name: 'netlab-operator' },
+    async stopLeader() {
+      const lease = await kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
+      const leader = lease.spec.holderIdentity;
+      if (!leader) throw new Error('no operator Pod holds the Lease netlab-system/netlab-operator');
+      await kube.run(['-n', 'netlab-system', 'delete', 'pod', leader, '--grace-period=0', '--force']);
+      return leader;
+    },
     async breakRoute() {
       // Felix re-checks its routes every 90 s (routeRefreshInterval) and would put the route back at a random
       // moment; with the refresh off, the route stays deleted until the repair restarts calico-node.

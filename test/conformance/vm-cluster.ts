@@ -1,10 +1,13 @@
 // The conformance provider for the harness's two-node VM cluster (harness/nodes): real kubelets,
-// containerd, Flannel VXLAN and kube-proxy in IPVS mode, netlab installed with `kubectl apply -k`. kube-proxy
-// runs as a process in each VM (not a DaemonSet), so it is held with SIGSTOP and stopped with a kill;
-// Flannel's VXLAN backend never re-adds a deleted route, so one stays deleted until the repair adds it back.
+// containerd, Flannel VXLAN and kube-proxy in IPVS mode, netlab installed with `kubectl apply -k`, the
+// operator as two instances on the host (harness/nodes/netlab.ts says why). kube-proxy runs as a process in
+// each VM (not a DaemonSet), so it is held with SIGSTOP and stopped with a kill; Flannel's VXLAN backend
+// never re-adds a deleted route, so one stays deleted until the repair adds it back.
 import path from 'node:path';
 import { binDir, PROJECT_ROOT } from '../../harness/control-plane/binaries.ts';
 import type { NodeCluster } from '../../harness/nodes/cluster.ts';
+import { RESOLV_READER } from '../../harness/nodes/netlab.ts';
+import type { HostOperators } from '../../harness/nodes/netlab.ts';
 import { signalKubeProxy, startKubeProxy, stopKubeProxy } from '../../harness/vm/kube-proxy.ts';
 import type { NodeVm } from '../../harness/vm/vm.ts';
 import { createProcessRunner } from '../../src/lab/runner.ts';
@@ -15,7 +18,7 @@ import type { ConformanceCluster } from './scenarios.ts';
 const DETECT_MS = 6 * 60_000;
 const REPAIR_MS = 10 * 60_000;
 
-export function vmConformanceCluster(cluster: NodeCluster): ConformanceCluster {
+export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperators): ConformanceCluster {
   const kube = new Kube(createProcessRunner(PROJECT_ROOT), ['--kubeconfig', cluster.controlPlane.kubeconfig], path.join(binDir(), 'kubectl'));
   const vm = (node: string): NodeVm => {
     const found = cluster.vms.find((v) => v.nodeName === node);
@@ -24,13 +27,15 @@ export function vmConformanceCluster(cluster: NodeCluster): ConformanceCluster {
   };
   const [first, second] = cluster.vms;
   return {
-    description: `the harness's VM cluster: ${cluster.vms.map((v) => v.nodeName).join(', ')}, Flannel ${cluster.backend}, kube-proxy IPVS`,
+    description: `the harness's VM cluster: ${cluster.vms.map((v) => v.nodeName).join(', ')}, Flannel ${cluster.backend}, kube-proxy IPVS, ${operators.instances.length} operators on the host`,
     kube,
     lab: ['default', 'seed-walkthrough'],
     targetNode: second!.nodeName,
     detectMs: DETECT_MS,
     repairMs: REPAIR_MS,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: cluster.vms.length },
+    resolvConfReader: RESOLV_READER.metadata,
+    stopLeader: () => operators.stopLeader(),
     async breakRoute() {
       // the second node's route to the first node's Pod subnet: through flannel.1 (VXLAN) or the link (host-gw)
       const node = second!.nodeName;

@@ -3,12 +3,13 @@
 // be (Nodes registered by the kubelets, Pods they started, traffic between nodes, the kube-dns Service
 // answering through IPVS), and netlab against it: the IPVS model against both nodes' real tables, a trace's
 // routing hops against both kernels and a real connection, and the resolv.conf model against the files the
-// kubelet wrote. netlab is installed as a user installs it (`kubectl apply -k manifests/`): the operator runs
-// in two Pods (in-cluster config, its ServiceAccount, DNS to 10.96.0.10 from its Pod, its own resolv.conf)
-// and checks both nodes through the probe DaemonSet; the conformance scenarios (test/conformance) break the
-// cluster and check that exactly the right condition and finding follow, then that the repair heals it.
+// kubelet wrote. netlab is installed as a user installs it (`kubectl apply -k manifests/`); the operator runs
+// on the host (Node.js does not start in a TCG Pod in time: harness/nodes/netlab.ts) as two instances under
+// one Lease with the operator's ServiceAccount token, and checks both nodes through the probe DaemonSet;
+// the conformance scenarios (test/conformance) break the cluster and check that exactly the right condition
+// and finding follow, then that the repair heals it.
 import { Writable } from 'node:stream';
-import { CoreV1Api, Exec } from '@kubernetes/client-node';
+import { CoreV1Api, Exec, KubeConfig } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { compareIpvs } from '../../src/compare/ipvs.ts';
 import { compareResolvConf } from '../../src/compare/resolvconf.ts';
@@ -32,6 +33,9 @@ import { describeNodeCluster } from '../harness/require-nodes.ts';
 import { conformanceTests, printSummary } from '../conformance/scenarios.ts';
 import type { ConformanceCluster } from '../conformance/scenarios.ts';
 import { vmConformanceCluster } from '../conformance/vm-cluster.ts';
+import { serviceAccountKubeconfig } from '../../harness/control-plane/controlplane.ts';
+import { startHostOperators } from '../../harness/nodes/netlab.ts';
+import type { HostOperators } from '../../harness/nodes/netlab.ts';
 
 const CLIENT_IMAGE = 'netlab-probe:dev';
 
@@ -150,26 +154,37 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
     }
   }, 600_000);
 
-  describe('netlab installed with kubectl apply -k manifests/: the operator in its Pods, the conformance scenarios', () => {
+  describe('netlab installed with kubectl apply -k manifests/, the operator on the host with its ServiceAccount: the conformance scenarios', () => {
     let provider: ConformanceCluster;
+    let operators: HostOperators;
     const summary: string[][] = [];
 
     beforeAll(async () => {
-      provider = vmConformanceCluster(cluster);
+      // the operator's own ServiceAccount token (manifests/operator/rbac.yaml), not the admin's certificate
+      const kc = new KubeConfig();
+      kc.loadFromFile(await serviceAccountKubeconfig(cluster.controlPlane, 'netlab-system', 'netlab-operator'));
+      operators = await startHostOperators(kc, cluster.dns);
+      provider = vmConformanceCluster(cluster, operators);
       // Check often and without a grace period, so a break shows within one check rather than a minute.
       await provider.kube.run(['-n', provider.lab[0], 'patch', 'networklab', provider.lab[1], '--type', 'merge', '-p', '{"spec":{"interval":"10s","gracePeriod":"0s"}}']);
-    }, 120_000);
+    }, 300_000);
     afterAll(async () => {
       if (provider) process.stdout.write(`\nkubectl get nlab -A on the VM cluster:\n${await provider.kube.run(['get', 'nlab', '-A']).catch((e: Error) => e.message)}`);
       printSummary(provider?.description ?? 'VM cluster', summary);
+      await operators?.stop();
     }, 120_000);
 
-    test('the operator runs as two Pods with their own ServiceAccount, one of them holding the Lease', async () => {
-      const pods = await provider.kube.json<{ items: { metadata: { name: string }; spec: { nodeName: string; serviceAccountName: string }; status: { phase: string } }[] }>(['-n', 'netlab-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=netlab-operator']);
-      expect(pods.items.map((p) => [p.spec.serviceAccountName, p.status.phase])).toEqual([['netlab-operator', 'Running'], ['netlab-operator', 'Running']]);
-      const lease = await provider.kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
-      expect(pods.items.map((p) => p.metadata.name)).toContain(lease.spec.holderIdentity);
-    });
+    test('the install left the probe on both nodes, the operator Deployment scaled to zero, and one host operator holding the Lease', async () => {
+      const probes = await provider.kube.json<{ items: { spec: { nodeName: string } }[] }>(['-n', 'netlab-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=netlab-probe']);
+      expect(probes.items.map((p) => p.spec.nodeName).sort()).toEqual(CLUSTER_NODES.map((n) => n.name));
+      const deployment = await provider.kube.json<{ spec: { replicas: number } }>(['-n', 'netlab-system', 'get', 'deployment', 'netlab-operator']);
+      expect(deployment.spec.replicas).toBe(0);
+      const lease = await waitFor('a host operator to take the Lease', async () => {
+        const l = await provider.kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
+        return l.spec.holderIdentity ?? null;
+      }, 60_000);
+      expect(operators.instances.map((o) => o.identity)).toContain(lease);
+    }, 120_000);
 
     test('Pod Security: the probe needs exactly hostNetwork and NET_ADMIN beyond baseline; the operator passes restricted', async () => {
       const labels = await provider.kube.json<{ metadata: { labels: Record<string, string> } }>(['get', 'namespace', 'netlab-system']);
