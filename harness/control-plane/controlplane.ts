@@ -102,6 +102,8 @@ export const NODE_CLUSTER_CONTROLLERS = [
   'deployment-controller',
   'replicaset-controller',
   'daemonset-controller',
+  // the headless-pod-dns sample's web Pods
+  'statefulset-controller',
   'pod-garbage-collector-controller',
   'ttl-controller',
 ];

@@ -37,7 +37,7 @@ export const CLUSTER_NODES = [
   { name: 'node-2', address: '10.130.29.81' },
 ] as const;
 const NODE_PREFIX_LENGTH = 24;
-/** The image archives (harness/images) every node imports into containerd; with netlab, the operator's too. */
+/** The image archives (harness/images) every node imports into containerd. */
 const NODE_IMAGES = ['pause', 'coredns', 'probe'];
 /**
  * The pause image the sample labs' Pods run (manifests/samples). The node's own pause binary (built for the
@@ -56,7 +56,7 @@ export interface NodeClusterOptions {
   backend?: FlannelBackend;
   /** memory of each node VM; default 2048 MiB */
   memoryMb?: number;
-  /** install netlab with `kubectl apply -k manifests/` (operator image imported on every node) */
+  /** install netlab with `kubectl apply -k manifests/` (harness/nodes/netlab.ts) */
   netlab?: boolean;
   keep?: boolean;
   log?: (line: string) => void;
@@ -99,8 +99,9 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   };
 
   try {
-    const images = opts.netlab ? [...NODE_IMAGES, 'operator'] : NODE_IMAGES;
-    const imagesDir = await buildImages(images, log);
+    // The operator's image is not imported even with netlab: its Pods cannot start in time under TCG
+    // (netlab.ts), and its 200 MB took about two minutes per node to import.
+    const imagesDir = await buildImages(NODE_IMAGES, log);
     phase('images');
     proxy = await startEgressProxy(path.join(dir, 'egress.sock'), log);
     controlPlane = await startControlPlane({
@@ -128,9 +129,6 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         nodeName: CLUSTER_NODES[i]!.name,
         apiserverPort: cp.apiserverPort,
         memoryMb: opts.memoryMb ?? 2048,
-        // two vCPUs (QEMU runs them on two host threads): a node busy starting Pods can use both host cores
-        // while the other node idles
-        cpus: 2,
         keep: opts.keep,
         log,
         node: { link: { socket: link, listen: i === 0, mac: linkMac(CLUSTER_NODES[i]!.address) }, shares: { 'netlab-bin': binDir(), 'netlab-images': imagesDir },
@@ -156,7 +154,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         await vm.writeFile(`${GUEST_KUBELET_DIR}/ca.crt`, readFileSync(cp.caCert, 'utf8'));
         await vm.writeFile('/var/lib/flannel/kubeconfig', await guestKubeconfig(cp, vm, dir, `flannel-${node.name}`, flannel), '0600');
         await vm.writeFile('/etc/resolv.conf', NODE_RESOLV_CONF);
-        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...images.map((i) => `${i}.tar`)], 600_000, log);
+        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...NODE_IMAGES.map((i) => `${i}.tar`)], 600_000, log);
         if (opts.netlab) await runOrExplain(vm, ['/opt/netlab/bin/ctr', '--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'tag', '--force', PAUSE_IMAGE, SAMPLES_PAUSE_IMAGE], 60_000);
       }),
     );
@@ -188,7 +186,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
 
     await deployCoreDns(kc, CLUSTER_NODES.length);
     await waitForPods(core, 'kube-system', 'k8s-app=kube-dns', CLUSTER_NODES.length, vms);
-    await startDnsRelay(vms[0]!);
+    await startDnsRelay(vms[0]!, CLUSTER_NODES[0].address);
     phase('CoreDNS Pods ready');
 
     let netlabWarnings: string[] = [];
@@ -223,9 +221,13 @@ export async function waitForPods(core: CoreV1Api, namespace: string, selector: 
   });
 }
 
-/** socat on the node, answering each datagram on DNS_RELAY_PORT with the kube-dns Service's answer. */
-async function startDnsRelay(vm: NodeVm): Promise<void> {
-  await runOrExplain(vm, ['sh', '-c', `setsid socat UDP4-RECVFROM:${DNS_RELAY_PORT},fork UDP4-SENDTO:${DNS_SERVICE_IP}:53 >>/var/log/dns-relay.log 2>&1 </dev/null &`], 10_000);
+/**
+ * socat on the node, answering each datagram on DNS_RELAY_PORT with the kube-dns Service's answer. It asks
+ * from the node's cluster-link address: from its default one (QEMU's 10.0.2.15, which every VM has) a CoreDNS
+ * Pod on the other node would answer to that node's own 10.0.2.15, and the answer would never come back.
+ */
+async function startDnsRelay(vm: NodeVm, address: string): Promise<void> {
+  await runOrExplain(vm, ['sh', '-c', `setsid socat UDP4-RECVFROM:${DNS_RELAY_PORT},fork UDP4-SENDTO:${DNS_SERVICE_IP}:53,bind=${address} >>/var/log/dns-relay.log 2>&1 </dev/null &`], 10_000);
 }
 
 /** A locally administered MAC made of the node's link address (10.130.29.80 → 52:54:0a:82:1d:50). */

@@ -51,6 +51,8 @@ interface Break {
   finding: ExpectedFinding | null;
   /** the condition's reason that must show, when the break makes it Unknown */
   reason?: string;
+  /** a word the condition's message must contain (the node that could not be observed) */
+  messageNames?: string;
   repair(): Promise<void>;
 }
 
@@ -116,6 +118,23 @@ export const SCENARIOS: Scenario[] = [
           await c.kube.onNode(c.targetNode, ['ipvsadm', '-d', '-t', `${KUBE_DNS}:53`, '-r', `${STALE_REAL_SERVER}:53`]);
           await c.releaseKubeProxy(c.targetNode);
         },
+      };
+    },
+  },
+  {
+    // Without its probe Pod a node cannot be observed: nothing can be compared there, so Unknown naming
+    // the node, never False; the DaemonSet makes a new Pod and the layer comes back.
+    name: 'the probe Pod of one node deleted',
+    condition: 'RoutesVerified',
+    expected: 'Unknown',
+    async breakIt(c) {
+      const probe = await c.kube.probePod(c.targetNode);
+      await c.kube.run(['-n', 'netlab-system', 'delete', 'pod', probe, '--grace-period=0', '--force']);
+      return {
+        finding: null,
+        reason: 'ProbeFailed',
+        messageNames: c.targetNode,
+        repair: async () => void (await c.kube.run(['-n', 'netlab-system', 'rollout', 'status', 'daemonset/netlab-probe', `--timeout=${Math.round(c.repairMs / 1000)}s`])),
       };
     },
   },
@@ -235,7 +254,10 @@ export function conformanceTests(cluster: () => ConformanceCluster, summary: str
       await broken.repair();
       const lab = detected.value;
       if (broken.reason) expect(lab.conditions[scenario.condition]?.reason).toBe(broken.reason);
-      for (const other of LAYER_CONDITIONS.filter((t) => t !== scenario.condition)) {
+      if (broken.messageNames) expect(lab.conditions[scenario.condition]?.message).toContain(broken.messageNames);
+      // a node that cannot be observed leaves every node layer Unknown, not only the one watched
+      const nodeLayers = broken.messageNames ? ['RoutesVerified', 'IPVSVerified'] : [];
+      for (const other of LAYER_CONDITIONS.filter((t) => t !== scenario.condition && !nodeLayers.includes(t))) {
         expect({ condition: other, status: lab.conditions[other]?.status }).toEqual({ condition: other, status: 'True' });
       }
       expect(lab.conditions.Ready?.status).not.toBe('True');

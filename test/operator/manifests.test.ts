@@ -119,7 +119,8 @@ test('the probe has hostNetwork, only NET_ADMIN, a read-only root filesystem, li
   expect(container.name).toBe('probe');
   expect(container.image).toMatch(/^netlab-probe:/);
   expect(container.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } });
-  expect(container.resources.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+  // memory is capped; CPU is not (a quota throttles the runc each exec starts in the probe's cgroup)
+  expect(container.resources.limits).toEqual({ memory: expect.any(String) });
   expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
   expect(one('DaemonSet', 'netlab-probe').metadata.labels['app.kubernetes.io/name']).toBe('netlab-probe');
 });
