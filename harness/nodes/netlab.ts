@@ -5,9 +5,12 @@
 //
 // Except where the operator runs. Under TCG (no KVM here) Node.js in a node VM's Pod never served /healthz
 // within its 5-minute startup probe (measured 2026-11-30: a bare `node -e 0` exec'd into the Pod took 1.2 s
-// to 85 s, loading the operator's modules far longer), so the Deployment is scaled to zero after the apply
-// and the operator runs on the host instead, as two instances under the same Lease, with the same code path
-// to the nodes (exec in the probe Pods through the apiserver and the kubelets).
+// to 85 s, loading the operator's modules far longer), so the Deployment is scaled to zero after the apply.
+// `harness up --nodes --netlab` runs the operator on the host instead (startHostOperators), two instances
+// under the same Lease, with the same path to the nodes (exec in the probe Pods through the apiserver and
+// the kubelets). On these TCG nodes that path is not reliable yet: with three labs checking every 10 s the
+// execs piled up (each `runc exec` takes seconds there) and timed out, and some failed with runc's "error
+// executing setns process"; so no test depends on it.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
