@@ -78,14 +78,24 @@ export async function registerVmNode(c: Clients, vm: NodeVm, podCIDR: string, la
   }
 }
 
-/** Creates or replaces ConfigMap kube-system/kube-proxy (key config.conf), where snapshots read kube-proxy's settings. */
+/**
+ * Creates or replaces ConfigMap kube-system/kube-proxy (key config.conf), where snapshots read kube-proxy's
+ * settings. Nodes start their kube-proxy side by side: when another one created it between our replace and
+ * our create (409), replace it after all.
+ */
 async function publishKubeProxyConfig(core: CoreV1Api, config: string): Promise<void> {
   const body = { metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': config } };
+  const replace = () => core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-proxy', body });
   try {
-    await core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'kube-proxy', body });
+    await replace();
   } catch (err) {
     if (!(err instanceof ApiException && err.code === 404)) throw err;
-    await core.createNamespacedConfigMap({ namespace: 'kube-system', body });
+    try {
+      await core.createNamespacedConfigMap({ namespace: 'kube-system', body });
+    } catch (raced) {
+      if (!(raced instanceof ApiException && raced.code === 409)) throw raced;
+      await replace();
+    }
   }
 }
 
