@@ -73,8 +73,6 @@ export interface NodeCluster {
   dns: { host: string; port: number };
   /** milliseconds per bring-up phase, and `total` */
   timings: Record<string, number>;
-  /** with `netlab`: what kubectl printed while applying the manifests (the apiserver's warnings) */
-  netlabWarnings: string[];
   kubeConfig(): KubeConfig;
   stop(): Promise<void>;
 }
@@ -189,15 +187,14 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     await startDnsRelay(vms[0]!, CLUSTER_NODES[0].address);
     phase('CoreDNS Pods ready');
 
-    let netlabWarnings: string[] = [];
     if (opts.netlab) {
-      netlabWarnings = (await installNetlab(cp.kubeconfig, log)).warnings;
+      await installNetlab(cp.kubeconfig, log);
       phase('netlab installed');
     }
 
     timings.total = Math.round(performance.now() - began);
     log(`netlab harness: node cluster (${CLUSTER_NODES.map((n) => n.name).join(', ')}, Flannel ${backend}) ready in ${(timings.total / 1000).toFixed(1)} s`);
-    return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, netlabWarnings, kubeConfig: () => adminKubeConfig(cp), stop };
+    return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, kubeConfig: () => adminKubeConfig(cp), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,7 +1,7 @@
 // netlab installed on the node cluster the way a user installs it: `kubectl apply -k` of the project's
-// manifests, unchanged. The manifests name the images `netlab-operator:dev` and `netlab-probe:dev` with
-// `imagePullPolicy: IfNotPresent`, the names the harness imports into every node's containerd, so no
-// overlay is needed: what runs is exactly what `kubectl apply -k manifests/` gives a user.
+// manifests, unchanged. The manifests name the probe image `netlab-probe:dev` with `imagePullPolicy:
+// IfNotPresent`, the name the harness imports into every node's containerd, so no overlay is needed: what
+// runs is exactly what `kubectl apply -k manifests/` gives a user.
 //
 // Except where the operator runs. Under TCG (no KVM here) Node.js in a node VM's Pod never served /healthz
 // within its 5-minute startup probe (measured 2026-11-30: a bare `node -e 0` exec'd into the Pod took 1.2 s
@@ -26,8 +26,6 @@ import { binDir, PROJECT_ROOT } from '../control-plane/binaries.ts';
 const run = promisify(execFile);
 
 export interface NetlabInstall {
-  /** what kubectl printed on stderr while applying: the apiserver's warnings (Pod Security's among them) */
-  warnings: string[];
   /** milliseconds per step */
   timings: Record<string, number>;
 }
@@ -39,15 +37,13 @@ export interface NetlabInstall {
  */
 export async function installNetlab(kubeconfig: string, log: (line: string) => void, timeoutS = 900): Promise<NetlabInstall> {
   const kubectl = path.join(binDir(), 'kubectl');
-  const warnings: string[] = [];
   const timings: Record<string, number> = {};
   const step = async (name: string, args: string[], input?: string) => {
     const began = performance.now();
     try {
       const child = run(kubectl, ['--kubeconfig', kubeconfig, ...args], { cwd: PROJECT_ROOT, maxBuffer: 16 << 20 });
       if (input !== undefined) child.child.stdin?.end(input);
-      const { stdout, stderr } = await child;
-      warnings.push(...stderr.split('\n').filter((line) => line.trim()));
+      const { stdout } = await child;
       for (const line of stdout.trim().split('\n')) if (line) log(`netlab harness: ${line}`);
     } catch (error) {
       const { stderr, message } = error as { stderr?: string; message: string };
@@ -65,7 +61,7 @@ export async function installNetlab(kubeconfig: string, log: (line: string) => v
   await step('probes ready', ['-n', 'netlab-system', 'rollout', 'status', 'daemonset/netlab-probe', `--timeout=${timeoutS}s`]);
   await step('resolv.conf reader ready', ['-n', 'netlab-system', 'rollout', 'status', `deployment/${RESOLV_READER.metadata.name}`, `--timeout=${timeoutS}s`]);
   log(`netlab harness: netlab installed with kubectl apply -k manifests/ (${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')})`);
-  return { warnings, timings };
+  return { timings };
 }
 
 /** A ClusterFirst Pod in the operator's namespace whose resolv.conf the host operators read as their own. */
