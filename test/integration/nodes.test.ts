@@ -181,6 +181,8 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
       const violations = /violates PodSecurity "baseline:latest": (.*)$/m.exec(refused)?.[1];
       // the apiserver lists the violations in an order of its own: compare them as a set
       expect(violations?.split(/(?<=\)), /).sort()).toEqual(['host namespaces (hostNetwork=true)', 'non-default capabilities (container "probe" must not include "NET_ADMIN" in securityContext.capabilities.add)']);
+      // admission looks its ServiceAccount up before Pod Security is asked
+      await kube.run(['-n', 'pss-restricted', 'create', 'serviceaccount', 'netlab-operator']);
       await kube.run(['create', '--dry-run=server', '-f', '-'], await podOf('deployment', 'netlab-operator', 'pss-restricted'));
     });
 
