@@ -1,5 +1,5 @@
 // `npm run harness -- up|down|status`: the test control plane (harness/control-plane/controlplane.ts) by hand.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -11,6 +11,7 @@ import type { ControlPlaneInfo } from './control-plane/controlplane.ts';
 import { isAlive, killRecordedProcesses, removeRecord } from './control-plane/instances.ts';
 import { CLUSTER_NODES, startNodeCluster } from './nodes/cluster.ts';
 import { startHostOperators } from './nodes/netlab.ts';
+import { jsonLogger } from '../src/operator/log.ts';
 import type { FlannelBackend } from './nodes/cluster.ts';
 import { HARNESS_INFO_ENV } from '../test/harness/jest-env.ts';
 import { sleep } from './control-plane/processes.ts';
@@ -83,10 +84,12 @@ program
         // the operator on the host, with its ServiceAccount's token (harness/nodes/netlab.ts says why)
         const kc = new KubeConfig();
         kc.loadFromFile(await serviceAccountKubeconfig(cp, 'netlab-system', 'netlab-operator'));
-        const operators = await startHostOperators(kc, cluster.dns).catch(async (err: Error) => {
+        const operatorLog = path.join(cp.dir, 'logs', 'host-operators.log');
+        const operators = await startHostOperators(kc, cluster.dns, { log: jsonLogger({ write: (line) => appendFileSync(operatorLog, `${line}\n`) }) }).catch(async (err: Error) => {
           await cluster.stop();
           return fail(`the host operators did not start: ${err.message}`);
         });
+        log(`netlab harness: two operators run here under the Lease netlab-system/netlab-operator; their log: ${operatorLog}`);
         stop = async () => {
           await operators.stop();
           await cluster.stop();

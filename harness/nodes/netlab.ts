@@ -18,7 +18,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createDnsProber } from '../../src/observe/dns.ts';
 import { PROBE_CONTAINER, probeExec } from '../../src/observe/probe-exec.ts';
-import { silentLogger } from '../../src/operator/log.ts';
+import { silentLogger, type Logger } from '../../src/operator/log.ts';
 import { runOperator } from '../../src/operator/operator.ts';
 import type { RunningOperator } from '../../src/operator/operator.ts';
 import { binDir, PROJECT_ROOT } from '../control-plane/binaries.ts';
@@ -95,7 +95,8 @@ export interface HostOperators {
  * nodes through the probe Pods, DNS through `dns` (the host's way to 10.96.0.10), resolv.conf from the
  * reader Pod. Lease timings are shortened so a takeover shows within seconds.
  */
-export async function startHostOperators(kc: KubeConfig, dns: { host: string; port: number }, count = 2): Promise<HostOperators> {
+export async function startHostOperators(kc: KubeConfig, dns: { host: string; port: number }, options: { count?: number; log?: Logger } = {}): Promise<HostOperators> {
+  const count = options.count ?? 2;
   const core = kc.makeApiClient(CoreV1Api);
   const reader = async () => {
     const pods = (await core.listNamespacedPod({ namespace: 'netlab-system', labelSelector: `app=${RESOLV_READER.metadata.name}` })).items;
@@ -125,9 +126,12 @@ export async function startHostOperators(kc: KubeConfig, dns: { host: string; po
             },
           },
         },
-        // an exec into a TCG node takes seconds, more when the node is busy starting Pods
+        // An exec into a TCG node takes seconds, more when the node is busy starting Pods: one at a time per
+        // node, each allowed a minute, and a node not yet showing a change looked at every 5 s, not every 1 s.
         observeOptions: { execTimeoutMs: 60_000 },
-        log: silentLogger,
+        execsPerNode: 1,
+        convergencePollMs: 5_000,
+        log: options.log ?? silentLogger,
       }),
     );
   }

@@ -17,6 +17,8 @@ Flags (environment variable in brackets):
   --metrics-port N            port of /healthz, /readyz and /metrics [NETLAB_METRICS_PORT]; default 8080
   --leader-election-id NAME   name of the leader Lease [NETLAB_LEADER_ELECTION_ID]; default netlab-operator
   --no-leader-election        run as the only instance, without a Lease
+  --execs-per-node N          commands run at once in one node's probe Pod, across all labs [NETLAB_EXECS_PER_NODE];
+                              default 2. Lower it when execs time out on slow nodes; the others wait their turn
   --log-level LEVEL           debug, info, warn or error [NETLAB_LOG_LEVEL]; default info
   --help                      this text
 `;
@@ -36,6 +38,7 @@ const { values } = (() => {
         'metrics-port': { type: 'string' },
         'leader-election-id': { type: 'string' },
         'no-leader-election': { type: 'boolean', default: false },
+        'execs-per-node': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -56,6 +59,10 @@ if (!['debug', 'info', 'warn', 'error'].includes(level)) fail(`--log-level must 
 const portText = values['metrics-port'] ?? process.env.NETLAB_METRICS_PORT ?? '8080';
 const metricsPort = Number(portText);
 if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) fail(`--metrics-port must be a port number, got ${JSON.stringify(portText)}`);
+
+const execsText = values['execs-per-node'] ?? process.env.NETLAB_EXECS_PER_NODE ?? '2';
+const execsPerNode = Number(execsText);
+if (!Number.isInteger(execsPerNode) || execsPerNode < 1) fail(`--execs-per-node must be a whole number of at least 1, got ${JSON.stringify(execsText)}`);
 
 const identity = process.env.POD_NAME ?? `${os.hostname()}-${process.pid}`;
 const log = jsonLogger({ level, fields: { instance: identity } });
@@ -79,6 +86,7 @@ const operator = await runOperator({
   watchNamespace: values['watch-namespace'] ?? process.env.NETLAB_WATCH_NAMESPACE,
   leaderElection: values['no-leader-election'] ? null : { leaseName: values['leader-election-id'] ?? process.env.NETLAB_LEADER_ELECTION_ID ?? 'netlab-operator' },
   metricsPort,
+  execsPerNode,
   // runOperator adds the instance field itself
   log: jsonLogger({ level }),
 });

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createDnsProber } from '../observe/dns.ts';
+import { queuedNodeExec } from '../observe/node-exec-queue.ts';
 import { PROBE_LABEL, probeExec } from '../observe/probe-exec.ts';
 import { ClusterCache } from './cluster-cache.ts';
 import { startHealthServer, type HealthServer } from './http.ts';
@@ -43,6 +44,8 @@ export interface OperatorOptions {
   /** replaces the default observers (probe pods, DNS to the cluster, /etc/resolv.conf) one by one */
   observers?: Partial<Observers>;
   observeOptions?: ObserveOptions;
+  /** commands run at once on one node, across all labs (node-exec-queue.ts); default 2 */
+  execsPerNode?: number;
   queue?: Omit<WorkQueueOptions, 'onResult'>;
   convergencePollMs?: number;
   log?: Logger;
@@ -104,7 +107,10 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   });
 
   const observers: Observers = {
-    nodeExec: options.observers?.nodeExec ?? probeExec(options.kubeConfig, (node) => cache.podOnNode(options.namespace, node, PROBE_LABEL)),
+    nodeExec: queuedNodeExec(
+      options.observers?.nodeExec ?? probeExec(options.kubeConfig, (node) => cache.podOnNode(options.namespace, node, PROBE_LABEL)),
+      options.execsPerNode ?? 2,
+    ),
     dns: options.observers?.dns ?? { prober: createDnsProber(), servers: dnsServersOf },
     resolvConf: options.observers?.resolvConf ?? { namespace: options.namespace, dnsPolicy: 'ClusterFirst', read: () => readFile('/etc/resolv.conf', 'utf8') },
   };
