@@ -119,7 +119,7 @@ program
         ...(clusterDns
           ? [
               `nodes:          ${CLUSTER_NODES.map((n) => n.name).join(', ')} (kubectl get nodes -o wide; VMs' consoles under ${os.tmpdir()}/netlab-vm-*)`,
-              `kube-dns:       ${clusterDns} udp, relayed on node-1 to 10.96.0.10 (dig -p ${clusterDns.split(':')[1]} @127.0.0.1 kubernetes.default.svc.cluster.local)`,
+              `kube-dns:       ${clusterDns} tcp, relayed on node-1 to 10.96.0.10 (dig +tcp -p ${clusterDns.split(':')[1]} @127.0.0.1 kubernetes.default.svc.cluster.local)`,
               '',
             ]
           : []),

@@ -114,13 +114,13 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     await grantFlannel(kc, flannel.user);
     phase('control plane');
 
-    const wanted: Record<string, 'tcp' | 'tcp+udp'> = { dns: 'tcp+udp' };
+    const wanted: Record<string, 'tcp' | 'tcp+udp'> = { dns: 'tcp' };
     for (const n of CLUSTER_NODES) wanted[n.name] = 'tcp';
     const ports = await freePorts(wanted);
     const kubeletPorts = CLUSTER_NODES.map((n) => ports[n.name]!);
     const kubelet = (hostPort: number) => ({ protocol: 'tcp' as const, hostPort, guestPort: KUBELET_PORT });
-    // the host's way to the kube-dns Service: UDP into node-1, where a relay passes it on (startDnsRelay)
-    const dnsForward = { protocol: 'udp' as const, hostPort: ports.dns!, guestPort: DNS_RELAY_PORT };
+    // the host's way to the kube-dns Service: DNS over TCP into node-1, where a relay passes it on (startDnsRelay)
+    const dnsForward = { protocol: 'tcp' as const, hostPort: ports.dns!, guestPort: DNS_RELAY_PORT };
     const link = path.join(dir, 'link.sock');
     const boot = (i: number) =>
       startNodeVm({
@@ -219,12 +219,14 @@ export async function waitForPods(core: CoreV1Api, namespace: string, selector: 
 }
 
 /**
- * socat on the node, answering each datagram on DNS_RELAY_PORT with the kube-dns Service's answer. It asks
- * from the node's cluster-link address: from its default one (QEMU's 10.0.2.15, which every VM has) a CoreDNS
- * Pod on the other node would answer to that node's own 10.0.2.15, and the answer would never come back.
+ * socat on the node, passing each TCP connection on DNS_RELAY_PORT to the kube-dns Service (DNS over TCP).
+ * TCP, not UDP: QEMU's user network keeps one host peer per forwarded UDP port, so with several questions in
+ * flight every answer went to the last asker (seen: no answer at all while the operator asked). It asks from
+ * the node's cluster-link address: from its default one (QEMU's 10.0.2.15, which every VM has) a CoreDNS Pod
+ * on the other node would answer to that node's own 10.0.2.15, and the answer would never come back.
  */
 async function startDnsRelay(vm: NodeVm, address: string): Promise<void> {
-  await runOrExplain(vm, ['sh', '-c', `setsid socat UDP4-RECVFROM:${DNS_RELAY_PORT},fork UDP4-SENDTO:${DNS_SERVICE_IP}:53,bind=${address} >>/var/log/dns-relay.log 2>&1 </dev/null &`], 10_000);
+  await runOrExplain(vm, ['sh', '-c', `setsid socat TCP4-LISTEN:${DNS_RELAY_PORT},fork,reuseaddr TCP4:${DNS_SERVICE_IP}:53,bind=${address} >>/var/log/dns-relay.log 2>&1 </dev/null &`], 10_000);
 }
 
 /** A locally administered MAC made of the node's link address (10.130.29.80 → 52:54:0a:82:1d:50). */

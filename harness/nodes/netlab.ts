@@ -8,9 +8,10 @@
 // to 85 s, loading the operator's modules far longer), so the Deployment is scaled to zero after the apply.
 // `harness up --nodes --netlab` runs the operator on the host instead (startHostOperators), two instances
 // under the same Lease, with the same path to the nodes (exec in the probe Pods through the apiserver and
-// the kubelets). On these TCG nodes that path is not reliable yet: with three labs checking every 10 s the
-// execs piled up (each `runc exec` takes seconds there) and timed out, and some failed with runc's "error
-// executing setns process"; so no test depends on it.
+// the kubelets). On these TCG nodes an exec takes seconds to minutes (each `runc exec` starts two Go
+// processes on a busy emulated CPU): the host operators run one command at a time per node and let each
+// take a minute, or the execs pile up, time out and fail in runc's setns (seen before the operator queued
+// its commands per node, src/observe/node-exec-queue.ts).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -92,7 +93,7 @@ export interface HostOperators {
 
 /**
  * `count` operator instances in this process, under the manifests' Lease (netlab-system/netlab-operator):
- * nodes through the probe Pods, DNS through `dns` (the host's way to 10.96.0.10), resolv.conf from the
+ * nodes through the probe Pods, DNS over TCP through `dns` (the host's way to 10.96.0.10), resolv.conf from the
  * reader Pod. Lease timings are shortened so a takeover shows within seconds.
  */
 export async function startHostOperators(kc: KubeConfig, dns: { host: string; port: number }, options: { count?: number; log?: Logger } = {}): Promise<HostOperators> {
@@ -114,7 +115,8 @@ export async function startHostOperators(kc: KubeConfig, dns: { host: string; po
         leaderElection: { leaseName: 'netlab-operator', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
         metricsPort: null,
         observers: {
-          dns: { prober: createDnsProber({ timeoutMs: 5_000 }), servers: () => [{ ...dns, transport: 'udp' }] },
+          // each question is a TCP connection that socat on node-1 forks for: a few per second, each given 30 s
+          dns: { prober: createDnsProber({ timeoutMs: 30_000, maxQueriesPerSecond: 4 }), servers: () => [{ ...dns, transport: 'tcp' }] },
           resolvConf: {
             namespace: 'netlab-system',
             dnsPolicy: 'ClusterFirst',

@@ -54,6 +54,7 @@ function kindCluster(kube: Kube): ConformanceCluster {
     repairMs: MINUTES_5,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: 2 },
     resolvConfReader: { namespace: 'netlab-system', name: 'netlab-operator' },
+    onNode: (node, argv) => kube.onNode(node, argv),
     async stopLeader() {
       const lease = await kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
       const leader = lease.spec.holderIdentity;

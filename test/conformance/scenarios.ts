@@ -35,6 +35,8 @@ export interface ConformanceCluster {
   coredns: { namespace: string; name: string; replicas: number };
   /** the Deployment whose Pod's resolv.conf the operator reads (its own, when it runs in the cluster) */
   resolvConfReader: { namespace: string; name: string };
+  /** runs a command in `node`'s own network namespace (its routes and IPVS table); its stdout */
+  onNode(node: string, argv: string[]): Promise<string>;
   /** stops the operator instance holding the Lease (netlab-system/netlab-operator); returns its identity */
   stopLeader(): Promise<string>;
   /** deletes a route the CNI programmed on `targetNode` and keeps the CNI from putting it back */
@@ -95,11 +97,11 @@ export const SCENARIOS: Scenario[] = [
     async breakIt(c) {
       const address = await kubeDnsEndpoint(c);
       await c.holdKubeProxy(c.targetNode);
-      await c.kube.onNode(c.targetNode, ['ipvsadm', '-d', '-t', `${KUBE_DNS}:53`, '-r', `${address}:53`]);
+      await c.onNode(c.targetNode, ['ipvsadm', '-d', '-t', `${KUBE_DNS}:53`, '-r', `${address}:53`]);
       return {
         finding: { layer: 'ipvs', kind: 'missing', node: c.targetNode, key: `TCP ${KUBE_DNS}:53 -> ${address}:53` },
         async repair() {
-          await c.kube.onNode(c.targetNode, ['ipvsadm', '-a', '-t', `${KUBE_DNS}:53`, '-r', `${address}:53`, '-m', '-w', '1']);
+          await c.onNode(c.targetNode, ['ipvsadm', '-a', '-t', `${KUBE_DNS}:53`, '-r', `${address}:53`, '-m', '-w', '1']);
           await c.releaseKubeProxy(c.targetNode);
         },
       };
@@ -111,11 +113,11 @@ export const SCENARIOS: Scenario[] = [
     expected: 'False',
     async breakIt(c) {
       await c.holdKubeProxy(c.targetNode);
-      await c.kube.onNode(c.targetNode, ['ipvsadm', '-a', '-t', `${KUBE_DNS}:53`, '-r', `${STALE_REAL_SERVER}:53`, '-m', '-w', '1']);
+      await c.onNode(c.targetNode, ['ipvsadm', '-a', '-t', `${KUBE_DNS}:53`, '-r', `${STALE_REAL_SERVER}:53`, '-m', '-w', '1']);
       return {
         finding: { layer: 'ipvs', kind: 'unexpected', node: c.targetNode, key: `TCP ${KUBE_DNS}:53 -> ${STALE_REAL_SERVER}:53` },
         async repair() {
-          await c.kube.onNode(c.targetNode, ['ipvsadm', '-d', '-t', `${KUBE_DNS}:53`, '-r', `${STALE_REAL_SERVER}:53`]);
+          await c.onNode(c.targetNode, ['ipvsadm', '-d', '-t', `${KUBE_DNS}:53`, '-r', `${STALE_REAL_SERVER}:53`]);
           await c.releaseKubeProxy(c.targetNode);
         },
       };

@@ -5,10 +5,13 @@
 // routing hops against both kernels and a real connection, and the resolv.conf model against the files the
 // kubelet wrote. netlab is installed as a user installs it (`kubectl apply -k manifests/`): its probe
 // DaemonSet runs on both nodes and answers through the apiserver and the kubelets, and Pod Security says what
-// the manifests need. The operator checking these nodes does not run here yet (harness/nodes/netlab.ts).
+// the manifests need. The operator then checks these nodes as it checks any cluster (exec in the probe Pods
+// through the apiserver and the kubelets), run on the host because its Pods do not start in time under TCG
+// (harness/nodes/netlab.ts), and the conformance scenarios (test/conformance) break the cluster behind its
+// back: each must turn exactly the right condition and finding, and the repair must bring Ready back.
 import { Writable } from 'node:stream';
 import path from 'node:path';
-import { CoreV1Api, Exec } from '@kubernetes/client-node';
+import { CoreV1Api, Exec, KubeConfig } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { compareIpvs } from '../../src/compare/ipvs.ts';
 import { compareResolvConf } from '../../src/compare/resolvconf.ts';
@@ -32,6 +35,13 @@ import { describeNodeCluster } from '../harness/require-nodes.ts';
 import { Kube } from '../conformance/cluster.ts';
 import { binDir, PROJECT_ROOT } from '../../harness/control-plane/binaries.ts';
 import { createProcessRunner } from '../../src/lab/runner.ts';
+import { jsonLogger } from '../../src/operator/log.ts';
+import { serviceAccountKubeconfig } from '../../harness/control-plane/controlplane.ts';
+import { startHostOperators } from '../../harness/nodes/netlab.ts';
+import type { HostOperators } from '../../harness/nodes/netlab.ts';
+import { conformanceTests, printSummary } from '../conformance/scenarios.ts';
+import type { ConformanceCluster } from '../conformance/scenarios.ts';
+import { vmConformanceCluster } from '../conformance/vm-cluster.ts';
 
 const CLIENT_IMAGE = 'netlab-probe:dev';
 
@@ -186,6 +196,41 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
       await kube.run(['create', '--dry-run=server', '-f', '-'], await podOf('deployment', 'netlab-operator', 'pss-restricted'));
     });
 
+    describe('the operator on the host, with its ServiceAccount, checking the nodes through the probe Pods: the conformance scenarios', () => {
+      let operators: HostOperators;
+      let provider: ConformanceCluster;
+      const summary: string[][] = [];
+      const operatorLog: string[] = [];
+
+      beforeAll(async () => {
+        // the operator's own ServiceAccount token (manifests/operator/rbac.yaml), not the admin's certificate
+        const kc = new KubeConfig();
+        kc.loadFromFile(await serviceAccountKubeconfig(cluster.controlPlane, 'netlab-system', 'netlab-operator'));
+        operators = await startHostOperators(kc, cluster.dns, { log: jsonLogger({ level: 'warn', write: (line) => operatorLog.push(line) }) });
+        provider = vmConformanceCluster(cluster, operators);
+        // Check often and without a grace period, so a break shows within one check rather than a minute.
+        await provider.kube.run(['-n', provider.lab[0], 'patch', 'networklab', provider.lab[1], '--type', 'merge', '-p', '{"spec":{"interval":"10s","gracePeriod":"0s"}}']);
+      }, 300_000);
+      afterAll(async () => {
+        if (provider) process.stdout.write(`\nkubectl get nlab -A on the VM cluster:\n${await provider.kube.run(['get', 'nlab', '-A']).catch((e: Error) => e.message)}`);
+        printSummary(provider?.description ?? 'VM cluster', summary);
+        // what went wrong on the way, for a failed run (warnings only: probe commands that failed, retries)
+        if (operatorLog.length > 0) process.stdout.write(`\nhost operators, last warnings:\n${operatorLog.slice(-20).join('\n')}\n`);
+        await operators?.stop();
+      }, 120_000);
+
+      test('one host operator holds the Lease of the manifests, and the Deployment stays at zero Pods', async () => {
+        const deployment = await provider.kube.json<{ spec: { replicas: number } }>(['-n', 'netlab-system', 'get', 'deployment', 'netlab-operator']);
+        expect(deployment.spec.replicas).toBe(0);
+        const lease = await waitFor('a host operator to take the Lease', async () => {
+          const l = await provider.kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
+          return l.spec.holderIdentity || null;
+        }, 60_000);
+        expect(operators.instances.map((o) => o.identity)).toContain(lease);
+      }, 120_000);
+
+      conformanceTests(() => provider, summary);
+    });
   });
 });
 

@@ -1,0 +1,66 @@
+// The conformance provider for the harness's two-node VM cluster (harness/nodes): real kubelets,
+// containerd, Flannel VXLAN and kube-proxy in IPVS mode, netlab installed with `kubectl apply -k`, the
+// operator as two instances on the host (harness/nodes/netlab.ts says why). Faults are made through each
+// VM's own exec channel, not `kubectl exec`: the operator's execs into the probe Pods are what is under test,
+// and a TCG node has little time for more. kube-proxy runs as a process in each VM (not a DaemonSet), so
+// it is held with SIGSTOP and stopped with a kill; Flannel's VXLAN backend never re-adds a deleted route, so
+// one stays deleted until the repair adds it back.
+import path from 'node:path';
+import { binDir, PROJECT_ROOT } from '../../harness/control-plane/binaries.ts';
+import type { NodeCluster } from '../../harness/nodes/cluster.ts';
+import { RESOLV_READER } from '../../harness/nodes/netlab.ts';
+import type { HostOperators } from '../../harness/nodes/netlab.ts';
+import { signalKubeProxy, startKubeProxy, stopKubeProxy } from '../../harness/vm/kube-proxy.ts';
+import type { NodeVm } from '../../harness/vm/vm.ts';
+import { createProcessRunner } from '../../src/lab/runner.ts';
+import { outputOf } from '../../src/observe/exec.ts';
+import { Kube } from './cluster.ts';
+import type { ConformanceCluster } from './scenarios.ts';
+
+/** TCG nodes on a 2-core machine: a Pod takes tens of seconds to start, an exec seconds to a minute */
+const DETECT_MS = 6 * 60_000;
+const REPAIR_MS = 10 * 60_000;
+
+export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperators): ConformanceCluster {
+  const kube = new Kube(createProcessRunner(PROJECT_ROOT), ['--kubeconfig', cluster.controlPlane.kubeconfig], path.join(binDir(), 'kubectl'));
+  const vm = (node: string): NodeVm => {
+    const found = cluster.vms.find((v) => v.nodeName === node);
+    if (!found) throw new Error(`no VM runs node ${node}`);
+    return found;
+  };
+  const onNode = (node: string, argv: string[]) => outputOf(vm(node), node, argv, { timeoutMs: 60_000 });
+  const [first, second] = cluster.vms;
+  return {
+    description: `the harness's VM cluster: ${cluster.vms.map((v) => v.nodeName).join(', ')}, Flannel ${cluster.backend}, kube-proxy IPVS, ${operators.instances.length} operators on the host`,
+    kube,
+    lab: ['default', 'seed-walkthrough'],
+    targetNode: second!.nodeName,
+    detectMs: DETECT_MS,
+    repairMs: REPAIR_MS,
+    coredns: { namespace: 'kube-system', name: 'coredns', replicas: cluster.vms.length },
+    resolvConfReader: RESOLV_READER.metadata,
+    onNode,
+    stopLeader: () => operators.stopLeader(),
+    async breakRoute() {
+      // the second node's route to the first node's Pod subnet: through flannel.1 (VXLAN) or the link (host-gw)
+      const node = second!.nodeName;
+      const nodes = await kube.json<{ items: { metadata: { name: string }; spec: { podCIDR?: string } }[] }>(['get', 'nodes']);
+      const subnet = nodes.items.find((n) => n.metadata.name === first!.nodeName)?.spec.podCIDR;
+      if (!subnet) throw new Error(`node ${first!.nodeName} has no podCIDR`);
+      const route = (await onNode(node, ['ip', 'route', 'show', subnet])).trim();
+      if (!route) throw new Error(`node ${node} has no route to ${subnet}`);
+      await onNode(node, ['ip', 'route', 'del', subnet]);
+      return {
+        finding: { layer: 'routes', kind: 'missing', node, key: subnet },
+        async restore() {
+          // `ip route show` prints the route as `ip route add` takes it
+          if (!(await onNode(node, ['ip', 'route', 'show', subnet])).trim()) await onNode(node, ['ip', 'route', 'add', ...route.split(/\s+/)]);
+        },
+      };
+    },
+    holdKubeProxy: (node) => signalKubeProxy(vm(node), 'STOP'),
+    releaseKubeProxy: (node) => signalKubeProxy(vm(node), 'CONT'),
+    stopKubeProxy: (node) => stopKubeProxy(vm(node)),
+    startKubeProxy: async (node) => void (await startKubeProxy(vm(node), cluster.controlPlane, { scheduler: '' }, REPAIR_MS)),
+  };
+}
