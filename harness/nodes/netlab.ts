@@ -105,6 +105,7 @@ export async function startHostOperators(kc: KubeConfig, dns: { host: string; po
     if (!ready) throw new Error(`no ready ${RESOLV_READER.metadata.name} Pod in netlab-system to read resolv.conf in`);
     return { namespace: 'netlab-system', name: ready.metadata!.name! };
   };
+  const resolvConfs = new Map<string, string>(); // reader Pod name -> its resolv.conf
   const instances: RunningOperator[] = [];
   for (let i = 0; i < count; i++) {
     instances.push(
@@ -122,15 +123,20 @@ export async function startHostOperators(kc: KubeConfig, dns: { host: string; po
             dnsPolicy: 'ClusterFirst',
             async read() {
               const pod = await reader();
-              const result = await probeExec(kc, () => pod, { defaultTimeoutMs: 60_000 }).exec(pod.name, ['cat', '/etc/resolv.conf']);
+              // The kubelet writes a Pod's resolv.conf once, when it creates the sandbox: read each Pod's once
+              // (an exec into a busy TCG node can take over a minute), again only when the Pod is replaced.
+              const known = resolvConfs.get(pod.name);
+              if (known !== undefined) return known;
+              const result = await probeExec(kc, () => pod, { defaultTimeoutMs: 120_000 }).exec(pod.name, ['cat', '/etc/resolv.conf']);
               if (result.exitCode !== 0) throw new Error(`cat /etc/resolv.conf in ${pod.namespace}/${pod.name} exited ${result.exitCode}: ${result.stderr}`);
+              resolvConfs.set(pod.name, result.stdout);
               return result.stdout;
             },
           },
         },
-        // An exec into a TCG node takes seconds, more when the node is busy starting Pods: one at a time per
-        // node, each allowed a minute, and a node not yet showing a change looked at every 5 s, not every 1 s.
-        observeOptions: { execTimeoutMs: 60_000 },
+        // An exec into a TCG node takes seconds, over a minute when the node is busy: one at a time per node,
+        // each allowed two minutes, and a node not yet showing a change looked at every 5 s, not every 1 s.
+        observeOptions: { execTimeoutMs: 120_000 },
         execsPerNode: 1,
         convergencePollMs: 5_000,
         log: options.log ?? silentLogger,

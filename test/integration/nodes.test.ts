@@ -40,10 +40,11 @@ import { serviceAccountKubeconfig } from '../../harness/control-plane/controlpla
 import { startHostOperators } from '../../harness/nodes/netlab.ts';
 import type { HostOperators } from '../../harness/nodes/netlab.ts';
 import { conformanceTests, printSummary } from '../conformance/scenarios.ts';
-import type { ConformanceCluster } from '../conformance/scenarios.ts';
+import type { ConformanceCluster, ScenarioId } from '../conformance/scenarios.ts';
 import { vmConformanceCluster } from '../conformance/vm-cluster.ts';
 
 const CLIENT_IMAGE = 'netlab-probe:dev';
+const CI_SCENARIOS: ScenarioId[] = ['route-deleted', 'real-server-deleted', 'probe-pod-deleted', 'leader-stopped', 'kube-proxy-stopped'];
 
 describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube-proxy, CoreDNS Pods', () => {
   let cluster: NodeCluster;
@@ -229,7 +230,9 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
         expect(operators.instances.map((o) => o.identity)).toContain(lease);
       }, 120_000);
 
-      conformanceTests(() => provider, summary);
+      // Each scenario takes minutes on these TCG nodes (an exec can take a minute, a Pod longer to start), so
+      // CI runs the faults of the real-nodes issue and the leader's; NETLAB_VM_CONFORMANCE=all runs them all.
+      conformanceTests(() => provider, summary, process.env.NETLAB_VM_CONFORMANCE === 'all' ? {} : { only: CI_SCENARIOS });
     });
   });
 });
