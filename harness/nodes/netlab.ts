@@ -10,7 +10,7 @@
 // under the same Lease, with the same path to the nodes (exec in the probe Pods through the apiserver and
 // the kubelets). On these TCG nodes an exec takes seconds to minutes (each `runc exec` starts two Go
 // processes on a busy emulated CPU): the host operators run one command at a time per node and let each
-// take a minute, or the execs pile up, time out and fail in runc's setns (seen before the operator queued
+// take two minutes, or the execs pile up, time out and fail in runc's setns (seen before the operator queued
 // its commands per node, src/observe/node-exec-queue.ts).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
