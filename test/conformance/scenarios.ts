@@ -237,14 +237,15 @@ function findingText(f: ExpectedFinding): string {
   return `${f.kind} ${f.key ?? `${f.keyPrefix}…`}${f.node ? ` on ${f.node}` : ''}`;
 }
 
-/**
- * The conformance suite against one cluster. `cluster()` is called in the tests (the provider starts it in
- * the caller's beforeAll); `summary` collects the table's rows, printed by `printSummary`.
- */
 export interface ConformanceOptions {
   /** run only these scenarios (the sample labs' check always runs); default all */
   only?: readonly ScenarioId[];
 }
+
+/**
+ * The conformance suite against one cluster. `cluster()` is called in the tests (the provider starts it in
+ * the caller's beforeAll); `summary` collects the table's rows, printed by `printSummary`.
+ */
 
 export function conformanceTests(cluster: () => ConformanceCluster, summary: string[][], options: ConformanceOptions = {}): void {
   // a scenario not chosen is not a test at all for this provider (not a skipped one)
