@@ -2,11 +2,10 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { cacheDir, findBinaries } from './control-plane/binaries.ts';
 import { trackUntilStopped } from './control-plane/cleanup.ts';
-import { serviceAccountKubeconfig, startControlPlane } from './control-plane/controlplane.ts';
+import { startControlPlane } from './control-plane/controlplane.ts';
 import type { ControlPlaneInfo } from './control-plane/controlplane.ts';
 import { isAlive, killRecordedProcesses, removeRecord } from './control-plane/instances.ts';
 import { CLUSTER_NODES, startNodeCluster } from './nodes/cluster.ts';
@@ -82,10 +81,8 @@ program
       clusterDns = `${cluster.dns.host}:${cluster.dns.port}`;
       if (options.netlab) {
         // the operator on the host, with its ServiceAccount's token (harness/nodes/netlab.ts says why)
-        const kc = new KubeConfig();
-        kc.loadFromFile(await serviceAccountKubeconfig(cp, 'netlab-system', 'netlab-operator'));
         const operatorLog = path.join(cp.dir, 'logs', 'host-operators.log');
-        const operators = await startHostOperators(kc, cluster.dns, { log: jsonLogger({ write: (line) => appendFileSync(operatorLog, `${line}\n`) }) }).catch(async (err: Error) => {
+        const operators = await startHostOperators(cp, cluster.dns, { log: jsonLogger({ write: (line) => appendFileSync(operatorLog, `${line}\n`) }) }).catch(async (err: Error) => {
           await cluster.stop();
           return fail(`the host operators did not start: ${err.message}`);
         });

@@ -15,14 +15,14 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api } from '@kubernetes/client-node';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createDnsProber } from '../../src/observe/dns.ts';
 import { PROBE_CONTAINER, probeExec } from '../../src/observe/probe-exec.ts';
 import { silentLogger, type Logger } from '../../src/operator/log.ts';
 import { runOperator } from '../../src/operator/operator.ts';
 import type { RunningOperator } from '../../src/operator/operator.ts';
 import { binDir, PROJECT_ROOT } from '../control-plane/binaries.ts';
+import { serviceAccountKubeconfig, type ControlPlaneInfo } from '../control-plane/controlplane.ts';
 
 const run = promisify(execFile);
 
@@ -92,12 +92,15 @@ export interface HostOperators {
 }
 
 /**
- * `count` operator instances in this process, under the manifests' Lease (netlab-system/netlab-operator):
- * nodes through the probe Pods, DNS over TCP through `dns` (the host's way to 10.96.0.10), resolv.conf from the
+ * `count` operator instances in this process, under the manifests' Lease (netlab-system/netlab-operator),
+ * each with the `netlab-operator` ServiceAccount's token (manifests/operator/rbac.yaml), not an admin's
+ * certificate: nodes through the probe Pods, DNS over TCP through `dns` (the host's way to 10.96.0.10), resolv.conf from the
  * reader Pod. Lease timings are shortened so a takeover shows within seconds.
  */
-export async function startHostOperators(kc: KubeConfig, dns: { host: string; port: number }, options: { count?: number; log?: Logger } = {}): Promise<HostOperators> {
+export async function startHostOperators(cp: ControlPlaneInfo, dns: { host: string; port: number }, options: { count?: number; log?: Logger } = {}): Promise<HostOperators> {
   const count = options.count ?? 2;
+  const kc = new KubeConfig();
+  kc.loadFromFile(await serviceAccountKubeconfig(cp, 'netlab-system', 'netlab-operator'));
   const core = kc.makeApiClient(CoreV1Api);
   const reader = async () => {
     const pods = (await core.listNamespacedPod({ namespace: 'netlab-system', labelSelector: `app=${RESOLV_READER.metadata.name}` })).items;

@@ -20,7 +20,7 @@ interface NodeQueue {
 }
 
 export interface NodeExecQueue extends NodeExec {
-  /** commands waiting per node, for metrics and tests */
+  /** commands waiting their turn on `node` (tests read it) */
   waiting(node: string): number;
 }
 

@@ -246,7 +246,6 @@ export interface ConformanceOptions {
  * The conformance suite against one cluster. `cluster()` is called in the tests (the provider starts it in
  * the caller's beforeAll); `summary` collects the table's rows, printed by `printSummary`.
  */
-
 export function conformanceTests(cluster: () => ConformanceCluster, summary: string[][], options: ConformanceOptions = {}): void {
   // a scenario not chosen is not a test at all for this provider (not a skipped one)
   const testIf = (id: ScenarioId): typeof test | ((...args: Parameters<typeof test>) => void) => (options.only === undefined || options.only.includes(id) ? test : () => {});

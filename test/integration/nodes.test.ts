@@ -11,7 +11,7 @@
 // back: each must turn exactly the right condition and finding, and the repair must bring Ready back.
 import { Writable } from 'node:stream';
 import path from 'node:path';
-import { CoreV1Api, Exec, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, Exec } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { compareIpvs } from '../../src/compare/ipvs.ts';
 import { compareResolvConf } from '../../src/compare/resolvconf.ts';
@@ -36,7 +36,6 @@ import { Kube } from '../conformance/cluster.ts';
 import { binDir, PROJECT_ROOT } from '../../harness/control-plane/binaries.ts';
 import { createProcessRunner } from '../../src/lab/runner.ts';
 import { jsonLogger } from '../../src/operator/log.ts';
-import { serviceAccountKubeconfig } from '../../harness/control-plane/controlplane.ts';
 import { startHostOperators } from '../../harness/nodes/netlab.ts';
 import type { HostOperators } from '../../harness/nodes/netlab.ts';
 import { conformanceTests, printSummary } from '../conformance/scenarios.ts';
@@ -206,10 +205,7 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
       const operatorLog: string[] = [];
 
       beforeAll(async () => {
-        // the operator's own ServiceAccount token (manifests/operator/rbac.yaml), not the admin's certificate
-        const kc = new KubeConfig();
-        kc.loadFromFile(await serviceAccountKubeconfig(cluster.controlPlane, 'netlab-system', 'netlab-operator'));
-        operators = await startHostOperators(kc, cluster.dns, { log: jsonLogger({ level: 'warn', write: (line) => operatorLog.push(line) }) });
+        operators = await startHostOperators(cluster.controlPlane, cluster.dns, { log: jsonLogger({ level: 'warn', write: (line) => operatorLog.push(line) }) });
         provider = vmConformanceCluster(cluster, operators);
         // Check often and without a grace period, so a break shows within one check rather than a minute.
         await provider.kube.run(['-n', provider.lab[0], 'patch', 'networklab', provider.lab[1], '--type', 'merge', '-p', '{"spec":{"interval":"10s","gracePeriod":"0s"}}']);
