@@ -33,6 +33,16 @@ measure() { # name, then command: records wall time and peak RSS of the build
   log "$name built in ${secs}s, peak RSS $((kb / 1024)) MiB"
 }
 
+# build_go_binary NAME STAMP OUT GO-BUILD-ARGS...: builds $BIN/OUT (timed as NAME) unless it was already
+# built from STAMP, then records STAMP.
+build_go_binary() {
+  local name=$1 stamp=$2 out=$3; shift 3
+  up_to_date "$out" "$stamp" && return
+  log "building $name ($stamp)"
+  measure "$name" go build -trimpath -o "$BIN/$out" "$@"
+  echo "$stamp" > "$BIN/$out.stamp"
+}
+
 build_kubernetes() {
   local stamp="k8s v$K8S_VERSION"
   if up_to_date kube-apiserver "$stamp" && up_to_date kube-controller-manager "$stamp" && up_to_date kube-proxy "$stamp" && up_to_date kubectl "$stamp" \
@@ -82,10 +92,7 @@ GO
     ld="$ld -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$bd"
   done
   for cmd in kube-apiserver kube-controller-manager kube-proxy kubectl kube-scheduler kubelet; do
-    up_to_date "$cmd" "$stamp" && continue
-    log "building $cmd v$K8S_VERSION"
-    measure "$cmd" go build -trimpath -ldflags "$ld" -o "$BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
-    echo "$stamp" > "$BIN/$cmd.stamp"
+    build_go_binary "$cmd" "$stamp" "$cmd" -ldflags "$ld" "k8s.io/kubernetes/cmd/$cmd"
   done
 }
 
@@ -145,11 +152,8 @@ build_containerd() {
   fi
   local ld="-s -w -X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION"
   for cmd in containerd containerd-shim-runc-v2 ctr; do
-    up_to_date "$cmd" "$stamp" && continue
-    log "building $cmd v$CONTAINERD_VERSION"
     # no_btrfs: the btrfs snapshotter needs cgo; the node VMs use the native snapshotter.
-    measure "$cmd" go build -trimpath -tags no_btrfs -ldflags "$ld" -o "$BIN/$cmd" "github.com/containerd/containerd/v2/cmd/$cmd"
-    echo "$stamp" > "$BIN/$cmd.stamp"
+    build_go_binary "$cmd" "$stamp" "$cmd" -tags no_btrfs -ldflags "$ld" "github.com/containerd/containerd/v2/cmd/$cmd"
   done
 }
 
@@ -171,35 +175,37 @@ build_cni_plugins() {
   fi
   for plugin in "${CNI_PLUGINS[@]}"; do
     name=${plugin#*/}
-    up_to_date "cni/$name" "$stamp" && continue
-    log "building CNI plugin $name v$CNI_PLUGINS_VERSION"
-    measure "cni-$name" go build -trimpath -ldflags "-s -w" -o "$BIN/cni/$name" "github.com/containernetworking/plugins/plugins/$plugin"
-    echo "$stamp" > "$BIN/cni/$name.stamp"
+    build_go_binary "cni-$name" "$stamp" "cni/$name" -ldflags "-s -w" "github.com/containernetworking/plugins/plugins/$plugin"
   done
 }
 
-# flanneld links every backend; the tencent-vpc one imports an SDK module the proxy does not serve, so a
-# local stand-in (harness/cni/flannel/tencent-vpc-stub, see its doc comment) replaces it. The udp backend
-# needs cgo: built static with gcc, as flannel's Makefile does.
+# flanneld builds inside a copy of the Kubernetes wrapper module, every module the two share pinned to the
+# Kubernetes build's version, so it reuses the Kubernetes packages already compiled in $GOCACHE (about a
+# minute instead of its own client-go tree). Its main links every backend:
+# - the udp one needs cgo, and cgo would recompile everything that imports net: its import is dropped from
+#   a build-time copy of main.go (the harness runs VXLAN and host-gw);
+# - the tencent-vpc one imports an SDK module the proxy does not serve: a local stand-in
+#   (harness/cni/flannel/tencent-vpc-stub, see its doc comment) replaces it.
 build_flannel() {
-  local stamp="flannel v$FLANNEL_VERSION"
+  local stamp="flannel v$FLANNEL_VERSION, no udp backend, k8s v$K8S_VERSION module"
   up_to_date flanneld "$stamp" && { log "flanneld v$FLANNEL_VERSION present"; return; }
-  command -v gcc >/dev/null || { echo "harness:build: gcc is needed to build flanneld (cgo)" >&2; exit 3; }
-  local dir=$WORK/flannel-$FLANNEL_VERSION
-  mkdir -p "$dir"; cd "$dir"
+  local kube=$WORK/kubernetes-$K8S_VERSION dir=$WORK/flannel-$FLANNEL_VERSION-k8s-$K8S_VERSION
+  mkdir -p "$dir/flanneld"; cd "$dir"
   rm -rf tencent-vpc-stub; cp -r "$ROOT/harness/cni/flannel/tencent-vpc-stub" tencent-vpc-stub
   if [ ! -f go.mod ]; then
-    go mod init netlab.local/flannelbuild >/dev/null 2>&1
-    write_tools_go github.com/flannel-io/flannel
+    cp "$kube/go.mod" "$kube/go.sum" "$kube/tools.go" .
     go mod edit -require="github.com/flannel-io/flannel@v$FLANNEL_VERSION" \
       -replace=github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc=./tencent-vpc-stub
+    local src; src=$(go mod download -json "github.com/flannel-io/flannel@v$FLANNEL_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    grep -v '"github.com/flannel-io/flannel/pkg/backend/udp"' "$src/main.go" > flanneld/main.go
+    go mod tidy -e >/dev/null
+    # flannel asks for newer versions of some shared modules; hold them at the Kubernetes build's
+    join <(cd "$kube" && go list -m -f '{{.Path}} {{.Version}}' all | sort) <(go list -m -f '{{.Path}} {{.Version}}' all | sort) \
+      | awk '$2 != "" && $2 != $3 {print $1 "=" $1 "@" $2}' | while read -r pin; do go mod edit -replace="$pin"; done
     go mod tidy -e >/dev/null
   fi
-  log "building flanneld v$FLANNEL_VERSION"
-  measure flanneld env CGO_ENABLED=1 go build -trimpath \
-    -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION -extldflags -static" \
-    -o "$BIN/flanneld" "github.com/flannel-io/flannel"
-  echo "$stamp" > "$BIN/flanneld.stamp"
+  build_go_binary flanneld "$stamp" flanneld \
+    -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION" ./flanneld
 }
 
 start=$(date +%s)

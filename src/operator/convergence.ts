@@ -67,7 +67,7 @@ export function isConverging(firstSeen: number, now: number, lastChangeAt: numbe
 
 export interface NodeObservationTime {
   node: string;
-  /** when the probe started reading the node's state (epoch ms) */
+  /** when the probe started reading the node's state (epoch ms): the time the node's findings describe */
   startedAt: number;
   /** false when the probe failed: nothing can be concluded for this node */
   ok: boolean;
@@ -90,15 +90,22 @@ export interface ConvergenceResult {
   nextDeadline: number | null;
 }
 
-/** One check's bookkeeping: first-seen times, converging or not, and latencies completed. */
+/**
+ * One check's bookkeeping: first-seen times, converging or not, and latencies completed.
+ * A node's finding is dated from when that node was read, not from when the check ended: on a slow
+ * cluster a check can end after the grace period, and a difference read inside it would never be
+ * excused (the status would skip Converging and say False at once).
+ */
 export function advance(state: ConvergenceState, input: ConvergenceInput): ConvergenceResult {
   const { findings, observed, now, graceMs } = input;
+  const readAt = new Map(observed.map((o) => [o.node, o.startedAt]));
   const firstSeen = new Map<string, number>();
   const classified = findings.map((finding): ClassifiedFinding => {
     const id = findingId(finding);
-    const since = firstSeen.get(id) ?? state.firstSeen.get(id) ?? now;
+    const seenAt = (finding.node !== null ? readAt.get(finding.node) : undefined) ?? now;
+    const since = firstSeen.get(id) ?? state.firstSeen.get(id) ?? seenAt;
     firstSeen.set(id, since);
-    const converging = isConverging(since, now, state.lastChange?.at ?? null, graceMs);
+    const converging = isConverging(since, seenAt, state.lastChange?.at ?? null, graceMs);
     return { finding, firstSeen: since, converging, deadline: converging ? since + graceMs : null };
   });
 

@@ -52,6 +52,7 @@ function kindCluster(kube: Kube): ConformanceCluster {
     targetNode: TARGET_NODE,
     detectMs: MINUTES_5,
     repairMs: MINUTES_5,
+    graceMs: 60_000,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: 2 },
     resolvConfReader: { namespace: 'netlab-system', name: 'netlab-operator' },
     onNode: (node, argv) => kube.onNode(node, argv),
@@ -67,14 +68,17 @@ function kindCluster(kube: Kube): ConformanceCluster {
       // moment; with the refresh off, the route stays deleted until the repair restarts calico-node.
       await kube.run(['patch', 'felixconfigurations.crd.projectcalico.org', 'default', '--type', 'merge', '-p', '{"spec":{"routeRefreshInterval":"0s"}}']);
       await new Promise((resolve) => setTimeout(resolve, 15_000)); // let Felix apply (and restart for) the new config first
-      // A pod of the session-affinity sample: no DNS or API traffic depends on reaching it.
-      const pods = await kube.json<PodList>(['-n', 'netlab-samples', 'get', 'pods', '-l', 'app=sticky']);
+      // The route to the CoreDNS Pod the cross-node request goes to (the scenario labelled it): Calico's /32 to
+      // its veth on its own node.
+      const pods = await kube.json<PodList>(['-n', 'kube-system', 'get', 'pods', '-l', 'netlab.dev/conformance=traffic']);
       const pod = pods.items.find((p) => p.status.podIP && p.spec.nodeName);
-      if (!pod?.status.podIP || !pod.spec.nodeName) throw new Error('no running pod of netlab-samples/sticky to take the route of');
+      if (!pod?.status.podIP || !pod.spec.nodeName) throw new Error('no running Pod labelled netlab.dev/conformance=traffic in kube-system to take the route of');
       const node = pod.spec.nodeName;
       await kube.onNode(node, ['ip', 'route', 'del', `${pod.status.podIP}/32`]);
       return {
         finding: { layer: 'routes', kind: 'missing', node, key: `${pod.status.podIP}/32` },
+        // that CoreDNS Pod answers part of the operator's DNS questions: unreachable, they go unanswered
+        alsoBreaks: ['DNSVerified'],
         async restore() {
           await kube.run(['patch', 'felixconfigurations.crd.projectcalico.org', 'default', '--type', 'merge', '-p', '{"spec":{"routeRefreshInterval":null}}']);
           // A new calico-node resyncs every route it owns on its node (BIRD's routes stay: `persist`, graceful restart).

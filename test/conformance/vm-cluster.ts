@@ -37,6 +37,8 @@ export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperat
     targetNode: second!.nodeName,
     detectMs: DETECT_MS,
     repairMs: REPAIR_MS,
+    // A check of these emulated nodes takes one to three minutes: a Service change may wait that long to be read.
+    graceMs: 180_000,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: cluster.vms.length },
     resolvConfReader: RESOLV_READER.metadata,
     onNode,

@@ -28,14 +28,28 @@ describe('advance', () => {
     let state = recordChange(emptyConvergence, { at: 1_000, what: 'Service default/web updated' }, ['node-1']);
     const missing = finding('TCP 10.96.0.20:80');
     let result = advance(state, { findings: [missing], observed: [{ node: 'node-1', startedAt: 1_200, ok: true }], now: 1_500, graceMs: GRACE });
-    expect(result.classified[0]).toMatchObject({ firstSeen: 1_500, converging: true, deadline: 31_500 });
-    expect(result.nextDeadline).toBe(31_500);
+    expect(result.classified[0]).toMatchObject({ firstSeen: 1_200, converging: true, deadline: 31_200 });
+    expect(result.nextDeadline).toBe(31_200);
     state = result.state;
     result = advance(state, { findings: [missing], observed: [{ node: 'node-1', startedAt: 20_000, ok: true }], now: 20_000, graceMs: GRACE });
-    expect(result.classified[0]).toMatchObject({ firstSeen: 1_500, converging: true });
+    expect(result.classified[0]).toMatchObject({ firstSeen: 1_200, converging: true });
     result = advance(result.state, { findings: [missing], observed: [{ node: 'node-1', startedAt: 31_600, ok: true }], now: 31_600, graceMs: GRACE });
-    expect(result.classified[0]).toMatchObject({ firstSeen: 1_500, converging: false, deadline: null });
+    expect(result.classified[0]).toMatchObject({ firstSeen: 1_200, converging: false, deadline: null });
     expect(result.nextDeadline).toBeNull();
+  });
+
+  test('a node is judged at the time it was read: a check that ends after the grace period still reports the difference converging', () => {
+    const state = recordChange(emptyConvergence, { at: 1_000, what: 'Service default/late added' }, ['node-1', 'node-2']);
+    const onNode2 = finding('TCP 10.96.0.30:5353', 'node-2');
+    const dns = finding('late.default.svc.cluster.local. A', null, 'dns');
+    // node-2 was read 5 s after the change, but the check (slow nodes, a DNS layer) ended 80 s after it
+    let result = advance(state, { findings: [onNode2, dns], observed: [{ node: 'node-2', startedAt: 6_000, ok: true }], now: 81_000, graceMs: GRACE });
+    expect(result.classified[0]).toMatchObject({ firstSeen: 6_000, converging: true, deadline: 36_000 });
+    // a layer without a node is dated from the end of the check, which is when its answers were in
+    expect(result.classified[1]).toMatchObject({ firstSeen: 81_000, converging: false });
+    // read again 90 s later, still there: past its window, a real fault
+    result = advance(result.state, { findings: [onNode2], observed: [{ node: 'node-2', startedAt: 96_000, ok: true }], now: 170_000, graceMs: GRACE });
+    expect(result.classified[0]).toMatchObject({ firstSeen: 6_000, converging: false });
   });
 
   test('a difference that disappears and comes back starts a new first-seen time', () => {
