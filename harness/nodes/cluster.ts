@@ -74,6 +74,8 @@ export interface NodeCluster {
   /** milliseconds per bring-up phase, and `total` */
   timings: Record<string, number>;
   kubeConfig(): KubeConfig;
+  /** builds (or finds cached) these images (harness/images ids) and imports them into every node's containerd */
+  importImages(ids: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -194,7 +196,14 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
 
     timings.total = Math.round(performance.now() - began);
     log(`netlab harness: node cluster (${CLUSTER_NODES.map((n) => n.name).join(', ')}, Flannel ${backend}) ready in ${(timings.total / 1000).toFixed(1)} s`);
-    return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, kubeConfig: () => adminKubeConfig(cp), stop };
+    const importImages = async (ids: string[]) => {
+      await buildImages(ids, log);
+      const ctr = ['/opt/netlab/bin/ctr', '--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'import', '--snapshotter', 'overlayfs', '--discard-unpacked-layers', '--local'];
+      await Promise.all(vms.map(async (vm) => {
+        for (const id of ids) await runOrExplain(vm, [...ctr, `/opt/netlab/images/${id}.tar`], 900_000, log);
+      }));
+    };
+    return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, kubeConfig: () => adminKubeConfig(cp), importImages, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parseDuration } from './lab.ts';
 import { jsonLogger, type Level } from './log.ts';
 import { runOperator } from './operator.ts';
 
@@ -19,6 +20,8 @@ Flags (environment variable in brackets):
   --no-leader-election        run as the only instance, without a Lease
   --execs-per-node N          commands run at once in one node's probe Pod, across all labs [NETLAB_EXECS_PER_NODE];
                               default 2. Lower it when execs time out on slow nodes; the others wait their turn
+  --exec-timeout DURATION     how long one command in a probe Pod may take, from its start [NETLAB_EXEC_TIMEOUT];
+                              default 10s. Raise it for slow nodes (emulated ones need minutes)
   --log-level LEVEL           debug, info, warn or error [NETLAB_LOG_LEVEL]; default info
   --help                      this text
 `;
@@ -39,6 +42,7 @@ const { values } = (() => {
         'leader-election-id': { type: 'string' },
         'no-leader-election': { type: 'boolean', default: false },
         'execs-per-node': { type: 'string' },
+        'exec-timeout': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -64,6 +68,10 @@ const execsText = values['execs-per-node'] ?? process.env.NETLAB_EXECS_PER_NODE 
 const execsPerNode = Number(execsText);
 if (!Number.isInteger(execsPerNode) || execsPerNode < 1) fail(`--execs-per-node must be a whole number of at least 1, got ${JSON.stringify(execsText)}`);
 
+const timeoutText = values['exec-timeout'] ?? process.env.NETLAB_EXEC_TIMEOUT ?? '10s';
+const execTimeoutMs = parseDuration(timeoutText);
+if (execTimeoutMs === null || execTimeoutMs <= 0) fail(`--exec-timeout must be a duration such as 30s or 2m, got ${JSON.stringify(timeoutText)}`);
+
 const identity = process.env.POD_NAME ?? `${os.hostname()}-${process.pid}`;
 const log = jsonLogger({ level, fields: { instance: identity } });
 const kubeConfig = new KubeConfig();
@@ -87,6 +95,7 @@ const operator = await runOperator({
   leaderElection: values['no-leader-election'] ? null : { leaseName: values['leader-election-id'] ?? process.env.NETLAB_LEADER_ELECTION_ID ?? 'netlab-operator' },
   metricsPort,
   execsPerNode,
+  observeOptions: { execTimeoutMs },
   // runOperator adds the instance field itself
   log: jsonLogger({ level }),
 });

@@ -229,6 +229,32 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
       // Each scenario takes minutes on these TCG nodes (an exec can take a minute, a Pod longer to start), so
       // CI runs CI_SCENARIOS; NETLAB_VM_CONFORMANCE=all runs them all.
       conformanceTests(() => provider, summary, { watchedLabOnly: true, ...(process.env.NETLAB_VM_CONFORMANCE === 'all' ? {} : { only: CI_SCENARIOS }) });
+
+      // Last, since it ends the host operators: the manifests' own Deployment, its image imported into both nodes.
+      test('the operator in its own Pods: the Deployment takes the Lease and checks the lab, with DNS and resolv.conf from its Pod', async () => {
+        const began = performance.now();
+        await cluster.importImages(['operator']);
+        const imported = performance.now();
+        // As for the host operators: an exec into these TCG nodes takes seconds to minutes (a user tunes the same way).
+        await provider.kube.run(['-n', 'netlab-system', 'set', 'env', 'deployment/netlab-operator', 'NETLAB_EXECS_PER_NODE=1', 'NETLAB_EXEC_TIMEOUT=2m']);
+        await operators.stop();
+        const handedOver = Date.now();
+        await provider.kube.run(['-n', 'netlab-system', 'scale', 'deployment/netlab-operator', '--replicas=2']);
+        const holder = await waitFor('an operator Pod to take the Lease', async () => {
+          const lease = await provider.kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
+          return lease.spec.holderIdentity?.startsWith('netlab-operator-') ? lease.spec.holderIdentity : null;
+        }, 900_000);
+        const leading = performance.now();
+        const lab = await waitFor(`${provider.lab.join('/')} Ready=True in a check by the operator Pod`, async () => {
+          const view = await provider.kube.lab(...provider.lab);
+          return view.lastCheckTime && Date.parse(view.lastCheckTime) > handedOver && view.conditions.Ready?.status === 'True' ? view : null;
+        }, 900_000);
+        for (const layer of ['RoutesVerified', 'IPVSVerified', 'DNSVerified', 'ResolvConfVerified'] as const) expect(lab.conditions[layer]?.status).toBe('True');
+        const pods = await provider.kube.json<{ items: { metadata: { name: string }; spec: { nodeName?: string } }[] }>(['-n', 'netlab-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=netlab-operator']);
+        expect(pods.items.map((p) => p.metadata.name)).toContain(holder);
+        const s = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
+        summary.push(['the operator in its own Pods (the Deployment, 2 replicas)', 'Lease, Ready', 'a Pod, True', `${holder}, True`, `image imported in ${s(imported - began)}`, s(leading - imported), s(performance.now() - leading)]);
+      }, 45 * 60_000);
     });
   });
 });
