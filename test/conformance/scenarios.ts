@@ -370,6 +370,7 @@ export function conformanceTests(cluster: () => ConformanceCluster, summary: str
       const { ms } = await ready(c, `${metadata.namespace}/${metadata.name} is Ready=True`, metadata.namespace, metadata.name);
       summary.push([`sample ${metadata.namespace}/${metadata.name}`, 'Ready', 'True', 'True', '', seconds(ms), '']);
     }
+    process.stdout.write(`\nkubectl get nlab -A, every sample lab Ready (${c.description}):\n${await c.kube.run(['get', 'nlab', '-A'])}`);
     if (options.watchedLabOnly) {
       for (const { metadata } of labs.items) {
         if (metadata.namespace !== c.lab[0] || metadata.name !== c.lab[1]) await c.kube.run(['-n', metadata.namespace, 'delete', 'networklab', metadata.name]);
