@@ -9,7 +9,7 @@ import { startControlPlane } from './control-plane/controlplane.ts';
 import type { ControlPlaneInfo } from './control-plane/controlplane.ts';
 import { isAlive, killRecordedProcesses, removeRecord } from './control-plane/instances.ts';
 import { CLUSTER_NODES, startNodeCluster } from './nodes/cluster.ts';
-import { startHostOperators } from './nodes/netlab.ts';
+import { startHostOperators, startOperatorPods } from './nodes/netlab.ts';
 import { jsonLogger } from '../src/operator/log.ts';
 import type { FlannelBackend } from './nodes/cluster.ts';
 import { HARNESS_INFO_ENV } from '../test/harness/jest-env.ts';
@@ -38,6 +38,8 @@ Examples:
   npm run harness -- up                 start, print how to reach it, run until Ctrl-C
   npm run harness -- up --nodes --netlab
                                         a two-node cluster with netlab installed; then kubectl get nlab -A
+  npm run harness -- up --nodes --netlab --operator pods
+                                        the same, with the operator in its own Pods
   export KUBECONFIG=<printed path>      then use kubectl or client-node as admin (system:masters)
   dig @127.0.0.1 -p <dns port> kubernetes.default.svc.cluster.local
   ${HARNESS_INFO_ENV}=<printed info.json> npm test -- test/integration
@@ -61,16 +63,22 @@ program
   .option(
     '--netlab',
     'with --nodes: install netlab as a user does (kubectl apply -k manifests/: the probe DaemonSet, RBAC, the sample ' +
-      'labs) and run the operator here, two instances under its Lease with its ServiceAccount token (its Pods ' +
-      'do not start in time under TCG); watch with `kubectl get nlab -A` (adds a few minutes)',
+      'labs) and run the operator as --operator says; watch with `kubectl get nlab -A` (adds a few minutes)',
   )
-  .action(async (options: { keep?: boolean; nodes?: boolean; backend: string; netlab?: boolean }) => {
+  .option(
+    '--operator <host|pods>',
+    'with --netlab: "host" runs two instances here under its Lease with its ServiceAccount token (the lighter load ' +
+      'on the emulated nodes); "pods" runs its own Deployment, its image imported into both nodes (about 5 more minutes)',
+    'host',
+  )
+  .action(async (options: { keep?: boolean; nodes?: boolean; backend: string; netlab?: boolean; operator: string }) => {
     const running = readState();
     if (running && isAlive(running.ownerPid)) {
       fail(`a control plane is already running (pid ${running.ownerPid}); stop it first with \`npm run harness -- down\``);
     }
     if (options.backend !== 'vxlan' && options.backend !== 'host-gw') fail(`--backend must be vxlan or host-gw, got ${JSON.stringify(options.backend)}`);
     if (options.netlab && !options.nodes) fail('--netlab needs --nodes: the operator and its probes run as Pods on the node VMs');
+    if (options.operator !== 'host' && options.operator !== 'pods') fail(`--operator must be host or pods, got ${JSON.stringify(options.operator)}`);
     const log = (line: string) => console.log(line);
     let cp: ControlPlaneInfo;
     let stop: () => Promise<void>;
@@ -79,7 +87,13 @@ program
       const cluster = await startNodeCluster({ keep: options.keep, backend: options.backend as FlannelBackend, netlab: options.netlab, log }).catch((err: Error) => fail(err.message));
       ({ controlPlane: cp, stop } = cluster);
       clusterDns = `${cluster.dns.host}:${cluster.dns.port}`;
-      if (options.netlab) {
+      if (options.netlab && options.operator === 'pods') {
+        const pods = await startOperatorPods(cluster, log).catch(async (err: Error) => {
+          await cluster.stop();
+          return fail(`the operator Pods did not take the Lease: ${err.message}`);
+        });
+        log(`netlab harness: the operator runs in its Pods; ${pods.leader} leads (kubectl -n netlab-system logs ${pods.leader})`);
+      } else if (options.netlab) {
         // the operator on the host, with its ServiceAccount's token (harness/nodes/netlab.ts says why)
         const operatorLog = path.join(cp.dir, 'logs', 'host-operators.log');
         const operators = await startHostOperators(cp, cluster.dns, { log: jsonLogger({ write: (line) => appendFileSync(operatorLog, `${line}\n`) }) }).catch(async (err: Error) => {

@@ -23,6 +23,7 @@ import { runOperator } from '../../src/operator/operator.ts';
 import type { RunningOperator } from '../../src/operator/operator.ts';
 import { binDir, PROJECT_ROOT } from '../control-plane/binaries.ts';
 import { serviceAccountKubeconfig, type ControlPlaneInfo } from '../control-plane/controlplane.ts';
+import type { NodeCluster } from './cluster.ts';
 
 const run = promisify(execFile);
 
@@ -36,22 +37,28 @@ export interface NetlabInstall {
  * DaemonSet, samples), scales the operator's Pods to zero (see above) and waits until every probe Pod and
  * the resolv.conf reader are ready.
  */
-export async function installNetlab(kubeconfig: string, log: (line: string) => void, timeoutS = 900): Promise<NetlabInstall> {
+/** Runs kubectl against `kubeconfig` from the project root, logging its output and timing it into `timings[name]`. */
+function kubectlSteps(kubeconfig: string, log: (line: string) => void, timings: Record<string, number>) {
   const kubectl = path.join(binDir(), 'kubectl');
-  const timings: Record<string, number> = {};
-  const step = async (name: string, args: string[], input?: string) => {
+  return async (name: string, args: string[], input?: string): Promise<string> => {
     const began = performance.now();
     try {
       const child = run(kubectl, ['--kubeconfig', kubeconfig, ...args], { cwd: PROJECT_ROOT, maxBuffer: 16 << 20 });
       if (input !== undefined) child.child.stdin?.end(input);
       const { stdout } = await child;
       for (const line of stdout.trim().split('\n')) if (line) log(`netlab harness: ${line}`);
+      timings[name] = Math.round(performance.now() - began);
+      return stdout;
     } catch (error) {
       const { stderr, message } = error as { stderr?: string; message: string };
-      throw new Error(`installing netlab: kubectl ${args.join(' ')} failed: ${stderr?.trim() || message}`);
+      throw new Error(`${name}: kubectl ${args.join(' ')} failed: ${stderr?.trim() || message}`);
     }
-    timings[name] = Math.round(performance.now() - began);
   };
+}
+
+export async function installNetlab(kubeconfig: string, log: (line: string) => void, timeoutS = 900): Promise<NetlabInstall> {
+  const timings: Record<string, number> = {};
+  const step = kubectlSteps(kubeconfig, log, timings);
   // The CRD first: in one apply, kubectl would reject the sample labs before the CRD is served.
   await step('crd', ['apply', '-k', 'crds']);
   await step('crd established', ['wait', '--for=condition=Established', 'crd/networklabs.netlab.dev', '--timeout=60s']);
@@ -63,6 +70,44 @@ export async function installNetlab(kubeconfig: string, log: (line: string) => v
   await step('resolv.conf reader ready', ['-n', 'netlab-system', 'rollout', 'status', `deployment/${RESOLV_READER.metadata.name}`, `--timeout=${timeoutS}s`]);
   log(`netlab harness: netlab installed with kubectl apply -k manifests/ (${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')})`);
   return { timings };
+}
+
+export interface OperatorPods {
+  /** the Pod holding the Lease */
+  leader: string;
+  /** milliseconds per step: image imported, Lease taken */
+  timings: Record<string, number>;
+}
+
+/**
+ * The operator in its own Pods, as the manifests deploy it: its image imported into every node, the Deployment
+ * scaled back to its two replicas with the tuning these TCG nodes need (one exec per node at a time, each
+ * given two minutes: `NETLAB_EXECS_PER_NODE`, `NETLAB_EXEC_TIMEOUT`); resolves once a Pod holds the Lease.
+ * Stop any host operators first, or the Pods wait as standbys.
+ */
+export async function startOperatorPods(cluster: NodeCluster, log: (line: string) => void, timeoutS = 900): Promise<OperatorPods> {
+  const timings: Record<string, number> = {};
+  const step = kubectlSteps(cluster.controlPlane.kubeconfig, log, timings);
+  const began = performance.now();
+  await cluster.importImages(['operator']);
+  timings['image imported'] = Math.round(performance.now() - began);
+  await step('tuned for TCG', ['-n', 'netlab-system', 'set', 'env', 'deployment/netlab-operator', 'NETLAB_EXECS_PER_NODE=1', 'NETLAB_EXEC_TIMEOUT=2m']);
+  await step('scaled to 2', ['-n', 'netlab-system', 'scale', 'deployment/netlab-operator', '--replicas=2']);
+  const quiet = kubectlSteps(cluster.controlPlane.kubeconfig, () => {}, {});
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const holder = (await quiet('lease', ['-n', 'netlab-system', 'get', 'lease', 'netlab-operator', '-o', 'jsonpath={.spec.holderIdentity}'])).trim();
+    if (holder.startsWith('netlab-operator-')) {
+      timings['Lease taken'] = Math.round(performance.now() - began);
+      log(`netlab harness: operator Pod ${holder} holds the Lease (${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')})`);
+      return { leader: holder, timings };
+    }
+    if (Date.now() > deadline) {
+      const pods = await quiet('pods', ['-n', 'netlab-system', 'get', 'pods', '-o', 'wide']);
+      throw new Error(`no operator Pod took the Lease netlab-system/netlab-operator within ${timeoutS} s (holder: ${holder || 'none'}):\n${pods}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
 }
 
 /** A ClusterFirst Pod in the operator's namespace whose resolv.conf the host operators read as their own. */
