@@ -43,11 +43,17 @@ async function crossNodeRequest(c: ConformanceCluster): Promise<CrossNodeRequest
   if (!server) throw new Error(`no running CoreDNS Pod in ${namespace} to send the cross-node request to`);
   const serverNode = server.spec.nodeName!;
   const nodes = await c.kube.json<{ items: { metadata: { name: string }; spec: { taints?: unknown[] } }[] }>(['get', 'nodes']);
-  const clientNode = nodes.items.find((n) => n.metadata.name !== serverNode && !n.spec.taints?.length)?.metadata.name;
+  let clientNode = nodes.items.find((n) => n.metadata.name !== serverNode && !n.spec.taints?.length)?.metadata.name;
+  let client = { namespace: c.lab[0], name: TRAFFIC_CLIENT, started: false };
+  if (c.trafficClient) {
+    const given = await c.kube.json<{ spec: { nodeName?: string } }>(['-n', c.trafficClient.namespace, 'get', 'pod', c.trafficClient.name]);
+    if (given.spec.nodeName === serverNode) throw new Error(`the traffic client ${c.trafficClient.namespace}/${c.trafficClient.name} runs on ${serverNode}, the server's node`);
+    clientNode = given.spec.nodeName;
+    client = { ...c.trafficClient, started: false };
+  }
   if (!clientNode) throw new Error(`no untainted node besides ${serverNode} to send the cross-node request from`);
-  const clientNamespace = c.lab[0];
   const remove = async () => {
-    await c.kube.run(['-n', clientNamespace, 'delete', 'pod', TRAFFIC_CLIENT, '--ignore-not-found', '--grace-period=0', '--force']);
+    if (client.started) await c.kube.run(['-n', client.namespace, 'delete', 'pod', client.name, '--ignore-not-found', '--grace-period=0', '--force']);
     await c.kube.run(['-n', namespace, 'delete', 'service', TRAFFIC_SERVICE, '--ignore-not-found']);
     await c.kube.run(['-n', namespace, 'label', 'pod', server.metadata.name, `${TRAFFIC_LABEL[0]}-`]);
   };
@@ -59,19 +65,23 @@ async function crossNodeRequest(c: ConformanceCluster): Promise<CrossNodeRequest
       metadata: { name: TRAFFIC_SERVICE, namespace },
       spec: { selector: { [TRAFFIC_LABEL[0]]: TRAFFIC_LABEL[1] }, ports: [{ name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 53 }] },
     };
-    const client = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: TRAFFIC_CLIENT, namespace: clientNamespace },
-      spec: { nodeName: clientNode, terminationGracePeriodSeconds: 1, containers: [{ name: 'client', image: CLIENT_IMAGE, imagePullPolicy: 'Never', command: ['sleep', 'infinity'] }] },
-    };
-    await c.kube.run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [service, client] }));
-    await c.kube.run(['-n', clientNamespace, 'wait', '--for=condition=Ready', `pod/${TRAFFIC_CLIENT}`, `--timeout=${Math.round(c.repairMs / 1000)}s`]);
+    await c.kube.run(['apply', '-f', '-'], JSON.stringify(service));
+    if (!c.trafficClient) {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: client.name, namespace: client.namespace },
+        spec: { nodeName: clientNode, terminationGracePeriodSeconds: 1, containers: [{ name: 'client', image: CLIENT_IMAGE, imagePullPolicy: 'Never', command: ['sleep', 'infinity'] }] },
+      };
+      client.started = true;
+      await c.kube.run(['apply', '-f', '-'], JSON.stringify(pod));
+      await c.kube.run(['-n', client.namespace, 'wait', '--for=condition=Ready', `pod/${client.name}`, `--timeout=${Math.round(c.repairMs / 1000)}s`]);
+    }
     const ip = (await c.kube.json<{ spec: { clusterIP: string } }>(['-n', namespace, 'get', 'service', TRAFFIC_SERVICE])).spec.clusterIP;
     return {
       path: `a Pod on ${clientNode} → ${namespace}/${TRAFFIC_SERVICE} ${ip}:53 → ${server.metadata.name} on ${serverNode}`,
       async send() {
-        const ask = ['-n', clientNamespace, 'exec', TRAFFIC_CLIENT, '--', 'dig', '+tcp', '+short', '+time=5', '+tries=1', `@${ip}`, 'kubernetes.default.svc.cluster.local', 'A'];
+        const ask = ['-n', client.namespace, 'exec', client.name, '--', 'dig', '+tcp', '+short', '+time=5', '+tries=1', `@${ip}`, 'kubernetes.default.svc.cluster.local', 'A'];
         // dig exits non-zero when no answer came back (kubectl then throws)
         return (await c.kube.run(ask).catch(() => '')).trim() === '10.96.0.1';
       },
@@ -120,6 +130,11 @@ export interface ConformanceCluster {
   repairMs: number;
   /** the lab's grace period in the kube-proxy scenario: longer than a Service change takes to reach a check */
   graceMs: number;
+  /**
+   * a running Pod whose image has dig, to send the cross-node request from (on another node than the CoreDNS
+   * Pod it goes to); without one the suite starts one, which takes minutes on slow nodes
+   */
+  trafficClient?: { namespace: string; name: string };
   /** CoreDNS's Deployment and its usual replicas */
   coredns: { namespace: string; name: string; replicas: number };
   /** the Deployment whose Pod's resolv.conf the operator reads (its own, when it runs in the cluster) */

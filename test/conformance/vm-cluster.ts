@@ -21,7 +21,7 @@ import type { ConformanceCluster } from './scenarios.ts';
 const DETECT_MS = 6 * 60_000;
 const REPAIR_MS = 10 * 60_000;
 
-export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperators): ConformanceCluster {
+export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperators, options: Pick<ConformanceCluster, 'trafficClient'> = {}): ConformanceCluster {
   const kube = new Kube(createProcessRunner(PROJECT_ROOT), ['--kubeconfig', cluster.controlPlane.kubeconfig], path.join(binDir(), 'kubectl'));
   const vm = (node: string): NodeVm => {
     const found = cluster.vms.find((v) => v.nodeName === node);
@@ -39,6 +39,7 @@ export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperat
     repairMs: REPAIR_MS,
     // A check of these emulated nodes takes one to three minutes: a Service change may wait that long to be read.
     graceMs: 180_000,
+    ...options,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: cluster.vms.length },
     resolvConfReader: RESOLV_READER.metadata,
     onNode,
