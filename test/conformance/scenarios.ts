@@ -192,16 +192,31 @@ async function patchLab(c: ConformanceCluster, spec: Record<string, unknown>): P
   await c.kube.run(['-n', c.lab[0], 'patch', 'networklab', c.lab[1], '--type', 'merge', '-p', JSON.stringify({ spec })]);
 }
 
-export type ScenarioId =
-  | 'route-deleted'
-  | 'real-server-deleted'
-  | 'stale-real-server'
-  | 'probe-pod-deleted'
-  | 'coredns-zero'
-  | 'wrong-dns-answer'
-  | 'resolvconf-ndots'
-  | 'leader-stopped'
-  | 'kube-proxy-stopped';
+export const SCENARIO_IDS = [
+  'route-deleted',
+  'real-server-deleted',
+  'stale-real-server',
+  'probe-pod-deleted',
+  'coredns-zero',
+  'wrong-dns-answer',
+  'resolvconf-ndots',
+  'leader-stopped',
+  'kube-proxy-stopped',
+] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+/**
+ * The scenarios a variable names: unset gives `fallback`, "all" every scenario, otherwise a comma-separated
+ * list of ids (an unknown id is an error, not an empty run).
+ */
+export function scenariosFrom(value: string | undefined, fallback: readonly ScenarioId[], variable: string): ConformanceOptions {
+  if (value === undefined || value === '') return { only: fallback };
+  if (value === 'all') return {};
+  const ids = value.split(',').map((id) => id.trim());
+  const unknown = ids.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id));
+  if (unknown.length > 0) throw new Error(`${variable}: unknown scenario ${unknown.join(', ')}; choose from all, ${SCENARIO_IDS.join(', ')}`);
+  return { only: ids as ScenarioId[] };
+}
 
 export const SCENARIOS: Scenario[] = [
   {

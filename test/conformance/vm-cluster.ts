@@ -37,8 +37,9 @@ export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperat
     targetNode: second!.nodeName,
     detectMs: DETECT_MS,
     repairMs: REPAIR_MS,
-    // A check of these emulated nodes takes one to three minutes: a Service change may wait that long to be read.
-    graceMs: 180_000,
+    // A check of these emulated nodes took 2 to 4 minutes: a Service created just after a check began is in the
+    // next one's snapshot only, read up to two checks later (180 s was too short in CI, 2026-11-30).
+    graceMs: 480_000,
     ...options,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: cluster.vms.length },
     resolvConfReader: RESOLV_READER.metadata,
