@@ -99,8 +99,8 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   };
 
   try {
-    // The operator's image is not imported even with netlab: its Pods cannot start in time under TCG
-    // (netlab.ts), and its 200 MB took about two minutes per node to import.
+    // The operator's image is imported only when its Pods are asked for (importImages, from startOperatorPods):
+    // they do not start in time under TCG (netlab.ts), and its 204 MB took 2 to 11 minutes per node to import.
     const imagesDir = await buildImages(NODE_IMAGES, log);
     phase('images');
     proxy = await startEgressProxy(path.join(dir, 'egress.sock'), log);

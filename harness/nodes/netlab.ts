@@ -5,8 +5,10 @@
 //
 // Except where the operator runs. Under TCG (no KVM here) Node.js in a node VM's Pod never served /healthz
 // within its 5-minute startup probe (measured 2026-11-30: a bare `node -e 0` exec'd into the Pod took 1.2 s
-// to 85 s, loading the operator's modules far longer), so the Deployment is scaled to zero after the apply.
-// `harness up --nodes --netlab` runs the operator on the host instead (startHostOperators), two instances
+// to 85 s; in a later CI run the image import took 11 min, and 4 min after the containers started neither
+// Pod had logged a line), while in an idle VM the operator's `--help` took 28 s from RAM. So the Deployment
+// is scaled to zero after the apply, and startOperatorPods (`--operator pods`) scales it up on request.
+// By default `harness up --nodes --netlab` runs the operator on the host instead (startHostOperators), two instances
 // under the same Lease, with the same path to the nodes (exec in the probe Pods through the apiserver and
 // the kubelets). On these TCG nodes an exec takes seconds to minutes (each `runc exec` starts two Go
 // processes on a busy emulated CPU): the host operators run one command at a time per node and let each
