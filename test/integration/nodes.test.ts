@@ -45,12 +45,13 @@ import { vmConformanceCluster } from '../conformance/vm-cluster.ts';
 const CLIENT_IMAGE = 'netlab-probe:dev';
 // What fits CI's budget (a cold CI run must stay under 75 min, of which the cold component build takes 23).
 // Left to NETLAB_VM_CONFORMANCE: 'kube-proxy-stopped', which needs a grace period longer than two checks of
-// these nodes (a check took 2 to 4 min in CI on 2026-11-30, so the lab learnt of the Service after its 180 s
-// grace had passed and Converging never showed), and the rest, each several minutes here.
+// these nodes (a check took 2 to 4 min in CI on 2026-11-30: the first check whose snapshot held the new Service
+// read node-2 after the 180 s grace had passed, so Converging never showed), and the rest, each several
+// minutes here.
 const CI_SCENARIOS: ScenarioId[] = ['route-deleted', 'real-server-deleted', 'probe-pod-deleted'];
 /**
- * The operator in its own Pods costs about 15 min more here (importing its 204 MB image into a busy TCG node
- * alone took over 8 min in CI on 2026-11-30): NETLAB_VM_OPERATOR_PODS=1 adds it.
+ * The operator in its own Pods costs about 15 min more here (importing its 204 MB image into the busy TCG nodes
+ * alone took about 11 min in CI on 2026-11-30, and its Pods then did not start within the startup probe): NETLAB_VM_OPERATOR_PODS=1 adds it.
  */
 const OPERATOR_PODS = process.env.NETLAB_VM_OPERATOR_PODS === '1';
 
