@@ -42,18 +42,16 @@ async function crossNodeRequest(c: ConformanceCluster): Promise<CrossNodeRequest
   const server = servers.find((p) => p.spec.nodeName === c.targetNode) ?? servers[0];
   if (!server) throw new Error(`no running CoreDNS Pod in ${namespace} to send the cross-node request to`);
   const serverNode = server.spec.nodeName!;
-  const nodes = await c.kube.json<{ items: { metadata: { name: string }; spec: { taints?: unknown[] } }[] }>(['get', 'nodes']);
-  let clientNode = nodes.items.find((n) => n.metadata.name !== serverNode && !n.spec.taints?.length)?.metadata.name;
-  let client = { namespace: c.lab[0], name: TRAFFIC_CLIENT, started: false };
-  if (c.trafficClient) {
-    const given = await c.kube.json<{ spec: { nodeName?: string } }>(['-n', c.trafficClient.namespace, 'get', 'pod', c.trafficClient.name]);
-    if (given.spec.nodeName === serverNode) throw new Error(`the traffic client ${c.trafficClient.namespace}/${c.trafficClient.name} runs on ${serverNode}, the server's node`);
-    clientNode = given.spec.nodeName;
-    client = { ...c.trafficClient, started: false };
-  }
+  // the provider's client Pod, or one of our own on another node
+  const client = c.trafficClient ?? { namespace: c.lab[0], name: TRAFFIC_CLIENT };
+  const ownClient = c.trafficClient === undefined;
+  const clientNode = ownClient
+    ? (await c.kube.json<{ items: { metadata: { name: string }; spec: { taints?: unknown[] } }[] }>(['get', 'nodes'])).items.find((n) => n.metadata.name !== serverNode && !n.spec.taints?.length)?.metadata.name
+    : (await c.kube.json<{ spec: { nodeName?: string } }>(['-n', client.namespace, 'get', 'pod', client.name])).spec.nodeName;
   if (!clientNode) throw new Error(`no untainted node besides ${serverNode} to send the cross-node request from`);
+  if (clientNode === serverNode) throw new Error(`the traffic client ${client.namespace}/${client.name} runs on ${serverNode}, the server's node`);
   const remove = async () => {
-    if (client.started) await c.kube.run(['-n', client.namespace, 'delete', 'pod', client.name, '--ignore-not-found', '--grace-period=0', '--force']);
+    if (ownClient) await c.kube.run(['-n', client.namespace, 'delete', 'pod', client.name, '--ignore-not-found', '--grace-period=0', '--force']);
     await c.kube.run(['-n', namespace, 'delete', 'service', TRAFFIC_SERVICE, '--ignore-not-found']);
     await c.kube.run(['-n', namespace, 'label', 'pod', server.metadata.name, `${TRAFFIC_LABEL[0]}-`]);
   };
@@ -66,14 +64,13 @@ async function crossNodeRequest(c: ConformanceCluster): Promise<CrossNodeRequest
       spec: { selector: { [TRAFFIC_LABEL[0]]: TRAFFIC_LABEL[1] }, ports: [{ name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 53 }] },
     };
     await c.kube.run(['apply', '-f', '-'], JSON.stringify(service));
-    if (!c.trafficClient) {
+    if (ownClient) {
       const pod = {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: client.name, namespace: client.namespace },
         spec: { nodeName: clientNode, terminationGracePeriodSeconds: 1, containers: [{ name: 'client', image: CLIENT_IMAGE, imagePullPolicy: 'Never', command: ['sleep', 'infinity'] }] },
       };
-      client.started = true;
       await c.kube.run(['apply', '-f', '-'], JSON.stringify(pod));
       await c.kube.run(['-n', client.namespace, 'wait', '--for=condition=Ready', `pod/${client.name}`, `--timeout=${Math.round(c.repairMs / 1000)}s`]);
     }

@@ -245,15 +245,18 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
 
       // Last, since it ends the host operators: the manifests' own Deployment, its image imported into both nodes.
       (OPERATOR_PODS ? test : () => {})('the operator in its own Pods: the Deployment takes the Lease and checks the lab (DNS and resolv.conf from its Pod); the leading Pod killed, the other takes over', async () => {
+        // the lab Ready=True in a check that ended after `since` (epoch ms)
+        const readyCheckedSince = (since: number, what: string) =>
+          waitFor(what, async () => {
+            const view = await provider.kube.lab(...provider.lab);
+            return view.lastCheckTime && Date.parse(view.lastCheckTime) > since && view.conditions.Ready?.status === 'True' ? view : null;
+          }, 900_000);
         await operators.stop();
         const handedOver = Date.now();
         const pods = await startOperatorPods(cluster, () => {});
         const holder = pods.leader;
         const leading = performance.now();
-        const lab = await waitFor(`${provider.lab.join('/')} Ready=True in a check by the operator Pod`, async () => {
-          const view = await provider.kube.lab(...provider.lab);
-          return view.lastCheckTime && Date.parse(view.lastCheckTime) > handedOver && view.conditions.Ready?.status === 'True' ? view : null;
-        }, 900_000);
+        const lab = await readyCheckedSince(handedOver, `${provider.lab.join('/')} Ready=True in a check by the operator Pod`);
         for (const layer of ['RoutesVerified', 'IPVSVerified', 'DNSVerified', 'ResolvConfVerified'] as const) expect(lab.conditions[layer]?.status).toBe('True');
         const running = await provider.kube.json<{ items: { metadata: { name: string } }[] }>(['-n', 'netlab-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=netlab-operator']);
         expect(running.items.map((p) => p.metadata.name)).toContain(holder);
@@ -271,10 +274,7 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
           return now?.startsWith('netlab-operator-') && now !== holder ? now : null;
         }, 600_000);
         const tookOver = performance.now();
-        await waitFor(`${provider.lab.join('/')} Ready=True in a check by ${successor}`, async () => {
-          const view = await provider.kube.lab(...provider.lab);
-          return view.lastCheckTime && Date.parse(view.lastCheckTime) > killedAt && view.conditions.Ready?.status === 'True' ? view : null;
-        }, 900_000);
+        await readyCheckedSince(killedAt, `${provider.lab.join('/')} Ready=True in a check by ${successor}`);
         summary.push(['the leading operator Pod killed', 'Lease', `not ${holder}`, successor, '', s(tookOver - killed), s(performance.now() - tookOver)]);
       }, 60 * 60_000);
     });
