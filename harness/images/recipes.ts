@@ -3,10 +3,11 @@
 // agree); pause and CoreDNS follow the upstream images kubelet and kubeadm name.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { BUNDLE_FILES, bundleOperator } from '../../scripts/bundle-operator.ts';
 import type { ImageConfig, ImageSpec } from './oci.ts';
-import { alternativeLinks, hostEntry, libraryEntries, mergedUsrLinks, packageFiles, withLibraries } from './host-files.ts';
+import { alternativeLinks, libraryEntries, mergedUsrLinks, packageFiles, withLibraries } from './host-files.ts';
 import type { TarEntry } from './tar.ts';
 
 export type BuildContext = { projectRoot: string; cacheDir: string };
@@ -141,17 +142,18 @@ const probe: Recipe = {
 export const OPERATOR = {
   name: 'netlab-operator:dev',
   appDir: '/app',
-  /** `COPY <context path> <path in appDir>` */
-  copies: [
-    { from: 'package.json', to: 'package.json' },
-    { from: 'src', to: 'src' },
-  ],
-  /** the dependencies stage's install (into appDir/node_modules), with package.json and package-lock.json */
-  npmInstall: ['ci', '--omit=dev', '--ignore-scripts'],
+  /** the stage that makes the bundle: its COPYs (`<context path> <path>`) and RUNs, in order */
+  bundleStage: {
+    name: 'bundle',
+    copies: ['package.json package-lock.json ./', 'scripts/bundle-operator.ts ./scripts/', 'src ./src'],
+    runs: ['npm ci --ignore-scripts --no-audit --no-fund', 'node scripts/bundle-operator.ts dist'],
+    /** the directory the final stage copies into appDir */
+    outDir: '/app/dist/',
+  },
   /** where the node image has the binary */
   nodePath: '/usr/local/bin/node',
   config: {
-    entrypoint: ['node', 'src/operator/main.ts'],
+    entrypoint: ['node', BUNDLE_FILES.script],
     user: `${NONROOT}:${NONROOT}`,
     env: [DEBIAN_PATH, 'NODE_ENV=production'],
     workingDir: '/app',
@@ -168,32 +170,28 @@ export function nodeBinary(projectRoot: string): { path: string; version: string
 }
 
 /**
- * The production node_modules, as the Dockerfile's dependencies stage makes them (`npm ci --omit=dev
- * --ignore-scripts` on package.json and package-lock.json), cached under the hash of those two files.
+ * The bundle directory the Dockerfile's bundle stage makes (scripts/bundle-operator.ts), made here from the
+ * project's sources and installed node_modules, and kept under the hash of its files so that archives built
+ * from it keep their sources.
  */
-export function productionNodeModules({ projectRoot, cacheDir }: BuildContext): string {
-  const manifests = ['package.json', 'package-lock.json'].map((file) => path.join(projectRoot, file));
-  const hash = createHash('sha256');
-  for (const file of manifests) hash.update(readFileSync(file));
-  const cached = path.join(cacheDir, 'images', 'operator-dependencies', hash.digest('hex').slice(0, 16));
-  const modules = path.join(cached, 'node_modules');
-  if (existsSync(modules)) return modules;
-  mkdirSync(path.dirname(cached), { recursive: true });
-  const work = mkdtempSync(`${cached}.tmp-`);
+export function operatorBundle({ cacheDir }: BuildContext): string {
+  const parent = path.join(cacheDir, 'images', 'operator-bundle');
+  mkdirSync(parent, { recursive: true });
+  const work = mkdtempSync(path.join(parent, '.tmp-'));
   try {
-    for (const file of manifests) cpSync(file, path.join(work, path.basename(file)));
-    execFileSync('npm', [...OPERATOR.npmInstall, '--no-audit', '--no-fund', '--prefer-offline'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
-    // only node_modules is kept (a second package.json named netlab under the project would confuse jest)
-    for (const file of manifests) rmSync(path.join(work, path.basename(file)));
-    try {
-      renameSync(work, cached);
-    } catch (error) {
-      if (!existsSync(modules)) throw error; // else a concurrent build (another jest worker) got there first
+    bundleOperator(work);
+    chmodSync(work, 0o755); // as WORKDIR makes /app (mkdtemp gives 0700)
+    const hash = createHash('sha256');
+    for (const entry of directoryEntries(work, '.')) {
+      hash.update(`${entry.path}\0`);
+      if (entry.type === 'file') hash.update(readFileSync(entry.source!));
     }
+    const kept = path.join(parent, hash.digest('hex').slice(0, 16));
+    if (!existsSync(kept)) renameSync(work, kept);
+    return kept;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return modules;
 }
 
 /** A host directory's tree at `imageDir`, as COPY puts it: directories, files and symlinks, owned by root. */
@@ -224,12 +222,7 @@ export function directoryEntries(hostDir: string, imageDir: string): TarEntry[] 
 const operator: Recipe = {
   name: OPERATOR.name,
   spec: (context) => {
-    const app = OPERATOR.appDir.slice(1);
     const node = nodeBinary(context.projectRoot);
-    const copied = OPERATOR.copies.flatMap(({ from, to }) => {
-      const source = path.join(context.projectRoot, from);
-      return lstatSync(source).isDirectory() ? directoryEntries(source, `${app}/${to}`) : [{ ...hostEntry(source), path: `${app}/${to}` }];
-    });
     return {
       name: OPERATOR.name,
       config: OPERATOR.config,
@@ -238,8 +231,7 @@ const operator: Recipe = {
         ...mergedUsrLinks(),
         { type: 'file', path: OPERATOR.nodePath.slice(1), source: node.path, mode: 0o755, ...ROOT },
         ...libraryEntries([node.path]),
-        ...directoryEntries(productionNodeModules(context), `${app}/node_modules`),
-        ...copied,
+        ...directoryEntries(operatorBundle(context), OPERATOR.appDir.slice(1)),
       ],
     };
   },

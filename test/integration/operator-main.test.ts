@@ -1,23 +1,37 @@
-// The operator's real entry point (src/operator/main.ts) as a process against the harness API server:
-// flags, structured JSON logs, /readyz, leader Lease, a status written, and a clean exit on SIGTERM that
-// hands the Lease back. Its lab selects no node and no DNS, so the process sends no traffic anywhere but
+// The operator's real entry point as a process against the harness API server, both as the sources
+// (src/operator/main.ts, how `netlab` runs it on a workstation) and as the bundle the image runs
+// (scripts/bundle-operator.ts): flags, structured JSON logs, /readyz, leader Lease, a status written, and
+// a clean exit on SIGTERM that hands the Lease back. Its lab selects no node and no DNS, so the process sends no traffic anywhere but
 // the API server (its default observers would ask the cluster's DNS IPs, which exist only in a cluster).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { kubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { adminKubeConfig } from '../../harness/control-plane/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
+import { BUNDLE_FILES, bundleOperator } from '../../scripts/bundle-operator.ts';
 import { apply, conditionOf, deleteNamespace, installCrd, lab, waitForLab, waitUntil } from '../operator/support.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const ns = `main-${randomBytes(3).toString('hex')}`;
-const lease = `netlab-main-${randomBytes(3).toString('hex')}`;
+/** Each entry point as [what it is, a function that gives its script and the directory to remove after] */
+const ENTRY_POINTS: [string, () => { script: string; temporary?: string }][] = [
+  ['the sources', () => ({ script: 'src/operator/main.ts' })],
+  ['the bundle the image runs', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'netlab-operator-bundle-'));
+    bundleOperator(dir);
+    return { script: path.join(dir, BUNDLE_FILES.script), temporary: dir };
+  }],
+];
 
-describeReal('the operator process (src/operator/main.ts)', (info) => {
+for (const [what, entryPoint] of ENTRY_POINTS) describeReal(`the operator process (${what})`, (info) => {
+  const ns = `main-${randomBytes(3).toString('hex')}`;
+  const lease = `netlab-main-${randomBytes(3).toString('hex')}`;
   let admin: KubeClient;
   let child: ChildProcess | undefined;
+  let temporary: string | undefined;
   const logs: Record<string, unknown>[] = [];
   const unparsable: string[] = [];
 
@@ -30,12 +44,15 @@ describeReal('the operator process (src/operator/main.ts)', (info) => {
   afterAll(async () => {
     child?.kill('SIGKILL');
     await deleteNamespace(admin, ns);
+    if (temporary) rmSync(temporary, { recursive: true, force: true });
   });
 
   test('starts, leads, writes a status, logs JSON, and exits 0 on SIGTERM, releasing its Lease', async () => {
+    const entry = entryPoint();
+    temporary = entry.temporary;
     child = spawn(
       process.execPath,
-      ['src/operator/main.ts', `--kubeconfig=${info.kubeconfig}`, '--namespace=netlab-system', `--watch-namespace=${ns}`, '--metrics-port=0', `--leader-election-id=${lease}`],
+      [entry.script, `--kubeconfig=${info.kubeconfig}`, '--namespace=netlab-system', `--watch-namespace=${ns}`, '--metrics-port=0', `--leader-election-id=${lease}`],
       { cwd: root, env: { ...process.env, POD_NAME: 'main-test' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));

@@ -2,7 +2,9 @@
 // local files (harness/images/recipes.ts). These tests read each Dockerfile and check that the builder puts
 // the same files at the same paths, with the same user, working directory, environment and entrypoint,
 // under the names manifests/ uses.
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT } from '../../../harness/control-plane/binaries.ts';
@@ -11,20 +13,13 @@ import { defaultContext } from '../../../harness/images/images.ts';
 import type { ImageSpec } from '../../../harness/images/oci.ts';
 import { normalizeEntries, type TarEntry } from '../../../harness/images/tar.ts';
 import { nodeBinary, OPERATOR, PROBE, RECIPES } from '../../../harness/images/recipes.ts';
+import { BUNDLE_FILES } from '../../../scripts/bundle-operator.ts';
 import { all, envEntries, only, parseDockerfile, type Stage } from './dockerfile.ts';
 import { findProgram, resolveInImage } from './image-files.ts';
 
 const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
 const finalStage = (file: string): Stage => parseDockerfile(read(file)).at(-1)!;
 const entrypoint = (stage: Stage): string[] => JSON.parse(only(stage, 'ENTRYPOINT').args) as string[];
-
-/** Every file under a project directory, relative to it. */
-function projectFiles(dir: string): string[] {
-  return readdirSync(path.join(PROJECT_ROOT, dir), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(path.join(PROJECT_ROOT, dir), path.join(entry.parentPath, entry.name)))
-    .sort();
-}
 
 function sourceAt(spec: ImageSpec, imageFile: string): string | undefined {
   const entry = spec.files.find((file) => file.path === imageFile.replace(/^\//, ''));
@@ -51,7 +46,7 @@ describe('Dockerfile (the operator) and the builder agree', () => {
   let spec: ImageSpec;
   let files: TarEntry[]; // with the parent directories the layer adds
   beforeAll(() => {
-    spec = RECIPES.operator.spec(defaultContext()); // runs `npm ci --omit=dev` once, then reuses its cache
+    spec = RECIPES.operator.spec(defaultContext()); // bundles the operator (a few seconds)
     files = normalizeEntries(spec.files);
   }, 300_000);
 
@@ -72,35 +67,43 @@ describe('Dockerfile (the operator) and the builder agree', () => {
     expect(findProgram(files, OPERATOR.config.entrypoint[0]!, OPERATOR.config.env, OPERATOR.config.workingDir)?.path).toBe(OPERATOR.nodePath.slice(1));
   });
 
-  test('the same COPY sources at the same paths', () => {
-    const copies = all(final, 'COPY').map((copy) => {
-      const [from, to] = copy.args.split(/\s+/) as [string, string];
-      // a destination ending in / is a directory the source goes into
-      const dest = path.posix.resolve(OPERATOR.appDir, to) + (to.endsWith('/') ? `/${path.posix.basename(from)}` : '');
-      return { stage: copy.flags.from ?? null, from, to: dest };
-    });
-    expect(copies).toEqual([
-      { stage: 'dependencies', from: `${OPERATOR.appDir}/node_modules`, to: `${OPERATOR.appDir}/node_modules` },
-      ...OPERATOR.copies.map(({ from, to }) => ({ stage: null, from, to: `${OPERATOR.appDir}/${to}` })),
-    ]);
-    for (const file of projectFiles('src')) expect(sourceAt(spec, `${OPERATOR.appDir}/src/${file}`)).toBe(path.join(PROJECT_ROOT, 'src', file));
-    const inImage = spec.files.filter((f) => f.type === 'file' && f.path.startsWith(`${OPERATOR.appDir.slice(1)}/src/`));
-    expect(inImage).toHaveLength(projectFiles('src').length);
-    expect(sourceAt(spec, `${OPERATOR.appDir}/package.json`)).toBe(path.join(PROJECT_ROOT, 'package.json'));
-    expect(sourceAt(spec, `${OPERATOR.appDir}/package-lock.json`)).toBeUndefined(); // only the dependencies stage has it
+  test('the bundle stage makes the bundle with the same copies and commands, and the final stage copies only it', () => {
+    const bundleStage = stages.find((stage) => stage.name === OPERATOR.bundleStage.name)!;
+    expect(bundleStage.image).toBe(final.image);
+    expect(only(bundleStage, 'WORKDIR').args).toBe(OPERATOR.appDir);
+    expect(all(bundleStage, 'COPY').map((copy) => copy.args)).toEqual(OPERATOR.bundleStage.copies);
+    expect(all(bundleStage, 'RUN').map((run) => run.args)).toEqual(OPERATOR.bundleStage.runs);
+    // the bundle command writes into the directory the final stage copies
+    const outArg = OPERATOR.bundleStage.runs.at(-1)!.split(/\s+/).at(-1)!;
+    expect(path.posix.resolve(OPERATOR.appDir, outArg) + '/').toBe(OPERATOR.bundleStage.outDir);
+    expect(all(final, 'COPY').map((copy) => ({ ...copy.flags, args: copy.args }))).toEqual([{ from: OPERATOR.bundleStage.name, args: `${OPERATOR.bundleStage.outDir} ./` }]);
   });
 
-  test('node_modules is what the dependencies stage installs: every production package, no dev package', () => {
-    const dependencies = stages.find((stage) => stage.name === 'dependencies')!;
-    expect(only(dependencies, 'RUN').args).toContain(`npm ${OPERATOR.npmInstall.join(' ')}`);
-    expect(only(dependencies, 'COPY').args).toBe('package.json package-lock.json ./');
-    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
-    const packages = Object.entries(lock.packages).filter(([key]) => key.startsWith('node_modules/'));
-    const has = (key: string) => resolveInImage(files, `${OPERATOR.appDir}/${key}/package.json`) !== null;
-    const production = packages.filter(([, info]) => !info.dev).map(([key]) => key);
-    expect(production.length).toBeGreaterThan(10);
-    expect(production.filter((key) => !has(key))).toEqual([]);
-    expect(packages.filter(([key, info]) => info.dev && has(key)).map(([key]) => key)).toEqual([]);
+  test('/app holds exactly what the bundle command writes (bundle, licenses, page assets): no sources, no node_modules', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'netlab-bundle-'));
+    try {
+      const [command, ...args] = OPERATOR.bundleStage.runs.at(-1)!.split(/\s+/);
+      expect(command).toBe('node');
+      execFileSync(process.execPath, [...args.slice(0, -1), out], { cwd: PROJECT_ROOT });
+      const written = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(out, path.join(e.parentPath, e.name))).sort();
+      expect(written).toEqual(expect.arrayContaining([...Object.values(BUNDLE_FILES), 'assets/index.html']));
+      const app = OPERATOR.appDir.slice(1);
+      expect(spec.files.filter((f) => f.type === 'file' && f.path.startsWith(`${app}/`)).map((f) => f.path.slice(app.length + 1)).sort()).toEqual(written);
+      for (const file of written) expect(readFileSync(sourceAt(spec, `${OPERATOR.appDir}/${file}`)!)).toEqual(readFileSync(path.join(out, file)));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    expect(resolveInImage(files, `${OPERATOR.appDir}/${OPERATOR.config.entrypoint[1]}`)).not.toBeNull();
+  });
+
+  test('the licenses name every production package the bundle took code from, and no dev package', () => {
+    const text = readFileSync(sourceAt(spec, `${OPERATOR.appDir}/${BUNDLE_FILES.licenses}`)!, 'utf8');
+    const named = [...text.matchAll(/^(\S+) (\d+\.\d+\.\d+\S*) \(/gm)].map((m) => `${m[1]}@${m[2]}`);
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean; version?: string }> };
+    const production = new Set(Object.entries(lock.packages).filter(([key, info]) => key.startsWith('node_modules/') && !info.dev).map(([key, info]) => `${key.replace(/^.*node_modules\//, '')}@${info.version}`));
+    expect(named.map((entry) => entry.replace(/@[^@]+$/, ''))).toEqual(expect.arrayContaining(['@kubernetes/client-node', 'dns-packet', 'undici', 'yaml']));
+    // a name that is also a dev package may be bundled; the exact release must be a production one
+    expect(named.filter((entry) => !production.has(entry))).toEqual([]);
   });
 
   test('npm, npx, corepack and yarn are gone, as the Dockerfile removes them', () => {
