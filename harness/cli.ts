@@ -84,10 +84,11 @@ program
     let stop: () => Promise<void>;
     let clusterDns: string | null = null;
     if (options.nodes) {
-      const cluster = await startNodeCluster({ keep: options.keep, backend: options.backend as FlannelBackend, netlab: options.netlab, log }).catch((err: Error) => fail(err.message));
+      const operatorPods = options.netlab === true && options.operator === 'pods';
+      const cluster = await startNodeCluster({ keep: options.keep, backend: options.backend as FlannelBackend, netlab: options.netlab, bootImages: operatorPods ? ['operator'] : [], log }).catch((err: Error) => fail(err.message));
       ({ controlPlane: cp, stop } = cluster);
       clusterDns = `${cluster.dns.host}:${cluster.dns.port}`;
-      if (options.netlab && options.operator === 'pods') {
+      if (operatorPods) {
         const pods = await startOperatorPods(cluster, log).catch(async (err: Error) => {
           await cluster.stop();
           return fail(`the operator Pods did not take the Lease: ${err.message}`);

@@ -58,6 +58,11 @@ export interface NodeClusterOptions {
   memoryMb?: number;
   /** install netlab with `kubectl apply -k manifests/` (harness/nodes/netlab.ts) */
   netlab?: boolean;
+  /**
+   * more images (harness/images ids, e.g. `operator`) each node imports at boot with its own, before the
+   * kubelet starts: into an idle TCG node that is far faster than into a busy one later (importImages)
+   */
+  bootImages?: string[];
   keep?: boolean;
   log?: (line: string) => void;
 }
@@ -74,7 +79,7 @@ export interface NodeCluster {
   /** milliseconds per bring-up phase, and `total` */
   timings: Record<string, number>;
   kubeConfig(): KubeConfig;
-  /** builds (or finds cached) these images (harness/images ids) and imports them into every node's containerd */
+  /** builds (or finds cached) these images (harness/images ids) and imports them into every node's containerd, unless imported at boot */
   importImages(ids: string[]): Promise<void>;
   stop(): Promise<void>;
 }
@@ -99,9 +104,10 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   };
 
   try {
-    // The operator's image is imported only when its Pods are asked for (importImages, from startOperatorPods):
-    // they do not start in time under TCG (netlab.ts), and its 204 MB took 2 to 11 minutes per node to import.
-    const imagesDir = await buildImages(NODE_IMAGES, log);
+    // The operator's image is imported only when its Pods are asked for (bootImages, or importImages later):
+    // the scenarios run the operator on the host (netlab.ts), and each import costs every node minutes.
+    const bootImages = [...NODE_IMAGES, ...(opts.bootImages ?? [])];
+    const imagesDir = await buildImages(bootImages, log);
     phase('images');
     proxy = await startEgressProxy(path.join(dir, 'egress.sock'), log);
     controlPlane = await startControlPlane({
@@ -154,7 +160,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         await vm.writeFile(`${GUEST_KUBELET_DIR}/ca.crt`, readFileSync(cp.caCert, 'utf8'));
         await vm.writeFile('/var/lib/flannel/kubeconfig', await guestKubeconfig(cp, vm, dir, `flannel-${node.name}`, flannel), '0600');
         await vm.writeFile('/etc/resolv.conf', NODE_RESOLV_CONF);
-        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...NODE_IMAGES.map((i) => `${i}.tar`)], 600_000, log);
+        await runOrExplain(vm, ['/usr/local/sbin/netlab-node-up', node.name, `${node.address}/${NODE_PREFIX_LENGTH}`, ...bootImages.map((i) => `${i}.tar`)], 600_000, log);
         if (opts.netlab) await runOrExplain(vm, ['/opt/netlab/bin/ctr', '--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'tag', '--force', PAUSE_IMAGE, SAMPLES_PAUSE_IMAGE], 60_000);
       }),
     );
@@ -197,10 +203,12 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     timings.total = Math.round(performance.now() - began);
     log(`netlab harness: node cluster (${CLUSTER_NODES.map((n) => n.name).join(', ')}, Flannel ${backend}) ready in ${(timings.total / 1000).toFixed(1)} s`);
     const importImages = async (ids: string[]) => {
-      await buildImages(ids, log);
+      const missing = ids.filter((id) => !bootImages.includes(id));
+      if (missing.length === 0) return;
+      await buildImages(missing, log);
       const ctr = ['/opt/netlab/bin/ctr', '--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'import', '--snapshotter', 'overlayfs', '--discard-unpacked-layers', '--local'];
       await Promise.all(vms.map(async (vm) => {
-        for (const id of ids) await runOrExplain(vm, [...ctr, `/opt/netlab/images/${id}.tar`], 900_000, log);
+        for (const id of missing) await runOrExplain(vm, [...ctr, `/opt/netlab/images/${id}.tar`], 900_000, log);
       }));
     };
     return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, kubeConfig: () => adminKubeConfig(cp), importImages, stop };

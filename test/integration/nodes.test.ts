@@ -60,7 +60,7 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
   let core: CoreV1Api;
 
   beforeAll(async () => {
-    cluster = await startNodeCluster({ netlab: true });
+    cluster = await startNodeCluster({ netlab: true, bootImages: OPERATOR_PODS ? ['operator'] : [] });
     core = cluster.kubeConfig().makeApiClient(CoreV1Api);
   }, 900_000);
   afterAll(async () => {
