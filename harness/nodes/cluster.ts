@@ -79,8 +79,11 @@ export interface NodeCluster {
   /** milliseconds per bring-up phase, and `total` */
   timings: Record<string, number>;
   kubeConfig(): KubeConfig;
-  /** builds (or finds cached) these images (harness/images ids) and imports them into every node's containerd, unless imported at boot */
-  importImages(ids: string[]): Promise<void>;
+  /**
+   * builds (or finds cached) these images (harness/images ids) and imports them into every node's containerd,
+   * unless imported at boot; resolves to the ids it imported
+   */
+  importImages(ids: string[]): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -204,12 +207,13 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     log(`netlab harness: node cluster (${CLUSTER_NODES.map((n) => n.name).join(', ')}, Flannel ${backend}) ready in ${(timings.total / 1000).toFixed(1)} s`);
     const importImages = async (ids: string[]) => {
       const missing = ids.filter((id) => !bootImages.includes(id));
-      if (missing.length === 0) return;
+      if (missing.length === 0) return [];
       await buildImages(missing, log);
       const ctr = ['/opt/netlab/bin/ctr', '--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'import', '--snapshotter', 'overlayfs', '--discard-unpacked-layers', '--local'];
       await Promise.all(vms.map(async (vm) => {
         for (const id of missing) await runOrExplain(vm, [...ctr, `/opt/netlab/images/${id}.tar`], 900_000, log);
       }));
+      return missing;
     };
     return { controlPlane: cp, vms, backend, dns: { host: '127.0.0.1', port: ports.dns! }, timings, kubeConfig: () => adminKubeConfig(cp), importImages, stop };
   } catch (err) {
