@@ -108,6 +108,8 @@ test('the operator runs as non-root with a read-only root filesystem, resources,
   expect(container.startupProbe.httpGet.path).toBe('/healthz');
   expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBeGreaterThanOrEqual(300);
   expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+  // a busy event loop is not a dead one: every probe waits longer than the kubelet's default second
+  for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(container[probe].timeoutSeconds).toBeGreaterThanOrEqual(5);
   expect(container.args).toEqual(expect.arrayContaining(['--leader-election-id=netlab-operator', '--metrics-port=8080']));
 });
 
