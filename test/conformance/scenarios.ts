@@ -317,10 +317,13 @@ export const SCENARIOS: Scenario[] = [
     condition: 'DNSVerified',
     expected: 'False',
     async breakIt(c) {
-      const doc = await c.kube.json<{ spec: { dnsQueries?: unknown[] } }>(['-n', c.lab[0], 'get', 'networklab', c.lab[1]]);
+      const doc = await c.kube.json<{ spec: { dnsQueries?: { name: string; type: string }[] } }>(['-n', c.lab[0], 'get', 'networklab', c.lab[1]]);
       const original = doc.spec.dnsQueries ?? [];
       const name = 'kube-dns.kube-system.svc.cluster.local';
-      await patchLab(c, { dnsQueries: [...original, { name, type: 'A', expect: ['10.96.0.99'] }] });
+      // the CRD keys dnsQueries by name and type, so the lab's own kube-dns A query (the seed lab has one) is
+      // replaced, not listed twice: the apiserver refuses a duplicate
+      const others = original.filter((q) => !(q.name === name && q.type === 'A'));
+      await patchLab(c, { dnsQueries: [...others, { name, type: 'A', expect: ['10.96.0.99'] }] });
       return {
         finding: { layer: 'dns', kind: 'mismatch', node: null, keyPrefix: `${name} A @` },
         repair: () => patchLab(c, { dnsQueries: original }),
