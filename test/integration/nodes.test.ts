@@ -45,9 +45,8 @@ import { vmConformanceCluster } from '../conformance/vm-cluster.ts';
 const CLIENT_IMAGE = 'netlab-probe:dev';
 // What fits CI's budget (a cold CI run must stay under 75 min, of which the cold component build takes 23).
 // Left to NETLAB_VM_CONFORMANCE: 'kube-proxy-stopped', which needs a grace period longer than two checks of
-// these nodes (a check took 2 to 4 min in CI on 2026-11-30: the first check whose snapshot held the new Service
-// read node-2 after the 180 s grace had passed, so Converging never showed), and the rest, each several
-// minutes here.
+// these nodes (a check took 2 to 4 min: with 180 s the first check whose snapshot held the new Service read
+// node-2 after the grace had passed; with 480 s it passed, in 15 min), and the rest, each several minutes here.
 const CI_SCENARIOS: ScenarioId[] = ['route-deleted', 'real-server-deleted', 'probe-pod-deleted'];
 /**
  * The operator in its own Pods costs about 15 min more here (importing its 204 MB image into the busy TCG nodes
