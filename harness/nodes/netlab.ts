@@ -82,9 +82,23 @@ export interface OperatorPods {
 }
 
 /**
+ * The operator's probes on these nodes: 30 s for each answer, liveness every 30 s with six chances. With the
+ * manifests' 5 s (2026-11-30), a Pod logged "starting" 2 min after its container started, and then its
+ * /healthz answers, from a busy event loop on a busy emulated CPU, took over 5 s three times in a row:
+ * the kubelet killed it 35 s after it started.
+ */
+const TCG_PROBES = [
+  ...(['startupProbe', 'livenessProbe', 'readinessProbe'] as const).map((probe) => ({ op: 'replace', path: `/spec/template/spec/containers/0/${probe}/timeoutSeconds`, value: 30 })),
+  { op: 'replace', path: '/spec/template/spec/containers/0/livenessProbe/periodSeconds', value: 30 },
+  { op: 'replace', path: '/spec/template/spec/containers/0/livenessProbe/failureThreshold', value: 6 },
+  { op: 'replace', path: '/spec/template/spec/containers/0/readinessProbe/periodSeconds', value: 15 },
+];
+
+/**
  * The operator in its own Pods, as the manifests deploy it: its image imported into every node, the Deployment
  * scaled back to its two replicas with the tuning these TCG nodes need (one exec per node at a time, each
- * given two minutes: `NETLAB_EXECS_PER_NODE`, `NETLAB_EXEC_TIMEOUT`); resolves once a Pod holds the Lease.
+ * given two minutes: `NETLAB_EXECS_PER_NODE`, `NETLAB_EXEC_TIMEOUT`; slower probes, TCG_PROBES); resolves once
+ * a Pod holds the Lease.
  * Stop any host operators first, or the Pods wait as standbys.
  */
 export async function startOperatorPods(cluster: NodeCluster, log: (line: string) => void, timeoutS = 900): Promise<OperatorPods> {
@@ -94,6 +108,7 @@ export async function startOperatorPods(cluster: NodeCluster, log: (line: string
   // nothing to do when the nodes imported it at boot (NodeClusterOptions.bootImages)
   if ((await cluster.importImages(['operator'])).length > 0) timings['image imported'] = Math.round(performance.now() - began);
   await step('tuned for TCG', ['-n', 'netlab-system', 'set', 'env', 'deployment/netlab-operator', 'NETLAB_EXECS_PER_NODE=1', 'NETLAB_EXEC_TIMEOUT=2m']);
+  await step('probes given time (TCG)', ['-n', 'netlab-system', 'patch', 'deployment/netlab-operator', '--type', 'json', '-p', JSON.stringify(TCG_PROBES)]);
   await step('scaled to 2', ['-n', 'netlab-system', 'scale', 'deployment/netlab-operator', '--replicas=2']);
   const quiet = kubectlSteps(cluster.controlPlane.kubeconfig, () => {}, {});
   const deadline = Date.now() + timeoutS * 1000;

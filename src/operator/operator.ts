@@ -106,6 +106,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     },
   });
 
+  let leading = options.leaderElection === null;
   const observers: Observers = {
     nodeExec: queuedNodeExec(
       options.observers?.nodeExec ?? probeExec(options.kubeConfig, (node) => cache.podOnNode(options.namespace, node, PROBE_LABEL)),
@@ -118,6 +119,10 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     cluster: cache,
     observers,
     writer: statusWriter(client),
+    // a check still running when this instance stops leading (the Lease lost, or released on stop) must not
+    // write: another instance may lead by then. Seen on slow nodes, where a check outlives the 10 s a stopping
+    // queue waits for it.
+    mayWrite: () => leading,
     events: eventRecorder(client, identity),
     metrics,
     log,
@@ -154,7 +159,6 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     return queueStopping;
   };
 
-  let leading = options.leaderElection === null;
   const elector =
     options.leaderElection === null
       ? null

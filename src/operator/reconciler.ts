@@ -39,6 +39,8 @@ export interface ReconcilerDeps {
   /** how long to wait for the caches before trying again; default 1000 ms */
   notReadyRetryMs?: number;
   now?: () => number;
+  /** false while this instance may not write statuses (it does not lead); default: always may */
+  mayWrite?: () => boolean;
 }
 
 /** The snapshot narrowed to the Services the lab selects (and their EndpointSlices), for the DNS layer. */
@@ -202,6 +204,10 @@ export class Reconciler {
   async #publish(ref: { namespace: string; name: string; uid: string }, previous: NetworkLabStatus | undefined, status: NetworkLabStatus, resourceVersion: string | undefined, heartbeatMs: number): Promise<void> {
     const { writer, events, metrics, log } = this.#deps;
     if (!needsWrite(previous, status, heartbeatMs)) return;
+    if (this.#deps.mayWrite?.() === false) {
+      log.info('status not written: this instance no longer leads', { lab: `${ref.namespace}/${ref.name}` });
+      return;
+    }
     try {
       await writer.write(ref, status, resourceVersion);
       this.#written.set(`${ref.namespace}/${ref.name}`, { uid: ref.uid, status });

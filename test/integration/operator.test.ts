@@ -137,6 +137,35 @@ describeReal('the operator against the real API server and CoreDNS', (info) => {
     expect(follower.metrics.statusWrites.get({ result: 'written' })).toBeGreaterThanOrEqual(1);
   }, 90_000);
 
+  test('a check still running when the leader stops does not write its status afterwards', async () => {
+    const lease = { leaseName: `netlab-test-${randomBytes(3).toString('hex')}`, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
+    // DNS answers held back on request: the check that asks then runs past the leader's stop
+    const real = harnessObservers(info).dns!;
+    let hold: Promise<void> | null = null;
+    let release = () => {};
+    let held = false;
+    const prober = { query: async (...args: Parameters<typeof real.prober.query>) => {
+      if (hold) {
+        held = true;
+        await hold;
+      }
+      return real.prober.query(...args);
+    } };
+    const leader = await start({ leaderElection: lease, identity: 'slow-a', observers: { ...harnessObservers(info), dns: { ...real, prober } } });
+    await waitUntil('leadership', async () => leader.isLeader() || null, 15_000);
+    await apply(admin, lab(ns, 'outlived', { checks: ['dns'], services: { namespaces: [ns] }, interval: '10s' }));
+    const before = await waitForLab(admin, ns, 'outlived', 'Ready=True', ready);
+    hold = new Promise((resolve) => (release = resolve));
+    await admin.request('PATCH', labPath(ns, 'outlived'), { spec: { interval: '11s' } }, { contentType: 'application/merge-patch+json' });
+    await waitUntil('the check of generation 2 to wait in the DNS prober', async () => held || null, 15_000);
+    await leader.stop(); // the queue waits 10 s for the running check, then gives up on it
+    const written = leader.metrics.statusWrites.get({ result: 'written' });
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // the check finishes and would write now
+    expect(leader.metrics.statusWrites.get({ result: 'written' })).toBe(written);
+    expect((await getLab(admin, ns, 'outlived')).status?.observedGeneration).toBe(before.status?.observedGeneration);
+  }, 90_000);
+
   test('an API server outage: the watches recover, nothing crashes, and statuses resume', async () => {
     const relay = await startTcpRelay(info.apiserverPort);
     try {
