@@ -3,11 +3,12 @@
 // IfNotPresent`, the name the harness imports into every node's containerd, so no overlay is needed: what
 // runs is exactly what `kubectl apply -k manifests/` gives a user.
 //
-// Except where the operator runs. Under TCG (no KVM here) Node.js in a node VM's Pod never served /healthz
-// within its 5-minute startup probe (measured 2026-11-30: a bare `node -e 0` exec'd into the Pod took 1.2 s
-// to 85 s; in a later CI run the image import took 11 min, and 4 min after the containers started neither
-// Pod had logged a line), while in an idle VM the operator's `--help` took 28 s from RAM. So the Deployment
-// is scaled to zero after the apply, and startOperatorPods (`--operator pods`) scales it up on request.
+// Except where the operator runs. Under TCG (no KVM here) Node.js in a node VM's Pod is slow to start: from
+// the sources it never served /healthz within its 5-minute startup probe (2026-11-30, 204 MB image imported
+// into busy nodes in 11 min); the bundled image (scripts/bundle-operator.ts) logged "starting" about 2 min
+// after its container started, and its /healthz answers then took over the manifests' 5 s. So the Deployment
+// is scaled to zero after the apply, and startOperatorPods (`--operator pods`) scales it up on request, with
+// slower probes (TCG_PROBES) and the image imported at boot (NodeClusterOptions.bootImages).
 // By default `harness up --nodes --netlab` runs the operator on the host instead (startHostOperators), two instances
 // under the same Lease, with the same path to the nodes (exec in the probe Pods through the apiserver and
 // the kubelets). On these TCG nodes an exec takes seconds to minutes (each `runc exec` starts two Go

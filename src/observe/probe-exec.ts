@@ -54,6 +54,25 @@ export interface ProbeExecOptions {
   exec?: Pick<Exec, 'exec'>;
 }
 
+/**
+ * What went wrong, from whatever the exec call rejected with: an Error, or the WebSocket's error event (not an
+ * Error, but with a message and the underlying error), or some other object, shown as JSON.
+ */
+export function rejectionText(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  if (typeof reason === 'object' && reason !== null) {
+    const { message, error } = reason as { message?: unknown; error?: unknown };
+    if (typeof message === 'string' && message !== '') return message;
+    if (error instanceof Error) return error.message;
+    try {
+      return JSON.stringify(reason);
+    } catch {
+      // circular: fall through to its string form
+    }
+  }
+  return String(reason);
+}
+
 export function probeExec(kc: KubeConfig, findProbePod: ProbePodFinder, options: ProbeExecOptions = {}): NodeExec {
   const exec = options.exec ?? new Exec(kc);
   const maxOutput = options.maxOutputBytes ?? 8 * 1024 * 1024;
@@ -95,7 +114,7 @@ export function probeExec(kc: KubeConfig, findProbePod: ProbePodFinder, options:
             // A socket that closes without a status means the connection broke before the command ended.
             ws.on?.('close', () => finish(new ExecChannelError(node, argv, `${inPod}: the exec connection closed before the command finished`)));
           })
-          .catch((error: unknown) => finish(new ExecChannelError(node, argv, `${inPod}: ${error instanceof Error ? error.message : String(error)}`)));
+          .catch((error: unknown) => finish(new ExecChannelError(node, argv, `${inPod}: ${rejectionText(error)}`)));
       });
     },
   };

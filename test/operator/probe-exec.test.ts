@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import type { V1Status } from '@kubernetes/client-node';
 import { KubeConfig } from '@kubernetes/client-node';
-import { exitCodeOf, probeExec, type ProbePod } from '../../src/observe/probe-exec.ts';
+import { exitCodeOf, probeExec, type ProbePod, rejectionText } from '../../src/observe/probe-exec.ts';
 
 type Behaviour = (write: { stdout: Writable; stderr: Writable }, status: (s: V1Status) => void) => void;
 
@@ -74,4 +74,18 @@ test('exitCodeOf reads the status the exec API sends at the end', () => {
   expect(exitCodeOf({ status: 'Success' })).toBe(0);
   expect(exitCodeOf({ status: 'Failure', details: { causes: [{ reason: 'ExitCode', message: '137' }] } })).toBe(137);
   expect(() => exitCodeOf({ status: 'Failure', message: 'container not found ("probe")' })).toThrow('exec failed: container not found ("probe")');
+});
+
+test('a connection that fails names node, command and pod, with the reason the WebSocket gave (not "[object Object]")', async () => {
+  // the exec call rejects with the WebSocket's error event, which is not an Error (seen from an operator Pod)
+  const event = { type: 'error', message: 'Unexpected server response: 500', error: new Error('Unexpected server response: 500') };
+  const exec = probeExec(new KubeConfig(), finder, { exec: { exec: () => Promise.reject(event) } as never });
+  await expect(exec.exec('node-1', ['ip', '-o', 'addr'])).rejects.toThrow('`ip -o addr` on node node-1: in pod netlab-system/netlab-probe-abcde: Unexpected server response: 500');
+});
+
+test('rejectionText: an Error, an event with a message or an error, any other object as JSON', () => {
+  expect(rejectionText(new Error('boom'))).toBe('boom');
+  expect(rejectionText({ error: new Error('socket hang up') })).toBe('socket hang up');
+  expect(rejectionText({ code: 500, reason: 'InternalError' })).toBe('{"code":500,"reason":"InternalError"}');
+  expect(rejectionText('plain')).toBe('plain');
 });
