@@ -49,8 +49,8 @@ const CLIENT_IMAGE = 'netlab-probe:dev';
 // node-2 after the grace had passed; with 480 s it passed, in 15 min), and the rest, each several minutes here.
 const CI_SCENARIOS: ScenarioId[] = ['route-deleted', 'real-server-deleted', 'probe-pod-deleted'];
 /**
- * The operator in its own Pods costs about 15 min more here (importing its 204 MB image into the busy TCG nodes
- * alone took about 11 min in CI on 2026-11-30, and its Pods then did not start within the startup probe): NETLAB_VM_OPERATOR_PODS=1 adds it.
+ * The operator in its own Pods (NETLAB_VM_OPERATOR_PODS=1 adds it) has not passed here: on 2026-11-30 its bundled
+ * image started and took the Lease, but its API calls and execs from the Pod timed out on the busy TCG nodes.
  */
 const OPERATOR_PODS = process.env.NETLAB_VM_OPERATOR_PODS === '1';
 
