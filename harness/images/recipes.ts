@@ -187,7 +187,11 @@ export function operatorBundle({ cacheDir }: BuildContext): string {
       if (entry.type === 'file') hash.update(readFileSync(entry.source!));
     }
     const kept = path.join(parent, hash.digest('hex').slice(0, 16));
-    if (!existsSync(kept)) renameSync(work, kept);
+    try {
+      if (!existsSync(kept)) renameSync(work, kept);
+    } catch (error) {
+      if (!existsSync(kept)) throw error; // else a concurrent build (another jest worker) got there first
+    }
     return kept;
   } finally {
     rmSync(work, { recursive: true, force: true });
