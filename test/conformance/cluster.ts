@@ -2,7 +2,7 @@
 // node's probe pod, running a command in a node's network namespace, and polling until something holds.
 // The same class serves every provider: kind (a kubectl context) and the harness's VM cluster (its kubectl
 // binary and kubeconfig).
-import type { CommandRunner } from '../../src/lab/runner.ts';
+import type { CommandResult, CommandRunner } from '../../src/lab/runner.ts';
 import { formatCommand } from '../../src/lab/runner.ts';
 
 export type ConditionType = 'RoutesVerified' | 'IPVSVerified' | 'DNSVerified' | 'ResolvConfVerified' | 'Ready';
@@ -45,10 +45,16 @@ export class Kube {
 
   /** The command's output and what it wrote to stderr (the apiserver's warnings, e.g. Pod Security's). */
   async runWithWarnings(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+    const r = await this.attempt(args, input);
+    if (r.code !== 0) throw new Error(`${r.command} exited with code ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+    return { stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Runs kubectl and returns its exit code rather than throwing (`kubectl exec` passes on the command's). */
+  async attempt(args: string[], input?: string): Promise<CommandResult & { command: string }> {
     const full = [...this.target, ...args];
     const r = await this.runner.run(this.kubectl, full, { input, timeoutMs: 10 * 60_000 });
-    if (r.code !== 0) throw new Error(`\`${formatCommand(this.kubectl, full)}\` exited with code ${r.code}: ${(r.stderr || r.stdout).trim()}`);
-    return { stdout: r.stdout, stderr: r.stderr };
+    return { ...r, command: `\`${formatCommand(this.kubectl, full)}\`` };
   }
 
   async json<T>(args: string[]): Promise<T> {
