@@ -1,5 +1,6 @@
-// The conformance suite (test/conformance): a real kind cluster with Calico and kube-proxy in IPVS mode.
-// Run with `npm run test:conformance` on a machine with Docker, kind and kubectl; `npm test` leaves it out.
+// The conformance suite (test/conformance): a real kind cluster (Calico) or k3s cluster (Flannel), kube-proxy in
+// IPVS mode. Run with `npm run test:conformance` on a machine with Docker and kubectl (and kind for kind);
+// `npm test` leaves it out.
 import base from './jest.config.js';
 
 const unit = base.projects.find((p) => p.displayName === 'unit');

@@ -21,3 +21,15 @@ export async function detectContainerEngine(probe: EngineProbe = getContainerRun
 export function skipLine(reason: string): string {
   return `conformance suite skipped: no container engine reachable (${reason}); it runs on any machine or CI runner with Docker, kind and kubectl`;
 }
+
+export type ProviderName = 'kind' | 'k3s';
+
+/**
+ * The kind of cluster the suite builds: NETLAB_CONFORMANCE_PROVIDER when set, otherwise kind where its binary
+ * runs (the lab users get), else k3s (it needs nothing but the engine and kubectl).
+ */
+export function chooseProvider(requested: string | undefined, kindRuns: boolean): ProviderName {
+  if (requested === 'kind' || requested === 'k3s') return requested;
+  if (requested) throw new Error(`NETLAB_CONFORMANCE_PROVIDER: unknown provider "${requested}"; choose kind or k3s`);
+  return kindRuns ? 'kind' : 'k3s';
+}

@@ -140,6 +140,13 @@ async function checkedAfter(c: ConformanceCluster, since: number, what: string):
   });
 }
 
+/** A kind of real cluster the suite runs on: the cluster, and how to bring it up (netlab and its sample labs installed) and down. */
+export interface ClusterProvider {
+  cluster: ConformanceCluster;
+  up(): Promise<void>;
+  down(): Promise<void>;
+}
+
 /** The finding a break must cause: a key, or (for keys that name a server address) a key prefix. */
 export type ExpectedFinding = Pick<FindingView, 'layer' | 'kind'> & { node: string | null; key?: string; keyPrefix?: string };
 

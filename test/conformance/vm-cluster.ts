@@ -3,8 +3,7 @@
 // operator as two instances on the host (harness/nodes/netlab.ts says why). Faults are made through each
 // VM's own exec channel, not `kubectl exec`: the operator's execs into the probe Pods are what is under test,
 // and a TCG node has little time for more. kube-proxy runs as a process in each VM (not a DaemonSet), so
-// it is held with SIGSTOP and stopped with a kill; Flannel's VXLAN backend never re-adds a deleted route, so
-// one stays deleted until the repair adds it back.
+// it is held with SIGSTOP and stopped with a kill.
 import path from 'node:path';
 import { binDir, PROJECT_ROOT } from '../../harness/control-plane/binaries.ts';
 import type { NodeCluster } from '../../harness/nodes/cluster.ts';
@@ -15,6 +14,7 @@ import type { NodeVm } from '../../harness/vm/vm.ts';
 import { createProcessRunner } from '../../src/lab/runner.ts';
 import { outputOf } from '../../src/observe/exec.ts';
 import { Kube } from './cluster.ts';
+import { deleteFlannelRoute } from './flannel-route.ts';
 import type { ConformanceCluster } from './scenarios.ts';
 
 /** TCG nodes on a 2-core machine: a Pod takes tens of seconds to start, an exec seconds to a minute */
@@ -45,27 +45,10 @@ export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperat
     resolvConfReader: RESOLV_READER.metadata,
     onNode,
     stopLeader: () => operators.stopLeader(),
-    async breakRoute() {
-      // the second node's route to the first node's Pod subnet: through flannel.1 (VXLAN) or the link (host-gw)
-      const node = second!.nodeName;
-      const nodes = await kube.json<{ items: { metadata: { name: string }; spec: { podCIDR?: string } }[] }>(['get', 'nodes']);
-      const subnet = nodes.items.find((n) => n.metadata.name === first!.nodeName)?.spec.podCIDR;
-      if (!subnet) throw new Error(`node ${first!.nodeName} has no podCIDR`);
-      const route = (await onNode(node, ['ip', 'route', 'show', subnet])).trim();
-      if (!route) throw new Error(`node ${node} has no route to ${subnet}`);
-      await onNode(node, ['ip', 'route', 'del', subnet]);
-      return {
-        finding: { layer: 'routes', kind: 'missing', node, key: subnet },
-        // The host's DNS questions enter at node-1 and kube-proxy sends half of them to the CoreDNS Pod on node-2,
-        // masqueraded to node-1's flannel.1 address (10.244.0.0): its answers need exactly this route, so
-        // those questions go unanswered and DNSVerified turns Unknown too (seen on this cluster): part of the break.
-        alsoBreaks: ['DNSVerified'],
-        async restore() {
-          // `ip route show` prints the route as `ip route add` takes it
-          if (!(await onNode(node, ['ip', 'route', 'show', subnet])).trim()) await onNode(node, ['ip', 'route', 'add', ...route.split(/\s+/)]);
-        },
-      };
-    },
+    // the second node's route to the first node's Pod subnet: through flannel.1 (VXLAN) or the link (host-gw).
+    // The host's DNS questions enter at node-1 and kube-proxy sends half of them to the CoreDNS Pod on node-2,
+    // masqueraded to node-1's flannel.1 address: their answers need exactly this route (seen on this cluster).
+    breakRoute: () => deleteFlannelRoute(kube, onNode, second!.nodeName, first!.nodeName),
     holdKubeProxy: (node) => signalKubeProxy(vm(node), 'STOP'),
     releaseKubeProxy: (node) => signalKubeProxy(vm(node), 'CONT'),
     stopKubeProxy: (node) => stopKubeProxy(vm(node)),
