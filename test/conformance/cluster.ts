@@ -1,7 +1,7 @@
 // kubectl against the conformance cluster, through the lab's CommandRunner: reading lab status, finding a
 // node's probe pod, running a command in a node's network namespace, and polling until something holds.
-// The same class serves every provider: kind (a kubectl context) and the harness's VM cluster (its kubectl
-// binary and kubeconfig).
+// The same class serves every provider: kind (a kubectl context), k3s (its kubeconfig) and the harness's VM
+// cluster (its kubectl binary and kubeconfig).
 import type { CommandResult, CommandRunner } from '../../src/lab/runner.ts';
 import { formatCommand } from '../../src/lab/runner.ts';
 
