@@ -83,22 +83,23 @@ export interface OperatorPods {
 }
 
 /**
- * The operator's probes on these nodes: 30 s for each answer, liveness every 30 s with six chances. With the
- * manifests' 5 s (2026-11-30), a Pod logged "starting" 2 min after its container started, and then its
- * /healthz answers, from a busy event loop on a busy emulated CPU, took over 5 s three times in a row:
- * the kubelet killed it 35 s after it started.
+ * The operator's probes on these nodes: 30 s for each answer, and no liveness probe. With the manifests' 5 s
+ * (2026-11-30), a Pod logged "starting" 2 min after its container started, and then its /healthz answers, from
+ * a busy event loop on a busy emulated CPU, took over 5 s three times in a row: the kubelet killed it 35 s
+ * after it started. With 30 s and six chances every 30 s, liveness still killed both Pods 7 and 9 min in, so
+ * on these nodes a slow answer says nothing about a stuck operator.
  */
 const TCG_PROBES = [
-  ...(['startupProbe', 'livenessProbe', 'readinessProbe'] as const).map((probe) => ({ op: 'replace', path: `/spec/template/spec/containers/0/${probe}/timeoutSeconds`, value: 30 })),
-  { op: 'replace', path: '/spec/template/spec/containers/0/livenessProbe/periodSeconds', value: 30 },
-  { op: 'replace', path: '/spec/template/spec/containers/0/livenessProbe/failureThreshold', value: 6 },
+  ...(['startupProbe', 'readinessProbe'] as const).map((probe) => ({ op: 'replace', path: `/spec/template/spec/containers/0/${probe}/timeoutSeconds`, value: 30 })),
   { op: 'replace', path: '/spec/template/spec/containers/0/readinessProbe/periodSeconds', value: 15 },
+  { op: 'remove', path: '/spec/template/spec/containers/0/livenessProbe' },
 ];
 
 /**
  * The operator in its own Pods, as the manifests deploy it: its image imported into every node, the Deployment
  * scaled back to its two replicas with the tuning these TCG nodes need (one exec per node at a time, each
- * given two minutes: `NETLAB_EXECS_PER_NODE`, `NETLAB_EXEC_TIMEOUT`; slower probes, TCG_PROBES); resolves once
+ * given two minutes: `NETLAB_EXECS_PER_NODE`, `NETLAB_EXEC_TIMEOUT`; 30 s per DNS answer, `NETLAB_DNS_TIMEOUT`,
+ * as the host operators have; slower probes, TCG_PROBES); resolves once
  * a Pod holds the Lease.
  * Stop any host operators first, or the Pods wait as standbys.
  */
@@ -108,7 +109,7 @@ export async function startOperatorPods(cluster: NodeCluster, log: (line: string
   const began = performance.now();
   // nothing to do when the nodes imported it at boot (NodeClusterOptions.bootImages)
   if ((await cluster.importImages(['operator'])).length > 0) timings['image imported'] = Math.round(performance.now() - began);
-  await step('tuned for TCG', ['-n', 'netlab-system', 'set', 'env', 'deployment/netlab-operator', 'NETLAB_EXECS_PER_NODE=1', 'NETLAB_EXEC_TIMEOUT=2m']);
+  await step('tuned for TCG', ['-n', 'netlab-system', 'set', 'env', 'deployment/netlab-operator', 'NETLAB_EXECS_PER_NODE=1', 'NETLAB_EXEC_TIMEOUT=2m', 'NETLAB_DNS_TIMEOUT=30s']);
   await step('probes given time (TCG)', ['-n', 'netlab-system', 'patch', 'deployment/netlab-operator', '--type', 'json', '-p', JSON.stringify(TCG_PROBES)]);
   await step('scaled to 2', ['-n', 'netlab-system', 'scale', 'deployment/netlab-operator', '--replicas=2']);
   const quiet = kubectlSteps(cluster.controlPlane.kubeconfig, () => {}, {});

@@ -22,6 +22,8 @@ Flags (environment variable in brackets):
                               default 2. Lower it when execs time out on slow nodes; the others wait their turn
   --exec-timeout DURATION     how long one command in a probe Pod may take, from its start [NETLAB_EXEC_TIMEOUT];
                               default 10s. Raise it for slow nodes (emulated ones need minutes)
+  --dns-timeout DURATION      how long to wait for each DNS answer from CoreDNS [NETLAB_DNS_TIMEOUT]; default 2s.
+                              Raise it where the operator's own Pod or CoreDNS is starved of CPU
   --log-level LEVEL           debug, info, warn or error [NETLAB_LOG_LEVEL]; default info
   --help                      this text
 `;
@@ -43,6 +45,7 @@ const { values } = (() => {
         'no-leader-election': { type: 'boolean', default: false },
         'execs-per-node': { type: 'string' },
         'exec-timeout': { type: 'string' },
+        'dns-timeout': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -72,6 +75,10 @@ const timeoutText = values['exec-timeout'] ?? process.env.NETLAB_EXEC_TIMEOUT ??
 const execTimeoutMs = parseDuration(timeoutText);
 if (execTimeoutMs === null || execTimeoutMs <= 0) fail(`--exec-timeout must be a duration such as 30s or 2m, got ${JSON.stringify(timeoutText)}`);
 
+const dnsTimeoutText = values['dns-timeout'] ?? process.env.NETLAB_DNS_TIMEOUT ?? '2s';
+const dnsTimeoutMs = parseDuration(dnsTimeoutText);
+if (dnsTimeoutMs === null || dnsTimeoutMs <= 0) fail(`--dns-timeout must be a duration such as 2s or 30s, got ${JSON.stringify(dnsTimeoutText)}`);
+
 const identity = process.env.POD_NAME ?? `${os.hostname()}-${process.pid}`;
 const log = jsonLogger({ level, fields: { instance: identity } });
 const kubeConfig = new KubeConfig();
@@ -96,6 +103,7 @@ const operator = await runOperator({
   metricsPort,
   execsPerNode,
   observeOptions: { execTimeoutMs },
+  dnsTimeoutMs,
   // runOperator adds the instance field itself
   log: jsonLogger({ level }),
 });

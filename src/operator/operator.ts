@@ -46,6 +46,8 @@ export interface OperatorOptions {
   observeOptions?: ObserveOptions;
   /** commands run at once on one node, across all labs (node-exec-queue.ts); default 2 */
   execsPerNode?: number;
+  /** how long the default DNS prober waits for each answer; default 2000 (createDnsProber's) */
+  dnsTimeoutMs?: number;
   queue?: Omit<WorkQueueOptions, 'onResult'>;
   convergencePollMs?: number;
   log?: Logger;
@@ -112,7 +114,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
       options.observers?.nodeExec ?? probeExec(options.kubeConfig, (node) => cache.podOnNode(options.namespace, node, PROBE_LABEL)),
       options.execsPerNode ?? 2,
     ),
-    dns: options.observers?.dns ?? { prober: createDnsProber(), servers: dnsServersOf },
+    dns: options.observers?.dns ?? { prober: createDnsProber({ timeoutMs: options.dnsTimeoutMs }), servers: dnsServersOf },
     resolvConf: options.observers?.resolvConf ?? { namespace: options.namespace, dnsPolicy: 'ClusterFirst', read: () => readFile('/etc/resolv.conf', 'utf8') },
   };
   reconciler = new Reconciler({
