@@ -24,7 +24,7 @@ import { buildImage } from '../../harness/images/images.ts';
 import { createProcessRunner } from '../../src/lab/runner.ts';
 import { Kube, waitUntil } from './cluster.ts';
 import { deleteFlannelRoute } from './flannel-route.ts';
-import { podControls } from './pod-controls.ts';
+import { MINUTES_5, podProviderPart } from './pod-controls.ts';
 import type { ClusterProvider, ConformanceCluster } from './scenarios.ts';
 
 /** the Kubernetes release the harness builds; NETLAB_K3S_IMAGE picks another k3s */
@@ -33,7 +33,6 @@ const SERVER_NODE = 'k3s-server';
 const AGENT_NODE = 'k3s-agent';
 const API_PORT = 6443;
 const POD_CIDR = '10.244.0.0/16';
-const MINUTES_5 = 5 * 60_000;
 /** where k3s imports image archives from when it starts */
 const K3S_IMAGES_DIR = '/var/lib/rancher/k3s/agent/images';
 
@@ -163,22 +162,15 @@ export function k3sProvider(engineDescription: string): ClusterProvider {
   const kubeconfig = path.join(dir, 'kubeconfig');
   const kube = new Kube(createProcessRunner(PROJECT_ROOT), ['--kubeconfig', kubeconfig]);
   const started: { network?: StartedNetwork; nodes: StartedTestContainer[] } = { nodes: [] };
-  const controls = podControls(kube);
+  const shared = podProviderPart(kube);
   const cluster: ConformanceCluster = {
+    ...shared,
     description: `k3s (${K3S_IMAGE}), ${SERVER_NODE} and ${AGENT_NODE}, Flannel vxlan, kube-proxy IPVS as a DaemonSet, the operator in its Pods; ${engineDescription}`,
-    kube,
-    lab: ['default', 'seed-walkthrough'],
     targetNode: AGENT_NODE,
-    detectMs: MINUTES_5,
-    repairMs: MINUTES_5,
-    graceMs: 60_000,
     // k3s runs one CoreDNS Pod
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: 1 },
-    resolvConfReader: { namespace: 'netlab-system', name: 'netlab-operator' },
-    onNode: (node, argv) => kube.onNode(node, argv),
     // the agent's route to the server's Pod subnet
-    breakRoute: () => deleteFlannelRoute(kube, (node, argv) => kube.onNode(node, argv), AGENT_NODE, SERVER_NODE),
-    ...controls,
+    breakRoute: () => deleteFlannelRoute(kube, shared.onNode, AGENT_NODE, SERVER_NODE),
   };
 
   return {

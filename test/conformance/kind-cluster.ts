@@ -4,12 +4,11 @@
 import { createLabDeps, labOptions } from '../../src/lab/environment.ts';
 import { labDown, labUp } from '../../src/lab/lab.ts';
 import { Kube } from './cluster.ts';
-import { podControls } from './pod-controls.ts';
+import { podProviderPart } from './pod-controls.ts';
 import type { ClusterProvider, ConformanceCluster } from './scenarios.ts';
 
 const CLUSTER = 'netlab-conformance';
 const TARGET_NODE = `${CLUSTER}-worker`;
-const MINUTES_5 = 5 * 60_000;
 
 interface PodList {
   items: { metadata: { name: string }; spec: { nodeName?: string }; status: { podIP?: string } }[];
@@ -17,16 +16,10 @@ interface PodList {
 
 function kindCluster(kube: Kube, engineDescription: string): ConformanceCluster {
   return {
+    ...podProviderPart(kube),
     description: `kind, ${engineDescription}`,
-    kube,
-    lab: ['default', 'seed-walkthrough'],
     targetNode: TARGET_NODE,
-    detectMs: MINUTES_5,
-    repairMs: MINUTES_5,
-    graceMs: 60_000,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: 2 },
-    resolvConfReader: { namespace: 'netlab-system', name: 'netlab-operator' },
-    onNode: (node, argv) => kube.onNode(node, argv),
     async breakRoute() {
       // Felix re-checks its routes every 90 s (routeRefreshInterval) and would put the route back at a random
       // moment; with the refresh off, the route stays deleted until the repair restarts calico-node.
@@ -51,7 +44,6 @@ function kindCluster(kube: Kube, engineDescription: string): ConformanceCluster 
         },
       };
     },
-    ...podControls(kube),
   };
 }
 

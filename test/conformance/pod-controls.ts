@@ -1,19 +1,24 @@
-// What the providers whose operator and kube-proxy run as Pods (kind, k3s) do the same way: stop the leading
-// operator by deleting its Pod, and hold or stop a node's kube-proxy by keeping its DaemonSet off that node
-// (kube-proxy leaves its rules in place when it exits, so the node keeps the table it last wrote).
+// What the providers whose operator and kube-proxy run as Pods (kind, k3s) share: the lab they watch, their
+// time limits, the operator's own Pod as the resolv.conf reader, commands on a node through its probe Pod,
+// stopping the leading operator by deleting its Pod, and holding or stopping a node's kube-proxy by keeping its
+// DaemonSet off that node (kube-proxy leaves its rules in place when it exits, so the node keeps the table it
+// last wrote).
 import { type Kube, waitUntil } from './cluster.ts';
 import type { ConformanceCluster } from './scenarios.ts';
 
-const MINUTES_5 = 5 * 60_000;
+export const MINUTES_5 = 5 * 60_000;
 
 interface PodList {
   items: { metadata: { name: string } }[];
 }
 
-type PodControls = Pick<ConformanceCluster, 'stopLeader' | 'holdKubeProxy' | 'releaseKubeProxy' | 'stopKubeProxy' | 'startKubeProxy'>;
+type PodProviderPart = Pick<
+  ConformanceCluster,
+  'kube' | 'lab' | 'detectMs' | 'repairMs' | 'graceMs' | 'resolvConfReader' | 'onNode' | 'stopLeader' | 'holdKubeProxy' | 'releaseKubeProxy' | 'stopKubeProxy' | 'startKubeProxy'
+>;
 
-/** The controls for kube-proxy as DaemonSet kube-system/kube-proxy (label k8s-app=kube-proxy), and the operator's Deployment. */
-export function podControls(kube: Kube): PodControls {
+/** The shared part, for kube-proxy as DaemonSet kube-system/kube-proxy (label k8s-app=kube-proxy) and the operator's Deployment. */
+export function podProviderPart(kube: Kube): PodProviderPart {
   const rollout = () => kube.run(['-n', 'kube-system', 'rollout', 'status', 'daemonset/kube-proxy', '--timeout=300s']);
   const keepKubeProxyOff = async (node: string) => {
     const away = { spec: { template: { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: [node] }] }] } } } } } } };
@@ -29,6 +34,13 @@ export function podControls(kube: Kube): PodControls {
     await rollout();
   };
   return {
+    kube,
+    lab: ['default', 'seed-walkthrough'],
+    detectMs: MINUTES_5,
+    repairMs: MINUTES_5,
+    graceMs: 60_000,
+    resolvConfReader: { namespace: 'netlab-system', name: 'netlab-operator' },
+    onNode: (node, argv) => kube.onNode(node, argv),
     async stopLeader() {
       const lease = await kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
       const leader = lease.spec.holderIdentity;

@@ -4,6 +4,7 @@
 // scenario breaks the cluster behind the operator's back, waits for exactly the condition and finding the
 // break must cause, repairs it, and waits for the lab to be Ready again; the suite prints a table with the
 // time each step took.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type ConditionType, type FindingView, type Kube, type LabView, renderTable, waitUntil } from './cluster.ts';
 
 export const LAYER_CONDITIONS: ConditionType[] = ['RoutesVerified', 'IPVSVerified', 'DNSVerified', 'ResolvConfVerified'];
@@ -29,7 +30,6 @@ const EXEC_ATTEMPTS = 3;
  * outlast dig's wait; the summary says which one was answered
  */
 const ANSWER_TRIES = 3;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface PodList {
   items: { metadata: { name: string }; spec: { nodeName?: string }; status: { podIP?: string } }[];
