@@ -115,7 +115,8 @@ export async function startOperatorPods(cluster: NodeCluster, log: (line: string
   const quiet = kubectlSteps(cluster.controlPlane.kubeconfig, () => {}, {});
   const deadline = Date.now() + timeoutS * 1000;
   for (;;) {
-    const holder = (await quiet('lease', ['-n', 'netlab-system', 'get', 'lease', 'netlab-operator', '-o', 'jsonpath={.spec.holderIdentity}'])).trim();
+    // no Lease yet until the first Pod creates it (a fresh cluster: no host operator ran before)
+    const holder = (await quiet('lease', ['-n', 'netlab-system', 'get', 'lease', 'netlab-operator', '--ignore-not-found', '-o', 'jsonpath={.spec.holderIdentity}'])).trim();
     if (holder.startsWith('netlab-operator-')) {
       timings['Lease taken'] = Math.round(performance.now() - began);
       log(`netlab harness: operator Pod ${holder} holds the Lease (${Object.entries(timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')})`);

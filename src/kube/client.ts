@@ -4,7 +4,7 @@
 // the shape `kubectl get -o json` shows and the snapshot projections expect, instead of client-node's typed
 // models (which turn timestamps into Date objects, rename fields and cost memory at 10,000 objects).
 import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { fetch, type Dispatcher } from 'undici';
 
 export class KubeApiError extends Error {
   readonly statusCode: number;
@@ -22,6 +22,8 @@ export interface RequestOptions {
   contentType?: string;
   /** default application/json (kubectl's table view asks for application/json;as=Table;v=v1;g=meta.k8s.io) */
   accept?: string;
+  /** aborts the request early (the client's own timeout still applies) */
+  signal?: AbortSignal;
 }
 
 export interface KubeClient {
@@ -36,30 +38,39 @@ const METHODS = { GET: HttpMethod.GET, POST: HttpMethod.POST, PUT: HttpMethod.PU
  * apiserver's reason and message (e.g. RBAC's "forbidden"); no answer throws an Error naming the URL.
  */
 export function kubeClient(kc: KubeConfig, timeoutMs = 30_000): KubeClient {
+  // client-node builds a new connection pool (undici Agent) for every request it authenticates, so each
+  // request would open its own TCP and TLS connection. One pool per cluster and user keeps connections alive
+  // between requests: on a CPU-starved node a TLS handshake per request was slow enough to time out.
+  // (Client certificates that an exec plugin rotates would need a new client.)
+  const pools = new Map<string, Dispatcher | undefined>();
   return {
-    async request(method, path, body, { contentType = 'application/json', accept = 'application/json' } = {}) {
+    async request(method, path, body, { contentType = 'application/json', accept = 'application/json', signal } = {}) {
       const cluster = kc.getCurrentCluster();
       if (cluster === null) throw new Error('the kubeconfig has no current cluster');
       const url = `${cluster.server.replace(/\/+$/, '')}${path}`; // a server URL may carry a path prefix (proxies)
       const ctx = new RequestContext(url, METHODS[method]);
       await kc.applySecurityAuthentication(ctx);
+      const poolKey = JSON.stringify([cluster, kc.getCurrentUser()]);
+      if (!pools.has(poolKey)) pools.set(poolKey, ctx.getDispatcher());
       const headers: Record<string, string> = { ...ctx.getHeaders(), accept };
       if (body !== undefined) headers['content-type'] = contentType;
+      const timeout = AbortSignal.timeout(timeoutMs);
       let response;
+      let text;
       try {
         response = await fetch(url, {
           method,
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
-          dispatcher: ctx.getDispatcher(),
-          signal: AbortSignal.timeout(timeoutMs),
+          dispatcher: pools.get(poolKey),
+          signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
         });
+        text = await response.text();
       } catch (error) {
         // undici says "fetch failed" and puts the reason (refused, reset, timeout) in the cause
         const cause = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message;
         throw new Error(`${method} ${url}: ${cause}`);
       }
-      const text = await response.text();
       let parsed: unknown = null;
       try {
         parsed = text === '' ? null : JSON.parse(text);

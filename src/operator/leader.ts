@@ -2,6 +2,8 @@
 // leader renews the Lease every retry period; another instance takes over once the Lease has not been
 // renewed for a whole lease duration. Expiry is judged by the local clock from the moment this instance
 // last saw the Lease change, never by comparing timestamps written by another machine's clock.
+// Every attempt is bounded by the renew deadline, as client-go bounds it: a request that never settles
+// (a connection stalled on a starved node) must neither keep a leader leading nor stop a standby's loop.
 import type { KubeClient } from '../kube/client.ts';
 import { isStatus } from '../kube/client.ts';
 import type { Logger } from './log.ts';
@@ -52,7 +54,17 @@ export class LeaderElector {
 
   constructor(client: KubeClient, options: LeaderElectionOptions) {
     this.#client = client;
-    this.#options = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
+    // `?? default`, not spread defaults: runOperator passes the timings it was given, undefined included, and
+    // undefined ones once meant a Lease written without a duration (never expiring) and a retry every 0 ms.
+    const timings = {
+      leaseDurationMs: options.leaseDurationMs ?? 15_000,
+      renewDeadlineMs: options.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: options.retryPeriodMs ?? 2_000,
+    };
+    if (!(timings.retryPeriodMs > 0 && timings.renewDeadlineMs > timings.retryPeriodMs && timings.leaseDurationMs > timings.renewDeadlineMs)) {
+      throw new Error(`leader election: needs lease duration > renew deadline > retry period > 0, got ${timings.leaseDurationMs} ms, ${timings.renewDeadlineMs} ms, ${timings.retryPeriodMs} ms`);
+    }
+    this.#options = { ...options, ...timings };
   }
 
   get isLeader(): boolean {
@@ -91,7 +103,7 @@ export class LeaderElector {
 
   async #tick(): Promise<void> {
     try {
-      const acquired = await this.#tryAcquireOrRenew();
+      const acquired = await this.#tryAcquireOrRenew(AbortSignal.timeout(this.#options.renewDeadlineMs));
       if (acquired) this.#lastRenewal = Date.now();
       this.#setLeading(acquired || (this.#leading && Date.now() - this.#lastRenewal < this.#options.renewDeadlineMs));
     } catch (error) {
@@ -109,13 +121,13 @@ export class LeaderElector {
     else this.#options.onStoppedLeading();
   }
 
-  async #tryAcquireOrRenew(): Promise<boolean> {
+  async #tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const { leaseName, namespace, identity, leaseDurationMs } = this.#options;
     const now = new Date();
     const mine: LeaseSpec = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000), renewTime: microTime(now) };
     let lease: Lease;
     try {
-      lease = (await this.#client.request('GET', `${this.#path}/${encodeURIComponent(leaseName)}`)) as Lease;
+      lease = (await this.#client.request('GET', `${this.#path}/${encodeURIComponent(leaseName)}`, undefined, { signal })) as Lease;
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
       await this.#client.request('POST', this.#path, {
@@ -123,11 +135,14 @@ export class LeaderElector {
         kind: 'Lease',
         metadata: { name: leaseName, namespace },
         spec: { ...mine, acquireTime: microTime(now), leaseTransitions: 0 },
-      });
+      }, { signal });
       return true;
     }
     const spec = lease.spec ?? {};
     if (this.#observed === null || this.#observed.spec.holderIdentity !== spec.holderIdentity || this.#observed.spec.renewTime !== spec.renewTime) {
+      if (this.#observed?.spec.holderIdentity !== spec.holderIdentity && spec.holderIdentity && spec.holderIdentity !== identity) {
+        this.#options.log.info('the leader Lease is held by another instance', { lease: leaseName, holder: spec.holderIdentity });
+      }
       this.#observed = { spec, at: Date.now() };
     }
     const held = spec.holderIdentity !== undefined && spec.holderIdentity !== '';
@@ -135,6 +150,10 @@ export class LeaderElector {
     const expired = Date.now() - this.#observed.at >= duration;
     if (held && spec.holderIdentity !== identity && !expired) return false;
     const takingOver = spec.holderIdentity !== identity;
+    if (takingOver) {
+      const why = held ? `not renewed by ${spec.holderIdentity} for ${Math.round((Date.now() - this.#observed.at) / 1000)} s` : 'it has no holder';
+      this.#options.log.info('taking the leader Lease', { lease: leaseName, why });
+    }
     const next: LeaseSpec = {
       ...spec,
       ...mine,
@@ -142,7 +161,7 @@ export class LeaderElector {
       leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && held ? 1 : 0),
     };
     try {
-      await this.#client.request('PUT', `${this.#path}/${encodeURIComponent(leaseName)}`, { ...lease, spec: next });
+      await this.#client.request('PUT', `${this.#path}/${encodeURIComponent(leaseName)}`, { ...lease, spec: next }, { signal });
     } catch (error) {
       if (isStatus(error, 409)) return false; // another instance wrote first
       throw error;

@@ -274,7 +274,9 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
           const lease = await provider.kube.json<{ spec: { holderIdentity?: string } }>(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator']);
           const now = lease.spec.holderIdentity;
           return now?.startsWith('netlab-operator-') && now !== holder ? now : null;
-        }, 600_000);
+        }, 600_000).catch(async (error: Error) => {
+          throw new Error(`${error.message}\n${await operatorPodsState(provider.kube)}`);
+        });
         const tookOver = performance.now();
         await readyCheckedSince(killedAt, `${provider.lab.join('/')} Ready=True in a check by ${successor}`);
         summary.push(['the leading operator Pod killed', 'Lease', `not ${holder}`, successor, '', s(tookOver - killed), s(performance.now() - tookOver)]);
@@ -282,6 +284,18 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
     });
   });
 });
+
+/** What a failed takeover leaves to read: the Lease, the operator Pods and the end of each one's log. */
+async function operatorPodsState(kube: Kube): Promise<string> {
+  const quietly = (args: string[]) => kube.attempt(args).then((r) => (r.code === 0 ? r.stdout : `${r.command}: ${r.stderr}`));
+  const parts = [
+    await quietly(['-n', 'netlab-system', 'get', 'lease', 'netlab-operator', '-o', 'jsonpath={.spec}']),
+    await quietly(['-n', 'netlab-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=netlab-operator', '-o', 'wide']),
+  ];
+  const pods = await kube.json<{ items: { metadata: { name: string } }[] }>(['-n', 'netlab-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=netlab-operator']);
+  for (const pod of pods.items) parts.push(`${pod.metadata.name}:\n${await quietly(['-n', 'netlab-system', 'logs', pod.metadata.name, '--tail=25'])}`);
+  return parts.join('\n');
+}
 
 /** A Pod on `node` running the probe image (on the pod network unless `hostNetwork`), ready to be exec'd into. */
 async function runClientPod(

@@ -66,6 +66,18 @@ for (const [what, entryPoint] of ENTRY_POINTS) describeReal(`the operator proces
     const port = await waitUntil('the "starting" log line', async () => logs.find((l) => l.msg === 'starting')?.httpPort as number | undefined, 20_000);
     await waitUntil('/readyz 200', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 20_000);
     await waitUntil('leadership', async () => logs.some((l) => l.msg === 'became the leader'), 20_000);
+    // Without flags the Lease carries the default duration (else it never expires and no standby can take over
+    // from a killed leader) and is renewed every 2 s (not in a busy loop): seen over 6.5 s, 3 or 4 renewals.
+    const renewals = new Set<string>();
+    let duration: number | undefined;
+    for (const until = Date.now() + 6_500; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const { spec } = (await admin.request('GET', `/apis/coordination.k8s.io/v1/namespaces/netlab-system/leases/${lease}`)) as { spec: { renewTime: string; leaseDurationSeconds?: number } };
+      renewals.add(spec.renewTime);
+      duration = spec.leaseDurationSeconds;
+    }
+    expect(duration).toBe(15);
+    expect(renewals.size).toBeGreaterThanOrEqual(3);
+    expect(renewals.size).toBeLessThanOrEqual(5);
 
     await apply(admin, lab(ns, 'no-nodes', { checks: ['ipvs'], nodeSelector: { matchLabels: { 'kubernetes.io/hostname': 'no-such-node' } } }));
     const done = await waitForLab(admin, ns, 'no-nodes', 'Ready=True', (l) => conditionOf(l, 'Ready')?.status === 'True');
