@@ -93,13 +93,24 @@ const TCG_PROBES = [
   ...(['startupProbe', 'readinessProbe'] as const).map((probe) => ({ op: 'replace', path: `/spec/template/spec/containers/0/${probe}/timeoutSeconds`, value: 30 })),
   { op: 'replace', path: '/spec/template/spec/containers/0/readinessProbe/periodSeconds', value: 15 },
   { op: 'remove', path: '/spec/template/spec/containers/0/livenessProbe' },
+  // The manifests' 50m request is a CPU weight of 2 against the kubelet's and containerd's 100, and these nodes'
+  // one emulated CPU is always busy: at 23:08 on 2026-11-30 a Pod's main thread was runnable all the time but ran
+  // about a tenth of it, its sockets unread for minutes (kubelet probes, answers from 10.96.0.1 in CLOSE-WAIT).
+  { op: 'replace', path: '/spec/template/spec/containers/0/resources/requests/cpu', value: '500m' },
 ];
+
+/**
+ * Leader election that outlasts a stalled event loop: a Pod's Lease request took over 10 s through 10.96.0.1 on
+ * these nodes, so the default 10 s renew deadline made the leader step down again and again.
+ */
+const TCG_LEADER_ELECTION = ['NETLAB_LEADER_ELECT_LEASE_DURATION=60s', 'NETLAB_LEADER_ELECT_RENEW_DEADLINE=45s', 'NETLAB_LEADER_ELECT_RETRY_PERIOD=5s'];
 
 /**
  * The operator in its own Pods, as the manifests deploy it: its image imported into every node, the Deployment
  * scaled back to its two replicas with the tuning these TCG nodes need (one exec per node at a time, each
  * given two minutes: `NETLAB_EXECS_PER_NODE`, `NETLAB_EXEC_TIMEOUT`; 30 s per DNS answer, `NETLAB_DNS_TIMEOUT`,
- * as the host operators have; slower probes, TCG_PROBES); resolves once
+ * as the host operators have; slower probes and a CPU request that gets them a fair share, TCG_PROBES; longer
+ * leader election timings, TCG_LEADER_ELECTION); resolves once
  * a Pod holds the Lease.
  * Stop any host operators first, or the Pods wait as standbys.
  */
@@ -109,7 +120,7 @@ export async function startOperatorPods(cluster: NodeCluster, log: (line: string
   const began = performance.now();
   // nothing to do when the nodes imported it at boot (NodeClusterOptions.bootImages)
   if ((await cluster.importImages(['operator'])).length > 0) timings['image imported'] = Math.round(performance.now() - began);
-  await step('tuned for TCG', ['-n', 'netlab-system', 'set', 'env', 'deployment/netlab-operator', 'NETLAB_EXECS_PER_NODE=1', 'NETLAB_EXEC_TIMEOUT=2m', 'NETLAB_DNS_TIMEOUT=30s']);
+  await step('tuned for TCG', ['-n', 'netlab-system', 'set', 'env', 'deployment/netlab-operator', 'NETLAB_EXECS_PER_NODE=1', 'NETLAB_EXEC_TIMEOUT=2m', 'NETLAB_DNS_TIMEOUT=30s', ...TCG_LEADER_ELECTION]);
   await step('probes given time (TCG)', ['-n', 'netlab-system', 'patch', 'deployment/netlab-operator', '--type', 'json', '-p', JSON.stringify(TCG_PROBES)]);
   await step('scaled to 2', ['-n', 'netlab-system', 'scale', 'deployment/netlab-operator', '--replicas=2']);
   const quiet = kubectlSteps(cluster.controlPlane.kubeconfig, () => {}, {});

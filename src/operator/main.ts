@@ -24,6 +24,16 @@ Flags (environment variable in brackets):
                               default 10s. Raise it for slow nodes (emulated ones need minutes)
   --dns-timeout DURATION      how long to wait for each DNS answer from CoreDNS [NETLAB_DNS_TIMEOUT]; default 2s.
                               Raise it where the operator's own Pod or CoreDNS is starved of CPU
+  --leader-elect-lease-duration DURATION
+                              how long a standby waits, after the Lease was last renewed, before it takes over
+                              [NETLAB_LEADER_ELECT_LEASE_DURATION]; default 15s
+  --leader-elect-renew-deadline DURATION
+                              how long the leader keeps trying to renew before it stops checking
+                              [NETLAB_LEADER_ELECT_RENEW_DEADLINE]; default 10s. Below the lease duration
+  --leader-elect-retry-period DURATION
+                              how often each instance tries to renew or take the Lease
+                              [NETLAB_LEADER_ELECT_RETRY_PERIOD]; default 2s. Below the renew deadline.
+                              Raise all three together where the operator's Pods are starved of CPU
   --log-level LEVEL           debug, info, warn or error [NETLAB_LOG_LEVEL]; default info
   --help                      this text
 `;
@@ -46,6 +56,9 @@ const { values } = (() => {
         'execs-per-node': { type: 'string' },
         'exec-timeout': { type: 'string' },
         'dns-timeout': { type: 'string' },
+        'leader-elect-lease-duration': { type: 'string' },
+        'leader-elect-renew-deadline': { type: 'string' },
+        'leader-elect-retry-period': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -71,13 +84,22 @@ const execsText = values['execs-per-node'] ?? process.env.NETLAB_EXECS_PER_NODE 
 const execsPerNode = Number(execsText);
 if (!Number.isInteger(execsPerNode) || execsPerNode < 1) fail(`--execs-per-node must be a whole number of at least 1, got ${JSON.stringify(execsText)}`);
 
-const timeoutText = values['exec-timeout'] ?? process.env.NETLAB_EXEC_TIMEOUT ?? '10s';
-const execTimeoutMs = parseDuration(timeoutText);
-if (execTimeoutMs === null || execTimeoutMs <= 0) fail(`--exec-timeout must be a duration such as 30s or 2m, got ${JSON.stringify(timeoutText)}`);
-
-const dnsTimeoutText = values['dns-timeout'] ?? process.env.NETLAB_DNS_TIMEOUT ?? '2s';
-const dnsTimeoutMs = parseDuration(dnsTimeoutText);
-if (dnsTimeoutMs === null || dnsTimeoutMs <= 0) fail(`--dns-timeout must be a duration such as 2s or 30s, got ${JSON.stringify(dnsTimeoutText)}`);
+type DurationFlag = 'exec-timeout' | 'dns-timeout' | 'leader-elect-lease-duration' | 'leader-elect-renew-deadline' | 'leader-elect-retry-period';
+/** The flag's value, else its environment variable's, else the default, in milliseconds; exits 2 if it is not a positive duration. */
+function duration(flag: DurationFlag, variable: string, fallback: string, examples: string): number {
+  const text = values[flag] ?? process.env[variable] ?? fallback;
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0) fail(`--${flag} must be a duration such as ${examples}, got ${JSON.stringify(text)}`);
+  return ms;
+}
+const execTimeoutMs = duration('exec-timeout', 'NETLAB_EXEC_TIMEOUT', '10s', '30s or 2m');
+const dnsTimeoutMs = duration('dns-timeout', 'NETLAB_DNS_TIMEOUT', '2s', '2s or 30s');
+const leaseDurationMs = duration('leader-elect-lease-duration', 'NETLAB_LEADER_ELECT_LEASE_DURATION', '15s', '15s or 1m');
+const renewDeadlineMs = duration('leader-elect-renew-deadline', 'NETLAB_LEADER_ELECT_RENEW_DEADLINE', '10s', '10s or 40s');
+const retryPeriodMs = duration('leader-elect-retry-period', 'NETLAB_LEADER_ELECT_RETRY_PERIOD', '2s', '2s or 5s');
+if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
+  fail(`leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period, got ${leaseDurationMs / 1000}s, ${renewDeadlineMs / 1000}s, ${retryPeriodMs / 1000}s`);
+}
 
 const identity = process.env.POD_NAME ?? `${os.hostname()}-${process.pid}`;
 const log = jsonLogger({ level, fields: { instance: identity } });
@@ -99,7 +121,9 @@ const operator = await runOperator({
   identity,
   namespace: values.namespace ?? process.env.POD_NAMESPACE ?? 'netlab-system',
   watchNamespace: values['watch-namespace'] ?? process.env.NETLAB_WATCH_NAMESPACE,
-  leaderElection: values['no-leader-election'] ? null : { leaseName: values['leader-election-id'] ?? process.env.NETLAB_LEADER_ELECTION_ID ?? 'netlab-operator' },
+  leaderElection: values['no-leader-election']
+    ? null
+    : { leaseName: values['leader-election-id'] ?? process.env.NETLAB_LEADER_ELECTION_ID ?? 'netlab-operator', leaseDurationMs, renewDeadlineMs, retryPeriodMs },
   metricsPort,
   execsPerNode,
   observeOptions: { execTimeoutMs },
