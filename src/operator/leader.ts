@@ -41,6 +41,13 @@ function microTime(date = new Date()): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+type ElectionTimings = Required<Pick<LeaderElectionOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>>;
+
+/** lease duration > renew deadline > retry period > 0, as client-go requires */
+export function electionTimingsInOrder(t: ElectionTimings): boolean {
+  return t.retryPeriodMs > 0 && t.renewDeadlineMs > t.retryPeriodMs && t.leaseDurationMs > t.renewDeadlineMs;
+}
+
 export class LeaderElector {
   readonly #client: KubeClient;
   readonly #options: Required<Omit<LeaderElectionOptions, 'log' | 'onStartedLeading' | 'onStoppedLeading'>> & Pick<LeaderElectionOptions, 'log' | 'onStartedLeading' | 'onStoppedLeading'>;
@@ -56,12 +63,12 @@ export class LeaderElector {
     this.#client = client;
     // `?? default`, not spread defaults: runOperator passes the timings it was given, undefined included, and
     // undefined ones once meant a Lease written without a duration (never expiring) and a retry every 0 ms.
-    const timings = {
+    const timings: ElectionTimings = {
       leaseDurationMs: options.leaseDurationMs ?? 15_000,
       renewDeadlineMs: options.renewDeadlineMs ?? 10_000,
       retryPeriodMs: options.retryPeriodMs ?? 2_000,
     };
-    if (!(timings.retryPeriodMs > 0 && timings.renewDeadlineMs > timings.retryPeriodMs && timings.leaseDurationMs > timings.renewDeadlineMs)) {
+    if (!electionTimingsInOrder(timings)) {
       throw new Error(`leader election: needs lease duration > renew deadline > retry period > 0, got ${timings.leaseDurationMs} ms, ${timings.renewDeadlineMs} ms, ${timings.retryPeriodMs} ms`);
     }
     this.#options = { ...options, ...timings };

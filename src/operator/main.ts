@@ -5,6 +5,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseDuration } from './lab.ts';
+import { electionTimingsInOrder } from './leader.ts';
 import { jsonLogger, type Level } from './log.ts';
 import { runOperator } from './operator.ts';
 
@@ -97,7 +98,7 @@ const dnsTimeoutMs = duration('dns-timeout', 'NETLAB_DNS_TIMEOUT', '2s', '2s or 
 const leaseDurationMs = duration('leader-elect-lease-duration', 'NETLAB_LEADER_ELECT_LEASE_DURATION', '15s', '15s or 1m');
 const renewDeadlineMs = duration('leader-elect-renew-deadline', 'NETLAB_LEADER_ELECT_RENEW_DEADLINE', '10s', '10s or 40s');
 const retryPeriodMs = duration('leader-elect-retry-period', 'NETLAB_LEADER_ELECT_RETRY_PERIOD', '2s', '2s or 5s');
-if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
+if (!electionTimingsInOrder({ leaseDurationMs, renewDeadlineMs, retryPeriodMs })) {
   fail(`leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period, got ${leaseDurationMs / 1000}s, ${renewDeadlineMs / 1000}s, ${retryPeriodMs / 1000}s`);
 }
 
