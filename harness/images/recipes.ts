@@ -115,10 +115,11 @@ export const PROBE = {
   /** the alternatives its apt-get sets up, as Debian chooses them: iptables-save is the nf_tables backend's */
   alternatives: [{ link: '/usr/sbin/iptables-save', chosen: '/usr/sbin/iptables-nft-save' }],
   /**
-   * the base image's programs the probe runs: its entrypoint, and `cat` for a person (or the node
-   * cluster's tests) reading the resolv.conf the kubelet wrote into a pod
+   * the base image's programs the probe runs: its entrypoint; `sh` (Debian's link to dash), which runs a
+   * check's commands for a node in one exec (src/observe/batched-exec.ts); and `cat` for a person (or the
+   * node cluster's tests) reading the resolv.conf the kubelet wrote into a pod
    */
-  basePrograms: ['/bin/sleep', '/bin/cat'],
+  basePrograms: ['/bin/sleep', '/bin/sh', '/bin/dash', '/bin/cat'],
   config: { entrypoint: ['sleep', 'infinity'], user: '0:0', env: [DEBIAN_PATH], workingDir: '/' } satisfies ImageConfig,
 };
 

@@ -30,11 +30,14 @@ export function commandText(argv: readonly string[]): string {
 export class ExecError extends Error {
   readonly node: string;
   readonly argv: readonly string[];
+  /** what went wrong, without the command and node the message starts with */
+  readonly problem: string;
   constructor(node: string, argv: readonly string[], problem: string) {
     super(`\`${commandText(argv)}\` on node ${node}: ${problem}`);
     this.name = 'ExecError';
     this.node = node;
     this.argv = argv;
+    this.problem = problem;
   }
 }
 

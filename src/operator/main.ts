@@ -19,9 +19,10 @@ Flags (environment variable in brackets):
   --metrics-port N            port of /healthz, /readyz and /metrics [NETLAB_METRICS_PORT]; default 8080
   --leader-election-id NAME   name of the leader Lease [NETLAB_LEADER_ELECTION_ID]; default netlab-operator
   --no-leader-election        run as the only instance, without a Lease
-  --execs-per-node N          commands run at once in one node's probe Pod, across all labs [NETLAB_EXECS_PER_NODE];
-                              default 2. Lower it when execs time out on slow nodes; the others wait their turn
-  --exec-timeout DURATION     how long one command in a probe Pod may take, from its start [NETLAB_EXEC_TIMEOUT];
+  --execs-per-node N          execs run at once in one node's probe Pod, across all labs (one exec runs all of a
+                              check's commands for the node) [NETLAB_EXECS_PER_NODE]; default 2. Lower it when
+                              execs time out on slow nodes; the others wait their turn
+  --exec-timeout DURATION     how long one exec in a probe Pod may take, from its start [NETLAB_EXEC_TIMEOUT];
                               default 10s. Raise it for slow nodes (emulated ones need minutes)
   --dns-timeout DURATION      how long to wait for each DNS answer from CoreDNS [NETLAB_DNS_TIMEOUT]; default 2s.
                               Raise it where the operator's own Pod or CoreDNS is starved of CPU

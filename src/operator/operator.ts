@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createDnsProber } from '../observe/dns.ts';
+import { batchedNodeExec } from '../observe/batched-exec.ts';
 import { queuedNodeExec } from '../observe/node-exec-queue.ts';
 import { PROBE_LABEL, probeExec } from '../observe/probe-exec.ts';
 import { ClusterCache } from './cluster-cache.ts';
@@ -110,9 +111,12 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
 
   let leading = options.leaderElection === null;
   const observers: Observers = {
-    nodeExec: queuedNodeExec(
-      options.observers?.nodeExec ?? probeExec(options.kubeConfig, (node) => cache.podOnNode(options.namespace, node, PROBE_LABEL)),
-      options.execsPerNode ?? 2,
+    // a check's commands for a node as one exec, which then waits its turn on that node like any other
+    nodeExec: batchedNodeExec(
+      queuedNodeExec(
+        options.observers?.nodeExec ?? probeExec(options.kubeConfig, (node) => cache.podOnNode(options.namespace, node, PROBE_LABEL)),
+        options.execsPerNode ?? 2,
+      ),
     ),
     dns: options.observers?.dns ?? { prober: createDnsProber({ timeoutMs: options.dnsTimeoutMs }), servers: dnsServersOf },
     resolvConf: options.observers?.resolvConf ?? { namespace: options.namespace, dnsPolicy: 'ClusterFirst', read: () => readFile('/etc/resolv.conf', 'utf8') },

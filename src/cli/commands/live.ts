@@ -7,6 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { CheckReport } from '../../check/types.ts';
 import type { Observation } from '../../observation/types.ts';
 import type { Layer } from '../../compare/types.ts';
+import { batchedNodeExec } from '../../observe/batched-exec.ts';
 import { probeExec, PROBE_LABEL, type ProbePod } from '../../observe/probe-exec.ts';
 import { GROUP, PLURAL, readLab, selectorMatches, VERSION, type Lab } from '../../operator/lab.ts';
 import { isStatus, KubeApiError, kubeClient, type KubeClient } from '../../kube/client.ts';
@@ -102,7 +103,7 @@ export async function probePods(cluster: Cluster): Promise<Map<string, ProbePod>
 export function observers(cluster: Cluster, pods: Map<string, ProbePod>): Observers {
   const unused = (what: string) => () => Promise.reject(new Error(`${what} is not observed from a workstation`));
   return {
-    nodeExec: probeExec(cluster.kc, (node) => pods.get(node) ?? null),
+    nodeExec: batchedNodeExec(probeExec(cluster.kc, (node) => pods.get(node) ?? null)),
     dns: { prober: { query: unused('DNS') }, servers: () => [] },
     resolvConf: { namespace: 'default', dnsPolicy: 'ClusterFirst', read: unused('resolv.conf') },
   };

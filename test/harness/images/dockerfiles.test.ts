@@ -125,12 +125,13 @@ describe('Dockerfile.probe and the builder agree', () => {
     files = normalizeEntries(spec.files);
   }, 120_000);
 
-  test('user, working directory and entrypoint; sleep found through PATH', () => {
+  test('user, working directory and entrypoint; sleep, and the sh that runs a check\'s commands, found through PATH', () => {
     expect(PROBE.config.user).toBe(only(final, 'USER').args);
     expect(PROBE.config.entrypoint).toEqual(entrypoint(final));
     expect(all(final, 'WORKDIR')).toEqual([]); // Debian's default, /
     expect(PROBE.config.workingDir).toBe('/');
     expect(findProgram(files, 'sleep', PROBE.config.env, '/')).toMatchObject({ type: 'file', mode: 0o755 });
+    expect(findProgram(files, 'sh', PROBE.config.env, '/')).toMatchObject({ type: 'file', path: 'usr/bin/dash', mode: 0o755 });
   });
 
   test('the same Debian release and the same packages as its apt-get install', () => {
