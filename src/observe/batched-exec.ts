@@ -60,12 +60,18 @@ const longest = (batch: readonly Pending[]): ExecOptions | undefined => {
 
 export function batchedNodeExec(inner: NodeExec): NodeExec {
   const gathering = new Map<string, Pending[]>();
+  /** nodes whose probe ran the commands alone where their script failed: it has no shell */
   const noShell = new Set<string>();
 
-  const one = (node: string, p: Pending) => inner.exec(node, p.argv, p.options).then(p.resolve, p.reject);
+  /** each command in its own exec; true when all of them ran */
+  const oneByOne = async (node: string, batch: readonly Pending[]): Promise<boolean> => {
+    const results = await Promise.allSettled(batch.map((p) => inner.exec(node, p.argv, p.options)));
+    results.forEach((r, i) => (r.status === 'fulfilled' ? batch[i]!.resolve(r.value) : batch[i]!.reject(r.reason)));
+    return results.every((r) => r.status === 'fulfilled');
+  };
 
   const send = async (node: string, batch: Pending[]) => {
-    if (batch.length === 1 || noShell.has(node)) return void batch.forEach((p) => one(node, p));
+    if (batch.length === 1 || noShell.has(node)) return void (await oneByOne(node, batch));
     let split: ExecResult[] | null;
     try {
       split = splitBatch(await inner.exec(node, batchScript(batch.map((p) => p.argv)), longest(batch)), batch.length);
@@ -76,11 +82,10 @@ export function batchedNodeExec(inner: NodeExec): NodeExec {
       }
       split = null;
     }
-    if (split === null) {
-      noShell.add(node);
-      return void batch.forEach((p) => one(node, p));
-    }
-    batch.forEach((p, i) => p.resolve(split[i]!));
+    if (split !== null) return void batch.forEach((p, i) => p.resolve(split[i]!));
+    // Only when the commands then run alone is the shell to blame; a Pod on its way out fails them too, and a
+    // later check tries the script again.
+    if (await oneByOne(node, batch)) noShell.add(node);
   };
 
   return {

@@ -110,6 +110,29 @@ test('a probe without a shell: the commands run one per exec, on that node from 
   expect(execs).toEqual(['node-1: sh', 'node-1: route', 'node-1: ipvsadm', 'node-1: route', 'node-1: ipvsadm']);
 });
 
+test('a script that fails where the commands alone fail too (a probe Pod on its way out) is tried again at the next check', async () => {
+  const execs: string[] = [];
+  let podGone = true;
+  // FAKE probe Pod that is being replaced: every exec fails until the new one runs
+  const inner: NodeExec = {
+    exec: async (node, argv) => {
+      execs.push(argv[0]!);
+      if (podGone) throw new ExecError(node, argv, 'exec failed: container not found ("probe")');
+      return localExec().exec.exec(node, argv);
+    },
+  };
+  const batched = batchedNodeExec(inner);
+  const failed = await Promise.allSettled([batched.exec('node-2', ['echo', 'a']), batched.exec('node-2', ['echo', 'b'])]);
+  expect(failed.map((r) => r.status === 'rejected' && (r.reason as Error).message)).toEqual([
+    '`echo a` on node node-2: exec failed: container not found ("probe")',
+    '`echo b` on node node-2: exec failed: container not found ("probe")',
+  ]);
+  podGone = false;
+  const later = await Promise.all([batched.exec('node-2', ['echo', 'a']), batched.exec('node-2', ['echo', 'b'])]);
+  expect(later.map((r) => r.stdout)).toEqual(['a\n', 'b\n']);
+  expect(execs).toEqual(['sh', 'echo', 'echo', 'sh']);
+});
+
 test('splitBatch refuses a script that did not run every command to its end', () => {
   const script = batchScript([['true'], ['true']]);
   expect(script[0]).toBe('sh');
