@@ -12,9 +12,10 @@
 // By default `harness up --nodes --netlab` runs the operator on the host instead (startHostOperators), two instances
 // under the same Lease, with the same path to the nodes (exec in the probe Pods through the apiserver and
 // the kubelets). On these TCG nodes an exec takes seconds to minutes (each `runc exec` starts two Go
-// processes on a busy emulated CPU): the host operators run one command at a time per node and let each
-// take two minutes, or the execs pile up, time out and fail in runc's setns (seen before the operator queued
-// its commands per node, src/observe/node-exec-queue.ts).
+// processes on a busy emulated CPU): the host operators run one exec at a time per node (each holds all of a
+// check's commands for the node, src/observe/batched-exec.ts) and let each take two minutes, or the execs pile
+// up, time out and fail in runc's setns (seen before the operator queued its execs per node,
+// src/observe/node-exec-queue.ts).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
