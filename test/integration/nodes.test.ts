@@ -134,7 +134,8 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
       (await execInPod(cluster, 'default', client, 'client', ['dig', '+short', '+time=5', '+tries=2', `@${server}`, 'kubernetes.default.svc.cluster.local', 'A'])).trim();
     expect(await ask(dnsOnNode2!.status!.podIP!)).toBe('10.96.0.1');
     expect(await ask('10.96.0.10')).toBe('10.96.0.1');
-  }, 300_000);
+    // the Pod's start may take its whole 240 s, and each exec a minute more (2026-12-01: over 300 s in all)
+  }, 600_000);
 
   test('netlab trace from that Pod to kube-dns on node-2: both kernels agree with every routing hop, and a real connection lands on a backend the trace listed', async () => {
     const dnsOnNode2 = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items.find((p) => p.spec?.nodeName === 'node-2')!;
