@@ -53,8 +53,9 @@ const CI_SCENARIOS: ScenarioId[] = ['route-deleted', 'real-server-deleted', 'pro
  * The operator in its own Pods (NETLAB_VM_OPERATOR_PODS=1 adds it) has passed only its first half here: at 20:02 on
  * 2026-11-30 a Pod took the Lease and the lab was Ready=True in a check by that Pod (30 s per DNS answer, no
  * liveness probe); after the leading Pod was killed, no other Pod took the Lease, since the Pods' Lease had no
- * duration (fixed in src/operator/leader.ts). Since then a standby Pod took over an unrenewed Lease, but the checks
- * from the Pods took longer than 15 min on the emulated CPUs, so it stays out of the CI set.
+ * duration (fixed in src/operator/leader.ts). Since then a standby Pod took over an unrenewed Lease (twice, the
+ * second time on 2026-12-01), but the checks from the Pods did not bring the lab to Ready in 15 min on the emulated
+ * CPUs (their execs timed out at 2 min, even as one exec per node), so it stays out of the CI set.
  */
 const OPERATOR_PODS = process.env.NETLAB_VM_OPERATOR_PODS === '1';
 
