@@ -45,7 +45,7 @@ import { vmConformanceCluster } from '../conformance/vm-cluster.ts';
 const CLIENT_IMAGE = 'netlab-probe:dev';
 // What fits CI's budget (a cold CI run must stay under 75 min, of which the cold component build takes 23; this
 // suite took 22 to 45 min in CI with these three). Left to NETLAB_VM_CONFORMANCE: stale-real-server and
-// wrong-dns-answer (3 to 4 min each, passed here on 2026-12-01), coredns-zero and resolvconf-ndots (they wait for
+// wrong-dns-answer (92 s and 233 s, passed here on 2026-12-01), coredns-zero and resolvconf-ndots (they wait for
 // new Pods), leader-stopped, and kube-proxy-stopped, which needs a grace period longer than two checks of these
 // nodes (with 480 s it passed, in 15 min).
 const CI_SCENARIOS: ScenarioId[] = ['route-deleted', 'real-server-deleted', 'probe-pod-deleted'];
