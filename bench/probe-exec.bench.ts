@@ -40,8 +40,9 @@ try {
     for (const variant of variants) {
       const began = performance.now();
       await check(variant.exec());
-      variant.ms.push(performance.now() - began);
-      process.stderr.write(`round ${round + 1}: ${variant.name}: ${((performance.now() - began) / 1000).toFixed(1)} s\n`);
+      const ms = performance.now() - began;
+      variant.ms.push(ms);
+      process.stderr.write(`round ${round + 1}: ${variant.name}: ${(ms / 1000).toFixed(1)} s\n`);
     }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -45,11 +45,10 @@ export function splitBatch(result: ExecResult, count: number): ExecResult[] | nu
   return results;
 }
 
-/** The batch's failure as the error of one of its commands: the same kind, naming that command. */
+/** The batch's timeout or broken connection as the error of one of its commands: the same kind, naming that command. */
 function errorFor(error: unknown, node: string, argv: string[]): unknown {
   if (error instanceof ExecTimeoutError) return new ExecTimeoutError(node, argv, error.timeoutMs);
   if (error instanceof ExecChannelError) return new ExecChannelError(node, argv, error.problem);
-  if (error instanceof ExecError) return new ExecError(node, argv, error.problem);
   return error;
 }
 

@@ -1,25 +1,20 @@
 // batchedNodeExec against a real shell: the inner NodeExec runs argv on this machine (the script is what a
 // probe Pod's `sh` would run), and counts the execs it was asked for. The operator puts it in front of the
 // probe Pods' exec; test/integration/nodes.test.ts runs that path on the VM cluster.
-import { spawn } from 'node:child_process';
 import { batchedNodeExec, batchScript, splitBatch } from '../../src/observe/batched-exec.ts';
-import { ExecChannelError, ExecError, ExecTimeoutError, outputOf, type ExecResult, type NodeExec } from '../../src/observe/exec.ts';
+import { ExecChannelError, ExecError, ExecTimeoutError, outputOf, type NodeExec } from '../../src/observe/exec.ts';
+import { createProcessRunner } from '../../src/lab/runner.ts';
 
 /** Runs argv here, as the agent of a node would; `execs` lists each call's argv. */
 function localExec() {
   const execs: string[][] = [];
+  const runner = createProcessRunner(process.cwd());
   const exec: NodeExec = {
-    exec: (_node, argv) =>
-      new Promise<ExecResult>((resolve, reject) => {
-        execs.push(argv);
-        const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? -1 }));
-      }),
+    async exec(_node, argv) {
+      execs.push(argv);
+      const { stdout, stderr, code } = await runner.run(argv[0]!, argv.slice(1));
+      return { stdout, stderr, exitCode: code };
+    },
   };
   return { exec, execs };
 }
