@@ -58,14 +58,28 @@ const CI_SCENARIOS: ScenarioId[] = ['route-deleted', 'real-server-deleted', 'pro
  * CPUs (their execs timed out at 2 min, even as one exec per node), so it stays out of the CI set.
  */
 const OPERATOR_PODS = process.env.NETLAB_VM_OPERATOR_PODS === '1';
+/** the resolv.conf test's Pod with dnsPolicy None: everything in its file comes from its dnsConfig */
+const DNS_NONE = {
+  name: 'dns-none',
+  dnsConfig: { nameservers: ['10.96.0.10'], searches: ['lab.example'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } satisfies PodDnsConfig,
+};
 
 describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube-proxy, CoreDNS Pods', () => {
   let cluster: NodeCluster;
   let core: CoreV1Api;
+  let clientPods: Promise<unknown>;
 
   beforeAll(async () => {
     cluster = await startNodeCluster({ netlab: true, bootImages: OPERATOR_PODS ? ['operator'] : [] });
     core = cluster.kubeConfig().makeApiClient(CoreV1Api);
+    // The tests' own Pods, one per node and started together (a Pod takes minutes to start on these nodes, and a
+    // node given several sandboxes at once was seen timing them out): dns-client asks across nodes, dns-none is
+    // the resolv.conf test's dnsPolicy None. They start while the first tests run; the tests that use them wait.
+    clientPods = Promise.all([
+      runClientPod(cluster, 'default', 'dns-client', 'node-1'),
+      runClientPod(cluster, 'default', DNS_NONE.name, 'node-2', { dnsPolicy: 'None', dnsConfig: DNS_NONE.dnsConfig }),
+    ]);
+    clientPods.catch(() => {}); // reported by the tests that wait for them
   }, 900_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -130,12 +144,12 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
 
   test('a Pod on node-1 reaches a CoreDNS Pod on node-2 directly and through the kube-dns Service', async () => {
     const dnsOnNode2 = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items.find((p) => p.spec?.nodeName === 'node-2');
-    const client = await runClientPod(cluster, 'default', 'dns-client', 'node-1');
+    await clientPods;
     const ask = async (server: string) =>
-      (await execInPod(cluster, 'default', client, 'client', ['dig', '+short', '+time=5', '+tries=2', `@${server}`, 'kubernetes.default.svc.cluster.local', 'A'])).trim();
+      (await execInPod(cluster, 'default', 'dns-client', 'client', ['dig', '+short', '+time=5', '+tries=2', `@${server}`, 'kubernetes.default.svc.cluster.local', 'A'])).trim();
     expect(await ask(dnsOnNode2!.status!.podIP!)).toBe('10.96.0.1');
     expect(await ask('10.96.0.10')).toBe('10.96.0.1');
-    // the Pod's start may take its whole 240 s, and each exec a minute more (2026-12-01: over 300 s in all)
+    // the Pod's start (begun in beforeAll) may take its whole 240 s, and each exec a minute more (2026-12-01: over 300 s in all)
   }, 600_000);
 
   test('netlab trace from that Pod to kube-dns on node-2: both kernels agree with every routing hop, and a real connection lands on a backend the trace listed', async () => {
@@ -156,25 +170,31 @@ describeNodeCluster('a real two-node cluster: kubelet, containerd, Flannel, kube
     expect(unlisted).toEqual([]);
   }, 300_000);
 
-  test('resolv.conf: netlab\'s model agrees with the files the kubelet wrote, for every dnsPolicy', async () => {
-    // dns-client (ClusterFirst) runs already; three more Pods, one at a time: a TCG node given several sandboxes
-    // at once was seen timing them out
-    const cases: { name: string; node: string; dnsPolicy: string; hostNetwork?: boolean; dnsConfig?: PodDnsConfig }[] = [
-      { name: 'dns-client', node: 'node-1', dnsPolicy: 'ClusterFirst' },
-      { name: 'dns-hostnet', node: 'node-2', dnsPolicy: 'ClusterFirstWithHostNet', hostNetwork: true },
-      { name: 'dns-default', node: 'node-1', dnsPolicy: 'Default' },
-      { name: 'dns-none', node: 'node-2', dnsPolicy: 'None', dnsConfig: { nameservers: ['10.96.0.10'], searches: ['lab.example'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } },
-    ];
-    for (const c of cases.slice(1)) await runClientPod(cluster, 'default', c.name, c.node, { dnsPolicy: c.dnsPolicy, hostNetwork: c.hostNetwork, dnsConfig: c.dnsConfig });
+  test('resolv.conf: netlab\'s model agrees with the file in every running Pod, and those cover every dnsPolicy', async () => {
+    // CoreDNS (Default), the probe Pods (ClusterFirstWithHostNet, hostNetwork), the resolv.conf reader and
+    // dns-client (ClusterFirst), dns-none (None), and whichever Pods the sample labs run
+    await clientPods;
     const snapshot = await fetchSnapshot(cluster.kubeConfig());
-    for (const c of cases) {
-      const written = await execInPod(cluster, 'default', c.name, 'client', ['cat', '/etc/resolv.conf']);
-      const expected = expectedResolvConf(snapshot, { namespace: 'default', dnsPolicy: c.dnsPolicy, hostNetwork: c.hostNetwork, dnsConfig: c.dnsConfig, hostResolvConf: parseResolvConf(NODE_RESOLV_CONF) });
-      const findings = compareResolvConf(expected, parseResolvConf(written, `${c.name}:/etc/resolv.conf`), `pod default/${c.name}`);
-      expect({ pod: c.name, written, findings: findings.map((f) => `${f.kind} ${f.key}`) }).toEqual({ pod: c.name, written, findings: [] });
+    const running = (await core.listPodForAllNamespaces()).items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.containerStatuses?.[0]?.state?.running);
+    const policies = new Set<string>();
+    for (const pod of running) {
+      const { namespace, name } = pod.metadata as { namespace: string; name: string };
+      const { dnsPolicy = 'ClusterFirst', hostNetwork = false, dnsConfig } = pod.spec!;
+      const written = await mountedResolvConf(cluster, pod);
+      const expected = expectedResolvConf(snapshot, {
+        namespace,
+        dnsPolicy,
+        hostNetwork,
+        dnsConfig: dnsConfig && { ...dnsConfig, options: dnsConfig.options?.map((o) => ({ name: o.name!, value: o.value ?? null })) },
+        hostResolvConf: parseResolvConf(NODE_RESOLV_CONF),
+      });
+      const findings = compareResolvConf(expected, parseResolvConf(written, `${namespace}/${name}:/etc/resolv.conf`), `pod ${namespace}/${name}`);
+      expect({ pod: `${namespace}/${name}`, written, findings: findings.map((f) => `${f.kind} ${f.key}`) }).toEqual({ pod: `${namespace}/${name}`, written, findings: [] });
+      policies.add(hostNetwork ? `${dnsPolicy} (hostNetwork)` : dnsPolicy);
     }
+    expect([...policies]).toEqual(expect.arrayContaining(['ClusterFirst', 'ClusterFirstWithHostNet (hostNetwork)', 'Default', 'None']));
     // dns-client stays (the route scenario's request starts there); every other Pod costs the busy kubelets a sync
-    for (const c of cases.slice(1)) await core.deleteNamespacedPod({ namespace: 'default', name: c.name, gracePeriodSeconds: 0 });
+    await core.deleteNamespacedPod({ namespace: 'default', name: DNS_NONE.name, gracePeriodSeconds: 0 });
   }, 600_000);
 
   describe('netlab installed with kubectl apply -k manifests/', () => {
@@ -324,6 +344,24 @@ async function runClientPod(
   await core.createNamespacedPod({ namespace, body: pod });
   await waitForPods(core, namespace, `app=${name}`, 1, cluster.vms, 240_000);
   return name;
+}
+
+/**
+ * The /etc/resolv.conf a Pod's container sees, read on its node: the source of that mount in the container's OCI
+ * bundle, the file containerd wrote from the DNS settings the kubelet gave the Pod. Read through the VM's own
+ * channel: a `kubectl exec` costs these nodes up to a minute, and the CoreDNS image has no `cat`.
+ */
+async function mountedResolvConf(cluster: NodeCluster, pod: V1Pod): Promise<string> {
+  const where = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  const vm = cluster.vms.find((v) => v.nodeName === pod.spec?.nodeName);
+  const containerID = pod.status?.containerStatuses?.[0]?.containerID ?? '';
+  const id = /^containerd:\/\/([0-9a-f]+)$/.exec(containerID)?.[1];
+  if (!vm || !id) throw new Error(`${where}: no containerd container on a node VM (node ${pod.spec?.nodeName}, container ${JSON.stringify(containerID)})`);
+  const config = `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${id}/config.json`;
+  const bundle = JSON.parse(await outputOf(vm, vm.nodeName, ['cat', config])) as { mounts?: { destination: string; source?: string }[] };
+  const source = bundle.mounts?.find((m) => m.destination === '/etc/resolv.conf')?.source;
+  if (!source) throw new Error(`${where}: ${config} on ${vm.nodeName} mounts nothing at /etc/resolv.conf`);
+  return outputOf(vm, vm.nodeName, ['cat', source]);
 }
 
 /** `kubectl exec` through the apiserver and the kubelet; the command's stdout, or an error with its stderr. */
