@@ -98,9 +98,10 @@ export async function deployCoreDns(kc: KubeConfig, replicas: number): Promise<v
                 { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
               ],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }, readOnlyRootFilesystem: true },
-              // kubeadm's probes, with timeouts for TCG: an answer within kubeadm's 1 s is not a given in an emulated VM
+              // kubeadm's readiness probe, with a timeout for TCG: an answer within kubeadm's 1 s is not a given in an
+              // emulated VM. No liveness probe: on a busy emulated node /health went unanswered for 100 s and the
+              // kubelet restarted a CoreDNS that worked, which then took minutes to start again (2026-12-01).
               readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 5, timeoutSeconds: 10 },
-              livenessProbe: { httpGet: { path: '/health', port: 8080 }, initialDelaySeconds: 60, timeoutSeconds: 10, failureThreshold: 10 },
               volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
             },
           ],

@@ -32,6 +32,9 @@ export function kubeletConfiguration(): string {
     localStorageCapacityIsolation: false,
     // the images are imported, never pulled
     serializeImagePulls: false,
+    // A container's create or start can take minutes on a busy emulated node: with the default 2 min the kubelet
+    // gave up on one nearly done ("context deadline exceeded") and began it again (2026-12-01).
+    runtimeRequestTimeout: '10m',
   });
 }
 

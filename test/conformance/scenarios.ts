@@ -416,8 +416,9 @@ export interface ConformanceOptions {
   /** run only these scenarios (the sample labs' check always runs); default all */
   only?: readonly ScenarioId[];
   /**
-   * delete every lab but the watched one once all samples are Ready: on a slow cluster the other labs' checks
-   * wait in the same per-node exec queue as the watched lab's, and every scenario takes longer for them
+   * delete every lab but the watched one, and the other labs' namespaces, once all samples are Ready: on a slow
+   * cluster the other labs' checks wait in the same per-node exec queue as the watched lab's, their Pods keep
+   * the kubelets busy, and every scenario takes longer for them
    */
   watchedLabOnly?: boolean;
 }
@@ -440,17 +441,24 @@ export function conformanceTests(cluster: () => ConformanceCluster, summary: str
     const labs = await c.kube.json<{ items: { metadata: { namespace: string; name: string }; spec: { checks?: string[] } }[] }>(['get', 'networklabs', '-A']);
     expect(labs.items.length).toBeGreaterThanOrEqual(3);
     expect(labs.items.some((l) => l.spec.checks?.includes('routes'))).toBe(true);
+    // The labs are checked side by side, so one deadline for them all: the first check of a cluster that has
+    // just started every Pod of the samples is its slowest (the watched lab took 490 s on 2026-12-01).
+    const started = performance.now();
     for (const { metadata } of labs.items) {
-      const { ms } = await ready(c, `${metadata.namespace}/${metadata.name} is Ready=True`, metadata.namespace, metadata.name);
-      summary.push([`sample ${metadata.namespace}/${metadata.name}`, 'Ready', 'True', 'True', '', seconds(ms), '']);
+      const left = Math.max(c.repairMs, 2 * c.repairMs - (performance.now() - started));
+      await waitUntil(`${metadata.namespace}/${metadata.name} is Ready=True`, left, async () => ((await c.kube.lab(metadata.namespace, metadata.name)).conditions.Ready?.status === 'True' ? true : null));
+      summary.push([`sample ${metadata.namespace}/${metadata.name}`, 'Ready', 'True', 'True', '', seconds(performance.now() - started), '']);
     }
     process.stdout.write(`\nkubectl get nlab -A, every sample lab Ready (${c.description}):\n${await c.kube.run(['get', 'nlab', '-A'])}`);
     if (options.watchedLabOnly) {
-      for (const { metadata } of labs.items) {
-        if (metadata.namespace !== c.lab[0] || metadata.name !== c.lab[1]) await c.kube.run(['-n', metadata.namespace, 'delete', 'networklab', metadata.name]);
+      const others = labs.items.map((l) => l.metadata).filter((m) => m.namespace !== c.lab[0] || m.name !== c.lab[1]);
+      for (const { namespace, name } of others) await c.kube.run(['-n', namespace, 'delete', 'networklab', name]);
+      // their namespaces too (not the watched lab's): the Pods of the samples were work for every kubelet
+      for (const namespace of new Set(others.map((m) => m.namespace).filter((ns) => ns !== c.lab[0]))) {
+        await c.kube.run(['delete', 'namespace', namespace, '--wait=false']);
       }
     }
-  }, 30 * 60_000);
+  }, 40 * 60_000);
 
   for (const scenario of SCENARIOS) {
     testIf(scenario.id)(`${scenario.name}: ${scenario.condition} becomes ${scenario.expected}, the other layers stay True, and the repair brings Ready back`, async () => {

@@ -21,6 +21,13 @@ function service(name: string, labels: Record<string, string> = {}) {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns, labels }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
 }
 
+/**
+ * A Lease of its own per test. A stopping leader releases it, so the other instance takes it within one retry
+ * period; the renew deadline is long enough for a busy machine (4 s and 3 s lost the Lease mid-test in CI on
+ * 2026-12-01, and the other instance wrote the status).
+ */
+const testLease = () => ({ leaseName: `netlab-test-${randomBytes(3).toString('hex')}`, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 500 });
+
 const ready = (l: LabObject) => conditionOf(l, 'Ready')?.status === 'True' && l.status?.observedGeneration === l.metadata.generation;
 
 describeReal('the operator against the real API server and CoreDNS', (info) => {
@@ -116,7 +123,7 @@ describeReal('the operator against the real API server and CoreDNS', (info) => {
   }, 90_000);
 
   test('two instances: only the leader checks and writes; the other takes over when it stops', async () => {
-    const lease = { leaseName: `netlab-test-${randomBytes(3).toString('hex')}`, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
+    const lease = testLease();
     const a = await start({ leaderElection: lease, identity: 'instance-a' });
     const b = await start({ leaderElection: lease, identity: 'instance-b' });
     const leader = await waitUntil('a leader', async () => (a.isLeader() ? a : b.isLeader() ? b : null), 15_000);
@@ -125,6 +132,7 @@ describeReal('the operator against the real API server and CoreDNS', (info) => {
     await waitForLab(admin, ns, 'elected', 'Ready=True', ready);
     await admin.request('PATCH', labPath(ns, 'elected'), { spec: { interval: '11s' } }, { contentType: 'application/merge-patch+json' });
     await waitForLab(admin, ns, 'elected', 'generation 2 observed', ready);
+    expect(leader.isLeader()).toBe(true);
     expect(follower.isLeader()).toBe(false);
     expect(leader.metrics.statusWrites.get({ result: 'written' })).toBeGreaterThanOrEqual(2);
     expect(follower.metrics.statusWrites.get({ result: 'written' })).toBe(0);
@@ -138,7 +146,7 @@ describeReal('the operator against the real API server and CoreDNS', (info) => {
   }, 90_000);
 
   test('a check still running when the leader stops does not write its status afterwards', async () => {
-    const lease = { leaseName: `netlab-test-${randomBytes(3).toString('hex')}`, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
+    const lease = testLease();
     // DNS answers held back on request: the check that asks then runs past the leader's stop
     const real = harnessObservers(info).dns!;
     let hold: Promise<void> | null = null;
