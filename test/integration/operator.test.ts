@@ -23,8 +23,8 @@ function service(name: string, labels: Record<string, string> = {}) {
 
 /**
  * A Lease of its own per test. A stopping leader releases it, so the other instance takes it within one retry
- * period; the renew deadline is long enough for a busy machine (4 s and 3 s lost the Lease mid-test in CI on
- * 2026-12-01, and the other instance wrote the status).
+ * period; the renew deadline is long enough for a busy machine (with 4 s and 3 s, CI on 2026-12-01 saw the
+ * leader write one status of the two expected, most likely having lost the Lease mid-test).
  */
 const testLease = () => ({ leaseName: `netlab-test-${randomBytes(3).toString('hex')}`, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 500 });
 
