@@ -184,7 +184,9 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     // flanneld and kube-proxy start side by side: each only needs its Node registered
     await Promise.all([
       Promise.all(vms.map((vm) => runOrExplain(vm, ['/usr/local/sbin/netlab-flannel-up', vm.nodeName, backend], 300_000, log))),
-      Promise.all(vms.map((vm) => startKubeProxy(vm, cp, { scheduler: '' }, KUBE_PROXY_SYNC_TIMEOUT_MS))),
+      // syncPeriod 30s, upstream's default (the harness's own is 10s): each IPVS sync runs dozens of iptables and
+      // ipset processes, which a node VM running a kubelet has no CPU to spare for every 10 s
+      Promise.all(vms.map((vm) => startKubeProxy(vm, cp, { scheduler: '', syncPeriod: '30s' }, KUBE_PROXY_SYNC_TIMEOUT_MS))),
     ]);
     phase(`flannel (${backend}) and kube-proxy`);
 
