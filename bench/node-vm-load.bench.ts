@@ -7,9 +7,11 @@
 // the second read: the exec counts are what show them.
 // Run: npm run bench:node-vm-load   (needs `npm run harness:build` and `npm run vm:build`; about 10 min)
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startNodeCluster } from '../harness/nodes/cluster.ts';
 import { startHostOperators } from '../harness/nodes/netlab.ts';
 import type { NodeVm } from '../harness/vm/vm.ts';
+import { outputOf } from '../src/observe/exec.ts';
 import { silentLogger } from '../src/operator/log.ts';
 
 const WINDOW_S = 30;
@@ -25,7 +27,7 @@ interface ProcSample {
 const READ_PROC = 'for p in /proc/[0-9]*; do read -r l < $p/stat 2>/dev/null && echo "${p#/proc/} $l"; done; head -1 /proc/stat';
 
 async function sample(vm: NodeVm): Promise<ProcSample> {
-  const { stdout } = await vm.run(['sh', '-c', READ_PROC], { timeoutMs: 120_000 });
+  const stdout = await outputOf(vm, vm.nodeName, ['sh', '-c', READ_PROC], { timeoutMs: 120_000 });
   const ticks = new Map<string, { comm: string; ticks: number }>();
   let cpu: number[] = [];
   for (const line of stdout.split('\n')) {
@@ -52,6 +54,8 @@ function cpuShares(before: ProcSample, after: ProcSample): string {
 }
 
 const TRACE_EXECS = [
+  // a tracefs that cannot be mounted or an event that cannot be enabled fails the run, not an empty count
+  'set -e',
   'T=/sys/kernel/tracing',
   '[ -e $T/trace ] || mount -t tracefs none $T',
   'echo > $T/trace',
@@ -63,7 +67,7 @@ const TRACE_EXECS = [
 
 /** Programs started in the guest during one window, most frequent first ("117 iptables, 40 ipset"). */
 async function execCounts(vm: NodeVm): Promise<string> {
-  const { stdout } = await vm.run(['sh', '-c', TRACE_EXECS], { timeoutMs: (WINDOW_S + 120) * 1000 });
+  const stdout = await outputOf(vm, vm.nodeName, ['sh', '-c', TRACE_EXECS], { timeoutMs: (WINDOW_S + 120) * 1000 });
   const counts = stdout.trim().split('\n').filter(Boolean).map((line) => {
     const [count, file] = line.trim().split(/\s+filename=/);
     // runc re-executes itself as /proc/self/exe and /dev/fd/N: those keep their path, the rest their name
@@ -74,7 +78,7 @@ async function execCounts(vm: NodeVm): Promise<string> {
 
 async function measure(vms: NodeVm[], phase: string): Promise<void> {
   const before = await Promise.all(vms.map(sample));
-  await new Promise((resolve) => setTimeout(resolve, WINDOW_S * 1000));
+  await sleep(WINDOW_S * 1000);
   const after = await Promise.all(vms.map(sample));
   const execs = await Promise.all(vms.map(execCounts));
   process.stdout.write(`${phase}:\n`);
@@ -91,7 +95,7 @@ try {
   const operators = await startHostOperators(cluster.controlPlane, cluster.dns, { log: silentLogger });
   try {
     // a minute for their first checks to begin
-    await new Promise((resolve) => setTimeout(resolve, 60_000));
+    await sleep(60_000);
     await measure(cluster.vms, 'two host operators checking the sample labs');
   } finally {
     await operators.stop();
