@@ -1,15 +1,16 @@
 // Where the CPU of the harness's node VMs goes (not a timed test): brings up the two-node cluster with netlab
-// installed (harness/nodes), then, first with no operator and then with the two host operators checking the
-// sample labs, reads each guest's /proc through the VM's own channel (no runc, no kubelet) twice, 30 s apart,
+// installed (harness/nodes), then, first with no operator, then with the two host operators checking the sample
+// labs, then with the operator in its own Pods (the manifests' Deployment, as startOperatorPods tunes it), reads
+// each guest's /proc through the VM's own channel (no runc, no kubelet) twice, 30 s apart,
 // and traces every exec for 30 s (the kernel's sched_process_exec event). It prints the guest's user, system
 // and idle share, the processes that used the most CPU, and which programs were started how often.
 // Short-lived processes (iptables, ipset, runc) do not show in the per-process list, since they are gone by
 // the second read: the exec counts are what show them.
-// Run: npm run bench:node-vm-load   (needs `npm run harness:build` and `npm run vm:build`; about 10 min)
+// Run: npm run bench:node-vm-load   (needs `npm run harness:build` and `npm run vm:build`; about 20 min)
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startNodeCluster } from '../harness/nodes/cluster.ts';
-import { startHostOperators } from '../harness/nodes/netlab.ts';
+import { startHostOperators, startOperatorPods } from '../harness/nodes/netlab.ts';
 import type { NodeVm } from '../harness/vm/vm.ts';
 import { outputOf } from '../src/observe/exec.ts';
 import { silentLogger } from '../src/operator/log.ts';
@@ -88,7 +89,8 @@ async function measure(vms: NodeVm[], phase: string): Promise<void> {
   });
 }
 
-const cluster = await startNodeCluster({ netlab: true, log: (line) => process.stderr.write(`${line}\n`) });
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const cluster = await startNodeCluster({ netlab: true, bootImages: ['operator'], log });
 try {
   process.stdout.write(`node VM load, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'} (TCG), cluster up in ${((cluster.timings.total ?? 0) / 1000).toFixed(0)} s\n`);
   await measure(cluster.vms, 'netlab installed, no operator');
@@ -100,6 +102,12 @@ try {
   } finally {
     await operators.stop();
   }
+  const pods = await startOperatorPods(cluster, log);
+  // as long again for the leading Pod's first checks, then once more when they have run for a while
+  await sleep(60_000);
+  await measure(cluster.vms, `the operator in its Pods, ${pods.leader} leading`);
+  await sleep(180_000);
+  await measure(cluster.vms, 'the operator in its Pods, 4 min later');
 } finally {
   await cluster.stop();
 }
