@@ -39,8 +39,8 @@ export function vmConformanceCluster(cluster: NodeCluster, operators: HostOperat
     repairMs: REPAIR_MS,
     // A Service created just after a check began is in the next one's snapshot only, read up to two checks later.
     // Checks of these emulated nodes took 2 to 4 minutes on 2026-11-30 (180 s was too short in CI then); since the
-    // nodes' resync storms stopped, the scenarios see a break within 10-47 s (2026-12-01 evening), so 300 s
-    // outlasts two checks of 2.5 min.
+    // nodes' resync storms stopped, the scenarios see a break within 81 s (three runs on 2026-12-01 evening), so
+    // 300 s outlasts two checks of 2.5 min.
     graceMs: 300_000,
     ...options,
     coredns: { namespace: 'kube-system', name: 'coredns', replicas: cluster.vms.length },
