@@ -103,11 +103,13 @@ try {
     await operators.stop();
   }
   const pods = await startOperatorPods(cluster, log);
-  // as long again for the leading Pod's first checks, then once more when they have run for a while
+  const leading = performance.now();
+  const sinceLease = () => `${((performance.now() - leading) / 60_000).toFixed(1)} min after ${pods.leader} took the Lease`;
+  // a minute for the leading Pod's first checks, then once more when they have run for a while
   await sleep(60_000);
-  await measure(cluster.vms, `the operator in its Pods, ${pods.leader} leading`);
+  await measure(cluster.vms, `the operator in its Pods, ${sinceLease()}`);
   await sleep(180_000);
-  await measure(cluster.vms, 'the operator in its Pods, 4 min later');
+  await measure(cluster.vms, `the operator in its Pods, ${sinceLease()}`);
 } finally {
   await cluster.stop();
 }
