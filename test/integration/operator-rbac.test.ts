@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/operator/log.ts';
 import { runOperator, type RunningOperator } from '../../src/operator/operator.ts';
 import { adminKubeConfig, serviceAccountKubeconfig } from '../../harness/control-plane/controlplane.ts';
 import { describeReal } from '../harness/require-real.ts';
-import { apply, conditionOf, deleteNamespace, harnessObservers, installCrd, lab, loadYaml, waitForLab } from '../operator/support.ts';
+import { apply, conditionOf, deleteNamespace, harnessObservers, installCrd, lab, loadYaml, waitForLab, waitUntil } from '../operator/support.ts';
 
 const OPERATOR_NS = 'netlab-system';
 const ns = `rbac-${randomBytes(3).toString('hex')}`;
@@ -70,8 +70,13 @@ describeReal('the operator with the RBAC of manifests/operator', (info) => {
     expect(conditionOf(done, 'DNSVerified')!.reason).toBe('Verified');
     expect(operator.isLeader()).toBe(true);
     expect(operator.metrics.statusWrites.get({ result: 'error' })).toBe(0);
-    const events = (await admin.request('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name=rbac`)) as { items: unknown[] };
-    expect(events.items.length).toBeGreaterThan(0);
+    // The Events are posted just after the status write that waitForLab saw: poll rather than race them
+    // (CI of ea91d20 read the list in that gap and found it empty).
+    const events = await waitUntil('an Event on the lab', async () => {
+      const list = (await admin.request('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name=rbac`)) as { items: unknown[] };
+      return list.items.length > 0 && list.items;
+    }, 10_000, 100);
+    expect(events.length).toBeGreaterThan(0);
   }, 60_000);
 
   test('and nothing more: exec and Leases only in netlab-system, ConfigMaps only kube-proxy and coredns, no spec writes, no Secrets', async () => {
