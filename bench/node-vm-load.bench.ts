@@ -2,8 +2,9 @@
 // installed (harness/nodes), then, first with no operator, then with the two host operators checking the sample
 // labs, then with the operator in its own Pods (the manifests' Deployment, as startOperatorPods tunes it), reads
 // each guest's /proc through the VM's own channel (no runc, no kubelet) twice, 30 s apart,
-// and traces every exec for 30 s (the kernel's sched_process_exec event). It prints the guest's user, system
-// and idle share, the processes that used the most CPU, and which programs were started how often.
+// traces every exec for 30 s (the kernel's sched_process_exec event) and counts every system call for 30 s. It
+// prints the guest's user, system and idle share, the processes that used the most CPU, which programs were
+// started how often, and which processes made the most system calls, of which kinds.
 // Short-lived processes (iptables, ipset, runc) do not show in the per-process list, since they are gone by
 // the second read: the exec counts are what show them.
 // Run: npm run bench:node-vm-load   (needs `npm run harness:build` and `npm run vm:build`; about 20 min)
@@ -77,15 +78,46 @@ async function execCounts(vm: NodeVm): Promise<string> {
   return counts.slice(0, TOP).join(', ') || 'none';
 }
 
+// Every system call entered in the window, counted by thread and call in the kernel (a hist trigger), so the
+// runtime's share of the CPU can be told apart: Go's scheduler (futex, nanosleep, epoll_pwait), I/O (read,
+// write), cgroup and /proc reads for stats (openat). Tracing slows each call a little; counts, not times.
+const SYSCALL_HIST = 'hist:keys=common_pid.execname,id.syscall:vals=hitcount:size=16384';
+const TRACE_SYSCALLS = [
+  'set -e',
+  'T=/sys/kernel/tracing',
+  '[ -e $T/trace ] || mount -t tracefs none $T',
+  `echo '${SYSCALL_HIST}' > $T/events/raw_syscalls/sys_enter/trigger`,
+  `sleep ${WINDOW_S}`,
+  'cat $T/events/raw_syscalls/sys_enter/hist',
+  `echo '!${SYSCALL_HIST}' > $T/events/raw_syscalls/sys_enter/trigger`,
+].join('; ');
+
+/** System calls in the guest during one window by process name, the busiest first, each with its three most frequent calls. */
+async function syscallCounts(vm: NodeVm): Promise<string> {
+  const stdout = await outputOf(vm, vm.nodeName, ['sh', '-c', TRACE_SYSCALLS], { timeoutMs: (WINDOW_S + 120) * 1000 });
+  // "{ common_pid: containerd-shim [      812], id: sys_futex [202] } hitcount:       1234"
+  const byComm = new Map<string, Map<string, number>>();
+  for (const match of stdout.matchAll(/common_pid:\s*(.*?)\s*\[\s*\d+\],\s*id:\s*(?:sys_)?(\S+)\s*\[\s*\d+\]\s*\}\s*hitcount:\s*(\d+)/g)) {
+    const calls = byComm.get(match[1]!) ?? new Map<string, number>();
+    calls.set(match[2]!, (calls.get(match[2]!) ?? 0) + Number(match[3]));
+    byComm.set(match[1]!, calls);
+  }
+  const total = (calls: Map<string, number>) => [...calls.values()].reduce((a, b) => a + b, 0);
+  const busiest = [...byComm].sort((a, b) => total(b[1]) - total(a[1])).slice(0, TOP);
+  return busiest.map(([comm, calls]) => `${comm} ${total(calls)} (${[...calls].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([call, n]) => `${call} ${n}`).join(', ')})`).join('; ') || 'none';
+}
+
 async function measure(vms: NodeVm[], phase: string): Promise<void> {
   const before = await Promise.all(vms.map(sample));
   await sleep(WINDOW_S * 1000);
   const after = await Promise.all(vms.map(sample));
   const execs = await Promise.all(vms.map(execCounts));
+  const syscalls = await Promise.all(vms.map(syscallCounts));
   process.stdout.write(`${phase}:\n`);
   vms.forEach((vm, i) => {
     process.stdout.write(`  ${vm.nodeName} CPU over ${WINDOW_S} s: ${cpuShares(before[i]!, after[i]!)}\n`);
     process.stdout.write(`  ${vm.nodeName} programs started in ${WINDOW_S} s: ${execs[i]}\n`);
+    process.stdout.write(`  ${vm.nodeName} system calls in ${WINDOW_S} s: ${syscalls[i]}\n`);
   });
 }
 

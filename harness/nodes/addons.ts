@@ -98,10 +98,13 @@ export async function deployCoreDns(kc: KubeConfig, replicas: number): Promise<v
                 { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
               ],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }, readOnlyRootFilesystem: true },
-              // kubeadm's readiness probe, with a timeout for TCG: an answer within kubeadm's 1 s is not a given in an
-              // emulated VM. No liveness probe: on a busy emulated node /health went unanswered for 100 s and the
-              // kubelet restarted a CoreDNS that worked, which then took minutes to start again (2026-12-01).
-              readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 5, timeoutSeconds: 10 },
+              // kubeadm's readiness probe, with time for TCG: an answer within kubeadm's 1 s is not a given in an
+              // emulated VM, and with 10 s and three chances both CoreDNS Pods left the kube-dns endpoints again and
+              // again on nodes with no idle CPU (operator Pods, 2026-12-01 22:45), so kube-proxy's real servers
+              // changed faster than a check could confirm them. No liveness probe: on a busy emulated node /health
+              // went unanswered for 100 s and the kubelet restarted a CoreDNS that worked, which then took minutes to
+              // start again (2026-12-01).
+              readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 6 },
               volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
             },
           ],
