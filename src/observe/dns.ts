@@ -18,7 +18,7 @@ export interface DnsProber {
 }
 
 export interface DnsProberOptions {
-  /** how long to wait for one response; default 2000 ms */
+  /** how long to wait for one response; default 2000 ms. Over UDP the question is sent again at each third of it */
   timeoutMs?: number;
   /** upper bound on queries sent per second, so probing never becomes the server's load; default 50 */
   maxQueriesPerSecond?: number;
@@ -82,13 +82,13 @@ export function createRateLimiter(perSecond: number, clock: Clock): () => Promis
 }
 
 /**
- * One request/response exchange on a socket: settles once, on the first of answer, error or timeout,
- * and always clears the timer and closes the socket.
+ * One request/response exchange on a socket: settles once, on the first of answer, error or timeout
+ * (rejected with `silence`), and always clears the timer and closes the socket.
  */
-function exchange(timeoutMs: number, what: string, close: () => void, run: (finish: (error: Error | null, message?: Buffer) => void) => void): Promise<Buffer> {
+function exchange(timeoutMs: number, silence: string, close: () => void, run: (finish: (error: Error | null, message?: Buffer) => void) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(() => finish(new Error(`${what}: no response within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(silence)), timeoutMs);
     function finish(error: Error | null, message?: Buffer): void {
       if (settled) return;
       settled = true;
@@ -101,22 +101,44 @@ function exchange(timeoutMs: number, what: string, close: () => void, run: (fini
   });
 }
 
+/**
+ * A UDP question is sent this many times, evenly spaced within the timeout, as stub resolvers retransmit
+ * (glibc's attempts, dig's +tries=3): one datagram lost on a busy node must not leave a layer Unknown. The
+ * copies share the id, so whichever answer comes first is the answer.
+ */
+export const UDP_SENDS = 3;
+
 function exchangeUdp(request: Buffer, id: number, server: DnsServer, timeoutMs: number, what: string): Promise<Buffer> {
   const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
-  return exchange(timeoutMs, what, () => socket.close(), (finish) => {
+  let closed = false;
+  let resend: NodeJS.Timeout | undefined;
+  const close = () => {
+    closed = true;
+    clearInterval(resend);
+    socket.close();
+  };
+  return exchange(timeoutMs, `${what}: no response within ${timeoutMs} ms (asked ${UDP_SENDS} times)`, close, (finish) => {
     socket.on('error', (err) => finish(new Error(`${what}: ${err.message}`)));
     socket.on('message', (message) => {
       // Ignore stray datagrams whose id is not ours (a late answer to an earlier query, or spoofing).
       if (message.length >= 2 && message.readUInt16BE(0) === id) finish(null, message);
     });
-    socket.connect(server.port, server.host, () => socket.send(request));
+    socket.connect(server.port, server.host, () => {
+      if (closed) return;
+      let sent = 1;
+      socket.send(request);
+      resend = setInterval(() => {
+        if (++sent >= UDP_SENDS) clearInterval(resend);
+        socket.send(request);
+      }, timeoutMs / UDP_SENDS);
+    });
   });
 }
 
 function exchangeTcp(request: Buffer, id: number, server: DnsServer, timeoutMs: number, what: string): Promise<Buffer> {
   const socket = net.connect({ host: server.host, port: server.port });
   let received = Buffer.alloc(0);
-  return exchange(timeoutMs, what, () => socket.destroy(), (finish) => {
+  return exchange(timeoutMs, `${what}: no response within ${timeoutMs} ms`, () => socket.destroy(), (finish) => {
     socket.on('error', (err) => finish(new Error(`${what}: ${err.message}`)));
     socket.on('connect', () => {
       const length = Buffer.alloc(2);

@@ -25,7 +25,8 @@ Flags (environment variable in brackets):
   --exec-timeout DURATION     how long one exec in a probe Pod may take, from its start [NETLAB_EXEC_TIMEOUT];
                               default 10s. Raise it for slow nodes (emulated ones need minutes)
   --dns-timeout DURATION      how long to wait for each DNS answer from CoreDNS [NETLAB_DNS_TIMEOUT]; default 2s.
-                              Raise it where the operator's own Pod or CoreDNS is starved of CPU
+                              A UDP question is sent again at each third of it. Raise it where the
+                              operator's own Pod or CoreDNS is starved of CPU
   --leader-elect-lease-duration DURATION
                               how long a standby waits, after the Lease was last renewed, before it takes over
                               [NETLAB_LEADER_ELECT_LEASE_DURATION]; default 15s

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { Answer, Packet, Question } from 'dns-packet';
-import { createDnsProber, createRateLimiter } from '../../src/observe/dns.ts';
+import { createDnsProber, createRateLimiter, UDP_SENDS } from '../../src/observe/dns.ts';
 import type { Clock, DnsServer } from '../../src/observe/dns.ts';
 
 type Transport = 'udp' | 'tcp';
@@ -87,7 +87,10 @@ const a = (name: string, data: string): Answer => ({ type: 'A', name, ttl: 30, d
 describe('DNS prober', () => {
   let server: TestServer;
   let handler: Handler;
-  const prober = createDnsProber({ timeoutMs: 300, maxQueriesPerSecond: 1000 });
+  // Answers are awaited 3 s, so a slow test machine does not make the prober ask again (at each third of the
+  // timeout) and a test see two questions; the timeout tests wait 300 ms.
+  const prober = createDnsProber({ timeoutMs: 3000, maxQueriesPerSecond: 1000 });
+  const impatient = createDnsProber({ timeoutMs: 300, maxQueriesPerSecond: 1000 });
   const at = (transport: Transport): DnsServer => ({ host: '127.0.0.1', port: server.port, transport });
 
   beforeAll(async () => {
@@ -158,9 +161,24 @@ describe('DNS prober', () => {
 
   test.each<Transport>(['udp', 'tcp'])('times out over %s with an error naming the server and the query', async (transport) => {
     handler = () => ({ silent: true });
-    await expect(prober.query({ name: 'slow.shop.svc.cluster.local', type: 'AAAA' }, at(transport))).rejects.toThrow(
+    await expect(impatient.query({ name: 'slow.shop.svc.cluster.local', type: 'AAAA' }, at(transport))).rejects.toThrow(
       `DNS AAAA slow.shop.svc.cluster.local to 127.0.0.1:${server.port}/${transport}: no response within 300 ms`,
     );
+  });
+
+  test('asks a silent server over UDP once at each third of the timeout, and no more', async () => {
+    handler = () => ({ silent: true });
+    // with 3 s the copies are 1 s apart: a busy test machine's timer lag does not change the count
+    await expect(prober.query({ name: 'slow.shop.svc.cluster.local', type: 'A' }, at('udp'))).rejects.toThrow(`no response within 3000 ms (asked ${UDP_SENDS} times)`);
+    expect(server.seen).toEqual(Array.from({ length: UDP_SENDS }, () => 'udp A slow.shop.svc.cluster.local'));
+  });
+
+  test('asks again over UDP when a question gets no answer, and takes the answer to the copy', async () => {
+    let arrivals = 0;
+    handler = () => (++arrivals === 1 ? { silent: true } : { answers: [a('web.shop.svc.cluster.local', '10.96.0.20')] });
+    const answer = await impatient.query({ name: 'web.shop.svc.cluster.local', type: 'A' }, at('udp'));
+    expect(answer.answers).toEqual([{ name: 'web.shop.svc.cluster.local', type: 'A', data: '10.96.0.20' }]);
+    expect(server.seen).toEqual(['udp A web.shop.svc.cluster.local', 'udp A web.shop.svc.cluster.local']);
   });
 
   test('rejects an rcode outside the model (FORMERR) instead of guessing', async () => {
