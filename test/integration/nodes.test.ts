@@ -56,7 +56,7 @@ const CI_SCENARIOS: readonly ScenarioId[] = SCENARIO_IDS;
  * second time on 2026-12-01), but the checks from the Pods did not bring the lab to Ready in 15 min on the emulated
  * CPUs (their execs timed out at 2 min, even as one exec per node). By hand on 2026-12-02 00:11, with CoreDNS's
  * readiness probe given 30 s and six chances (harness/nodes/addons.ts), the whole of it passed: every sample lab Ready
- * 9 min after the Lease, the leader killed, the other Pod leading 85 s later and the lab Ready 6 min after the kill.
+ * 9 min after the Lease, the leader killed, the other Pod leading 114 s later and the lab Ready 6 min after the kill.
  * About 20 min on top of the suite's, so it stays out of the CI set.
  */
 const OPERATOR_PODS = process.env.NETLAB_VM_OPERATOR_PODS === '1';
