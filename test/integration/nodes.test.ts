@@ -50,7 +50,7 @@ const CLIENT_IMAGE = 'netlab-probe:dev';
 // from a cold cache, under 75. On a slower host, the three that take minutes are the first to leave this list.
 const CI_SCENARIOS: readonly ScenarioId[] = SCENARIO_IDS;
 /**
- * The operator in its own Pods (NETLAB_VM_OPERATOR_PODS=1 adds it) has passed only its first half here: at 20:02 on
+ * The operator in its own Pods (NETLAB_VM_OPERATOR_PODS=1 adds it) has passed only its first half as a test: at 20:02 on
  * 2026-11-30 a Pod took the Lease and the lab was Ready=True in a check by that Pod (30 s per DNS answer, no
  * liveness probe); after the leading Pod was killed, no other Pod took the Lease, since the Pods' Lease had no
  * duration (fixed in src/operator/leader.ts). Since then a standby Pod took over an unrenewed Lease (twice, the
