@@ -3,7 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonText } from '../../src/cli/io.ts';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,6 +157,7 @@ describe('netlab expect and explain', () => {
     cpSync(join(root, 'test/fixtures/calico-v3.32.1/ipip/snapshot'), dir, { recursive: true });
     writeFileSync(join(dir, 'clusterinformation.yaml'), `apiVersion: crd.projectcalico.org/v1\nkind: ClusterInformation\nmetadata:\n  name: default\nspec:\n  calicoVersion: ${version}\n  clusterType: k8s,kdd\n`);
     const r = netlab(['expect', '--snapshot', dir, '--node', 'node-1', '--format', 'route']);
+    rmSync(dir, { recursive: true, force: true });
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter((line) => line.startsWith('10.244.25.1 '))).toEqual([`10.244.25.1     0.0.0.0         255.255.255.255 UH    ${String(metric).padEnd(6)} 0        0 cali5e1c4d6c68c`]);
     expect(r.stderr).toBe('netlab: CNI: Calico (1 IP pool, 3 IPAM blocks, projectcalico.org annotations on 3 nodes)\n'); // the version was read: nothing assumed
