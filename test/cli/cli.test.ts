@@ -13,6 +13,17 @@ const captures = join(root, 'test/fixtures/captures');
 const snapshot = join(root, 'examples/seed/snapshot');
 const observed = join(root, 'examples/seed/observed');
 
+// Every scratch directory a test makes, removed once this file's tests are done.
+const scratch: string[] = [];
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
 function netlab(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [join(root, 'bin/netlab.js'), ...args], { encoding: 'utf8', input, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -92,7 +103,7 @@ describe('netlab check (offline)', () => {
   });
 
   test('findings: exit 1, and --json carries them', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    const dir = scratchDir('netlab-cli-');
     cpSync(observed, dir, { recursive: true });
     const routeFile = join(dir, 'node-1/route-n.txt');
     writeFileSync(routeFile, readFileSync(routeFile, 'utf8').split('\n').filter((l) => !l.startsWith('10.244.0.138')).join('\n'));
@@ -103,7 +114,7 @@ describe('netlab check (offline)', () => {
   });
 
   test('an unparsable route-n.txt: exit 2, and the report says what was not checked and why instead of "everything matches"', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    const dir = scratchDir('netlab-cli-');
     cpSync(observed, dir, { recursive: true });
     writeFileSync(join(dir, 'node-1/route-n.txt'), 'Kernel IP routing table\nthis is not a route\n');
     const r = netlab(['check', '--snapshot', snapshot, '--observed', dir, '--layers', 'routes,ipvs']);
@@ -125,7 +136,7 @@ describe('netlab check (offline)', () => {
     const missing = netlab(['check', '--snapshot', snapshot, '--observed', '/nonexistent/obs']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/\/nonexistent\/obs/);
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    const dir = scratchDir('netlab-cli-');
     mkdirSync(join(dir, 'node-9'));
     writeFileSync(join(dir, 'node-9/route-n.txt'), readFileSync(join(captures, 'seed-route-n.txt')));
     const unknownNode = netlab(['check', '--snapshot', snapshot, '--observed', dir]);
@@ -153,11 +164,10 @@ describe('netlab expect and explain', () => {
   ])('expect --format route on the real Calico v3.32.1 capture with calicoVersion %s prints the pod route with metric %i', (version, metric) => {
     // The capture holds no ClusterInformation; the one added here is what calico-node's startup writes. With v3.32.1 the
     // row is the real route -n row byte for byte (test/fixtures/calico-v3.32.1/ipip/observed/node-1/route-n.txt line 7).
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-calico-'));
+    const dir = scratchDir('netlab-calico-');
     cpSync(join(root, 'test/fixtures/calico-v3.32.1/ipip/snapshot'), dir, { recursive: true });
     writeFileSync(join(dir, 'clusterinformation.yaml'), `apiVersion: crd.projectcalico.org/v1\nkind: ClusterInformation\nmetadata:\n  name: default\nspec:\n  calicoVersion: ${version}\n  clusterType: k8s,kdd\n`);
     const r = netlab(['expect', '--snapshot', dir, '--node', 'node-1', '--format', 'route']);
-    rmSync(dir, { recursive: true, force: true });
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter((line) => line.startsWith('10.244.25.1 '))).toEqual([`10.244.25.1     0.0.0.0         255.255.255.255 UH    ${String(metric).padEnd(6)} 0        0 cali5e1c4d6c68c`]);
     expect(r.stderr).toBe('netlab: CNI: Calico (1 IP pool, 3 IPAM blocks, projectcalico.org annotations on 3 nodes)\n'); // the version was read: nothing assumed
@@ -243,7 +253,7 @@ describe('the edges of a process', () => {
 
   test('output longer than the pipe holds, read by `head -c 16`: no error; under pipefail the status is 141', () => {
     const services = Array.from({ length: 2000 }, (_, i) => `TCP  10.96.${i >> 8}.${i & 255}:80 rr\n  -> 10.244.0.1:8080              Masq    1      0          0         `);
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    const dir = scratchDir('netlab-cli-');
     writeFileSync(join(dir, 'ipvsadm-Ln.txt'), `IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n${services.join('\n')}\n`);
     const script = `set -o pipefail; "${process.execPath}" "${join(root, 'bin/netlab.js')}" parse ipvsadm "${join(dir, 'ipvsadm-Ln.txt')}" --json | head -c 16`;
     const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
@@ -257,7 +267,7 @@ describe('the edges of a process', () => {
     const PATH = (process.env.PATH ?? '').split(':').filter((dir) => !dir.includes('node_modules')).join(':');
     const npx = spawnSync('npx', ['--version'], { encoding: 'utf8', env: { ...process.env, PATH } });
     if (npx.status !== 0) return; // no npm on this machine
-    const cache = mkdtempSync(join(tmpdir(), 'netlab-npm-cache-'));
+    const cache = scratchDir('netlab-npm-cache-');
     const r = spawnSync('npx', ['netlab', '--version'], { cwd: root, encoding: 'utf8', env: { ...process.env, PATH, npm_config_cache: cache, npm_config_update_notifier: 'false' } });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('0.1.0\n');
@@ -273,7 +283,7 @@ test('a live check the cluster refuses (RBAC) ends with one line naming the requ
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
+    const dir = scratchDir('netlab-cli-');
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, JSON.stringify({
       apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
@@ -295,7 +305,7 @@ test('a live check the cluster refuses (RBAC) ends with one line naming the requ
 describe('what a command loads', () => {
   /** The packages a run of netlab loads, as a module resolve hook sees them (it appends to a file: it runs on its own thread). */
   function packagesLoaded(args: string[]): Set<string> {
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-loads-'));
+    const dir = scratchDir('netlab-loads-');
     const log = join(dir, 'loaded.txt');
     writeFileSync(log, '');
     writeFileSync(join(dir, 'hook.mjs'), `import { appendFileSync } from 'node:fs';

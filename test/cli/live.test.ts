@@ -1,7 +1,7 @@
 // The live commands' clear errors, with the API answered by a fake KubeClient (no cluster needed):
 // no CRD, no such lab, no probe pods. The "no cluster" case runs the real command against a closed port.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,7 @@ test('no cluster: `netlab check` against a closed port exits 2 naming the server
   const empty = join(dir, 'empty');
   writeFileSync(empty, 'apiVersion: v1\nkind: Config\n');
   const none = spawnSync(process.execPath, [bin, 'check', '--kubeconfig', empty], { encoding: 'utf8', timeout: 60_000 });
+  rmSync(dir, { recursive: true, force: true });
   expect(none.status).toBe(2);
   expect(none.stderr).toMatch(/no cluster: .*has no current context/);
 });

@@ -1,6 +1,6 @@
 // `netlab trace` as a user runs it: a child process on the seed example, its output and exit code.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,7 @@ describe('netlab trace (offline)', () => {
     const file = join(dir, 'node-1/route-n.txt');
     writeFileSync(file, readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('10.244.0.137 ')).join('\n'));
     const r = netlab(['trace', '--snapshot', snapshot, '--observed', dir, '--from', 'rpc-75d9b7d7c9-2zzrx', '--to', '10.244.0.137:53']);
+    rmSync(dir, { recursive: true, force: true });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('[BROKEN] route on node-1');
     expect(r.stdout.replace(/\s+/g, ' ')).toContain('why BROKEN: node-1 drops the packet: the best match for 10.244.0.137 is the blackhole 10.244.0.0/24');
