@@ -95,9 +95,10 @@ const TCG_PROBES = [
   ...(['startupProbe', 'readinessProbe'] as const).map((probe) => ({ op: 'replace', path: `/spec/template/spec/containers/0/${probe}/timeoutSeconds`, value: 30 })),
   { op: 'replace', path: '/spec/template/spec/containers/0/readinessProbe/periodSeconds', value: 15 },
   { op: 'remove', path: '/spec/template/spec/containers/0/livenessProbe' },
-  // The manifests' 50m request is a CPU weight of 2 against the kubelet's and containerd's 100, and these nodes'
-  // one emulated CPU is always busy: at 23:08 on 2026-11-30 a Pod's main thread was runnable all the time but ran
-  // about a tenth of it, its sockets unread for minutes (kubelet probes, answers from 10.96.0.1 in CLOSE-WAIT).
+  // The manifests' 50m request is a CPU weight of 2 among the Pods (cpu.weight of its
+  // Pod cgroup), and these nodes' one emulated CPU is always busy: at 23:08 on 2026-11-30 a Pod's main thread was runnable all the
+  // time but ran about a tenth of it, its sockets unread for minutes (kubelet probes, answers from 10.96.0.1 in
+  // CLOSE-WAIT). What kubepods as a whole gets against the node's daemons: daemonsIntoSystemSlice.
   { op: 'replace', path: '/spec/template/spec/containers/0/resources/requests/cpu', value: '500m' },
 ];
 
