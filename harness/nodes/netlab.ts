@@ -95,10 +95,10 @@ const TCG_PROBES = [
   ...(['startupProbe', 'readinessProbe'] as const).map((probe) => ({ op: 'replace', path: `/spec/template/spec/containers/0/${probe}/timeoutSeconds`, value: 30 })),
   { op: 'replace', path: '/spec/template/spec/containers/0/readinessProbe/periodSeconds', value: 15 },
   { op: 'remove', path: '/spec/template/spec/containers/0/livenessProbe' },
-  // The manifests' 50m request is a CPU weight of 2 among the Pods (cpu.weight of its
-  // Pod cgroup), and these nodes' one emulated CPU is always busy: at 23:08 on 2026-11-30 a Pod's main thread was runnable all the
-  // time but ran about a tenth of it, its sockets unread for minutes (kubelet probes, answers from 10.96.0.1 in
-  // CLOSE-WAIT). What kubepods as a whole gets against the node's daemons: daemonsIntoSystemSlice.
+  // The manifests' 50m request is a CPU weight of 2 among the Pods (its Pod cgroup's cpu.weight), and these nodes'
+  // one emulated CPU is always busy: at 23:08 on 2026-11-30 a Pod's main thread was runnable all the time but ran
+  // about a tenth of it, its sockets unread for minutes (kubelet probes, answers from 10.96.0.1 in CLOSE-WAIT).
+  // What kubepods as a whole gets against the node's daemons: daemonsIntoSystemSlice.
   { op: 'replace', path: '/spec/template/spec/containers/0/resources/requests/cpu', value: '500m' },
 ];
 
@@ -132,8 +132,7 @@ async function daemonsIntoSystemSlice(vm: NodeVm): Promise<void> {
  * given two minutes: `NETLAB_EXECS_PER_NODE`, `NETLAB_EXEC_TIMEOUT`; 30 s per DNS answer, `NETLAB_DNS_TIMEOUT`,
  * as the host operators have; slower probes and a CPU request that gets them a fair share, TCG_PROBES; longer
  * leader election timings, TCG_LEADER_ELECTION; the node daemons in their own cgroup, daemonsIntoSystemSlice);
- * resolves once
- * a Pod holds the Lease.
+ * resolves once a Pod holds the Lease.
  * Stop any host operators first, or the Pods wait as standbys.
  */
 export async function startOperatorPods(cluster: NodeCluster, log: (line: string) => void, timeoutS = 900): Promise<OperatorPods> {
